@@ -1,0 +1,150 @@
+import type { Ack } from './envelope';
+import type { AccessLevel, Content, PublicUser, Purchase, Room, RoomSettings } from './models';
+
+// ---------------------------------------------------------------------------------------------
+// Payloads. One object per event; money in integer minor units; times as ISO-8601 strings.
+// ---------------------------------------------------------------------------------------------
+
+export interface ChatMessage {
+  id: string;
+  roomId: string;
+  user: PublicUser;
+  text: string;
+  sentAt: string;
+}
+
+export interface Tip {
+  id: string;
+  roomId: string;
+  user: PublicUser;
+  amount: number;
+  currency: string;
+  message: string | null;
+  /** Set when the tip's amount pins its message at the top of the room until then. */
+  pinnedUntil: string | null;
+  createdAt: string;
+}
+
+export interface LeaderboardEntry {
+  user: PublicUser;
+  total: number;
+}
+
+export interface Question {
+  id: string;
+  roomId: string;
+  user: PublicUser;
+  text: string;
+  upvotes: number;
+  answered: boolean;
+  createdAt: string;
+}
+
+export type RoomRole = 'owner' | 'moderator' | 'viewer' | 'guest';
+
+export interface RoomJoinResult {
+  room: Room;
+  viewerCount: number;
+  /** The last chat messages, oldest first, so a late joiner sees the conversation. */
+  history: ChatMessage[];
+  access: AccessLevel;
+  /** Present when access is `preview`: when the free preview ends. */
+  previewEndsAt?: string;
+  role: RoomRole;
+  likesTotal: number;
+  /** Open questions, best first. */
+  questions: Question[];
+  /** Top tippers of this live session, biggest first. */
+  leaderboard: LeaderboardEntry[];
+  /** Tips whose message is pinned right now, newest first. */
+  pinned: Tip[];
+}
+
+export interface SuggestionItem {
+  contentId: string;
+  title: string;
+  price: number;
+  score: number;
+  reason: string;
+  kind?: Content['kind'] | 'subscription';
+  creatorId?: string;
+}
+
+export interface RoomRef {
+  roomId: string;
+}
+
+export interface ModerationTarget extends RoomRef {
+  userId: string;
+  reason?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event maps, plugged into socket.io's `Server<…>` and socket.io-client's `Socket<…>`.
+// Every client→server event carries one payload object and an ack callback.
+// ---------------------------------------------------------------------------------------------
+
+export interface ClientToServerEvents {
+  'room:join': (p: RoomRef, ack: Ack<RoomJoinResult>) => void;
+  'room:leave': (p: RoomRef, ack: Ack<Record<string, never>>) => void;
+
+  'chat:send': (p: RoomRef & { text: string }, ack: Ack<{ message: ChatMessage }>) => void;
+  'chat:delete': (p: RoomRef & { messageId: string }, ack: Ack<Record<string, never>>) => void;
+
+  'like:send': (p: RoomRef & { count: number }, ack: Ack<{ accepted: number }>) => void;
+
+  'tip:send': (
+    p: RoomRef & { amount: number; message?: string; idempotencyKey: string },
+    ack: Ack<{ tip: Tip; balance: number }>,
+  ) => void;
+
+  'purchase:create': (
+    p: ({ contentId: string } | { roomId: string }) & { idempotencyKey: string },
+    ack: Ack<{ purchase: Purchase; balance: number }>,
+  ) => void;
+
+  'question:ask': (p: RoomRef & { text: string }, ack: Ack<{ question: Question }>) => void;
+  'question:upvote': (p: RoomRef & { questionId: string }, ack: Ack<{ question: Question }>) => void;
+  'question:answer': (p: RoomRef & { questionId: string }, ack: Ack<{ question: Question }>) => void;
+
+  'moderation:mute': (p: ModerationTarget & { seconds: number }, ack: Ack<{ until: string }>) => void;
+  'moderation:unmute': (p: ModerationTarget, ack: Ack<Record<string, never>>) => void;
+  'moderation:ban': (p: ModerationTarget, ack: Ack<Record<string, never>>) => void;
+  'moderation:unban': (p: ModerationTarget, ack: Ack<Record<string, never>>) => void;
+  'moderation:settings': (
+    p: RoomRef & { settings: Partial<RoomSettings> },
+    ack: Ack<{ settings: RoomSettings }>,
+  ) => void;
+  /** Owner only: let a user moderate this room (or stop them). */
+  'moderation:moderator': (p: RoomRef & { userId: string; grant: boolean }, ack: Ack<Record<string, never>>) => void;
+}
+
+export interface ServerToClientEvents {
+  'chat:message': (p: ChatMessage) => void;
+  'chat:deleted': (p: RoomRef & { messageId: string }) => void;
+  'like:count': (p: RoomRef & { total: number }) => void;
+  'tip:new': (p: Tip) => void;
+  'tip:leaderboard': (p: RoomRef & { top: LeaderboardEntry[] }) => void;
+  'viewers:count': (p: RoomRef & { count: number }) => void;
+  'question:list': (p: RoomRef & { questions: Question[] }) => void;
+  'room:settings': (p: RoomRef & { settings: RoomSettings }) => void;
+  /** Sent to the affected user only. */
+  'moderation:applied': (
+    p: RoomRef & { action: 'mute' | 'unmute' | 'ban' | 'unban'; until?: string; reason?: string },
+  ) => void;
+  suggestion: (p: RoomRef & { items: SuggestionItem[]; modelVersion: string }) => void;
+  'access:changed': (p: RoomRef & { access: AccessLevel; previewEndsAt?: string }) => void;
+  'room:ended': (p: RoomRef) => void;
+}
+
+/** Messages between gateway processes (Socket.IO `serverSideEmit`). */
+export interface InterServerEvents {
+  ping: () => void;
+}
+
+/** What the gateway knows about a connected socket, set at the handshake. */
+export interface SocketData {
+  user: (PublicUser & { role: 'viewer' | 'creator' | 'admin' }) | null;
+  /** Rooms this socket has joined through `room:join`, kept for rejoin and cleanup. */
+  rooms: string[];
+}

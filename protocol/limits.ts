@@ -1,0 +1,17 @@
+/** Limits clients can rely on; the server enforces them and refuses larger input. */
+export const Limits = {
+  usernameMin: 3,
+  usernameMax: 32,
+  passwordMin: 8,
+  passwordMax: 256,
+  titleMax: 200,
+  descriptionMax: 5000,
+  tagsMax: 20,
+  tagMax: 40,
+  chatTextMax: 500,
+  tipMessageMax: 200,
+  questionTextMax: 300,
+  idempotencyKeyMax: 255,
+  likesPerEventMax: 100,
+  bannedWordsMax: 200,
+} as const;

@@ -1,0 +1,103 @@
+/**
+ * Shapes of the resources that cross the wire (HTTP JSON and Socket.IO payloads). Ids are
+ * strings (UUIDs), times are ISO-8601 strings, money is an integer number of minor units.
+ */
+
+export type Role = 'viewer' | 'creator' | 'admin';
+export type ContentKind = 'lesson' | 'course' | 'bundle';
+export type RoomStatus = 'scheduled' | 'live' | 'ended';
+export type RoomAccessPolicy = 'free' | 'ticket' | 'subscribers';
+/** What a viewer may do in a room: everything, watch until `previewEndsAt`, or nothing paid. */
+export type AccessLevel = 'full' | 'preview' | 'none';
+export type PurchaseKind = 'content' | 'ticket' | 'subscription';
+export type PurchaseStatus = 'completed' | 'refunded';
+
+export interface PublicUser {
+  id: string;
+  username: string;
+}
+
+export interface User extends PublicUser {
+  role: Role;
+  createdAt: string;
+}
+
+export interface CreatorProfile {
+  userId: string;
+  displayName: string;
+  bio: string;
+  tags: string[];
+  /** Price of a subscription period in minor units; null when the creator offers none. */
+  subscriptionPrice: number | null;
+  subscriptionPeriodDays: number;
+}
+
+export interface Content {
+  id: string;
+  creatorId: string;
+  title: string;
+  description: string;
+  kind: ContentKind;
+  price: number;
+  currency: string;
+  tags: string[];
+  /** For a course or bundle: the contents it grants, in order. */
+  itemIds: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RoomSettings {
+  /** Seconds a user must wait between chat messages; 0 disables slow mode. */
+  slowModeSeconds: number;
+  /** Only full-access viewers (subscribers, ticket holders) may chat. */
+  subscribersOnlyChat: boolean;
+  /** Case-insensitive words that may not appear in chat. */
+  bannedWords: string[];
+}
+
+export interface Room {
+  id: string;
+  ownerId: string;
+  title: string;
+  tags: string[];
+  status: RoomStatus;
+  access: RoomAccessPolicy;
+  ticketPrice: number | null;
+  previewSeconds: number;
+  currency: string;
+  settings: RoomSettings;
+  likesTotal: number;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface Purchase {
+  id: string;
+  buyerId: string;
+  kind: PurchaseKind;
+  contentId: string | null;
+  roomId: string | null;
+  creatorId: string;
+  amount: number;
+  fee: number;
+  currency: string;
+  status: PurchaseStatus;
+  createdAt: string;
+  refundedAt: string | null;
+}
+
+export interface Subscription {
+  id: string;
+  subscriberId: string;
+  creatorId: string;
+  currentPeriodEnd: string;
+  /** `expired` once the period end has passed (or a refund took the period back). */
+  status: 'active' | 'expired';
+}
+
+export interface Wallet {
+  balance: number;
+  currency: string;
+}

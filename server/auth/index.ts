@@ -1,0 +1,120 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { Limits, type Role, type User } from '../../protocol';
+import { type DB, isUniqueViolation, type UserRow } from '../db';
+import { AppError, conflict, notFound } from '../errors';
+import { parse } from '../validation';
+import { hashPassword, timingDummyHash, verifyPassword } from './passwords';
+import { type Principal, TokenService } from './tokens';
+
+export type { Principal } from './tokens';
+
+export const registerSchema = z.strictObject({
+  username: z
+    .string()
+    .min(Limits.usernameMin)
+    .max(Limits.usernameMax)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and - only'),
+  password: z.string().min(Limits.passwordMin).max(Limits.passwordMax),
+  role: z.enum(['viewer', 'creator']).default('viewer'),
+});
+export const loginSchema = z.strictObject({
+  username: z.string().min(1).max(Limits.usernameMax),
+  password: z.string().min(1).max(Limits.passwordMax),
+});
+
+export interface Session {
+  token: string;
+  user: User;
+}
+
+export interface AuthService {
+  register(input: unknown): Promise<Session>;
+  login(input: unknown): Promise<Session>;
+  /** The principal a bearer token names; UNAUTHENTICATED when it is bad or expired. */
+  authenticate(token: string): Promise<Principal>;
+  getUser(id: string): Promise<User>;
+  /** Operator action (CLI): change a user's role. */
+  setRole(username: string, role: Role): Promise<User>;
+}
+
+export const toUser = (row: Pick<UserRow, 'id' | 'username' | 'role' | 'created_at'>): User => ({
+  id: row.id,
+  username: row.username,
+  role: row.role,
+  createdAt: row.created_at.toISOString(),
+});
+
+export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSeconds: number }): AuthService {
+  const { db } = deps;
+  const tokens = new TokenService(deps.secret, deps.ttlSeconds);
+  const session = async (user: User): Promise<Session> => ({ token: await tokens.issue(user), user });
+
+  return {
+    async register(input) {
+      const { username, password, role } = parse(registerSchema, input);
+      const passwordHash = await hashPassword(password);
+      try {
+        const row = await db.transaction().execute(async (trx) => {
+          const user = await trx
+            .insertInto('users')
+            .values({ username, password_hash: passwordHash, role })
+            .returning(['id', 'username', 'role', 'created_at'])
+            .executeTakeFirstOrThrow();
+          if (role === 'creator') {
+            await trx.insertInto('creator_profiles').values({ user_id: user.id, display_name: username }).execute();
+          }
+          return user;
+        });
+        return session(toUser(row));
+      } catch (err) {
+        if (isUniqueViolation(err, 'users_username_key')) throw conflict('that username is taken');
+        throw err;
+      }
+    },
+
+    async login(input) {
+      const { username, password } = parse(loginSchema, input);
+      const row = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'role', 'created_at', 'password_hash'])
+        .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+        .executeTakeFirst();
+      const ok = await verifyPassword(row?.password_hash ?? (await timingDummyHash()), password);
+      if (!row || !ok) throw new AppError('UNAUTHENTICATED', 'wrong username or password');
+      return session(toUser(row));
+    },
+
+    authenticate: (token) => tokens.verify(token),
+
+    async getUser(id) {
+      const row = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'role', 'created_at'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) throw notFound('user');
+      return toUser(row);
+    },
+
+    async setRole(username, role) {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('users')
+          .set({ role })
+          .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+          .returning(['id', 'username', 'role', 'created_at'])
+          .executeTakeFirst();
+        if (!row) throw notFound('user');
+        if (role === 'creator') {
+          await trx
+            .insertInto('creator_profiles')
+            .values({ user_id: row.id, display_name: row.username })
+            .onConflict((oc) => oc.column('user_id').doNothing())
+            .execute();
+        }
+        return toUser(row);
+      });
+    },
+  };
+}

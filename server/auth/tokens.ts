@@ -1,0 +1,48 @@
+import { jwtVerify, SignJWT } from 'jose';
+import type { Role } from '../../protocol';
+import { unauthenticated } from '../errors';
+
+export interface Principal {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+const ISSUER = 'lectern';
+const ROLES: readonly Role[] = ['viewer', 'creator', 'admin'];
+
+/** HS256 access tokens: who the bearer is, for how long. */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly ttlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  issue(user: Principal): Promise<string> {
+    return new SignJWT({ username: user.username, role: user.role })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** The token's principal, or UNAUTHENTICATED for a bad, forged or expired token. */
+  async verify(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      const { sub, username, role } = payload;
+      if (typeof sub !== 'string' || typeof username !== 'string' || !ROLES.includes(role as Role)) {
+        throw new Error('malformed claims');
+      }
+      return { id: sub, username, role: role as Role };
+    } catch {
+      throw unauthenticated('invalid or expired token');
+    }
+  }
+}

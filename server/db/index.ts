@@ -1,0 +1,64 @@
+import { type Kysely, sql } from 'kysely';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { startEmbeddedPostgres } from './embedded';
+import { migrateToLatest } from './migrate';
+import { createKysely } from './pool';
+import type { DB } from './schema';
+
+export { migrateDown, migrateToLatest, migrateToZero, migrateUp, migrationStatus } from './migrate';
+export { isConstraintViolation, isUniqueViolation } from './pg-errors';
+export type { DB } from './schema';
+export * from './schema';
+
+export interface Database {
+  readonly db: Kysely<DB>;
+  /** `embedded`: our own Postgres from the npm binaries; `external`: DATABASE_URL. */
+  readonly mode: 'embedded' | 'external';
+  ping(): Promise<boolean>;
+  /** Closes the pool and stops an embedded server. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'embeddedPgPort' | 'dbPoolMax' | 'migrateOnStart'>,
+  log: Logger,
+): Promise<Database> {
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log });
+  const url = config.databaseUrl ?? embedded?.url;
+  if (!url) throw new Error('no database URL');
+  const { db } = createKysely(url, config.dbPoolMax);
+  try {
+    await sql`SELECT 1`.execute(db);
+    if (config.migrateOnStart) {
+      const applied = await migrateToLatest(db);
+      if (applied.length) log.info({ applied }, 'migrations applied');
+    }
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    mode: embedded ? 'embedded' : 'external',
+    async ping() {
+      try {
+        await sql`SELECT 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        await db.destroy();
+        await embedded?.stop();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DB } from './schema';
+
+const INT8_OID = 20;
+
+/**
+ * int8 (bigint) columns hold money and counters. pg returns them as strings by default; we
+ * return numbers, and refuse values beyond 2^53 instead of silently losing precision.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') {
+      return (value: string) => {
+        const n = Number(value);
+        if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} exceeds 2^53`);
+        return n;
+      };
+    }
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function createKysely(connectionString: string, max: number): { db: Kysely<DB>; pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig });
+  // An idle client's error (e.g. the server restarted) must not crash the process.
+  pool.on('error', () => {});
+  return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), pool };
+}

@@ -1,0 +1,253 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Kysely's view of the tables in migrations/. int8 columns arrive as numbers (see pool.ts). */
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface UsersTable {
+  id: Generated<string>;
+  username: string;
+  password_hash: string;
+  role: 'viewer' | 'creator' | 'admin';
+  created_at: CreatedAt;
+}
+
+export interface CreatorProfilesTable {
+  user_id: string;
+  display_name: string;
+  bio: Generated<string>;
+  tags: Generated<string[]>;
+  subscription_price: number | null;
+  subscription_period_days: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export interface ContentsTable {
+  id: Generated<string>;
+  creator_id: string;
+  title: string;
+  description: Generated<string>;
+  kind: 'lesson' | 'course' | 'bundle';
+  price: number;
+  currency: string;
+  tags: Generated<string[]>;
+  archived_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface ContentItemsTable {
+  parent_id: string;
+  item_id: string;
+  position: number;
+}
+
+export interface RoomsTable {
+  id: Generated<string>;
+  owner_id: string;
+  title: string;
+  tags: Generated<string[]>;
+  status: Generated<'scheduled' | 'live' | 'ended'>;
+  access: 'free' | 'ticket' | 'subscribers';
+  ticket_price: number | null;
+  preview_seconds: Generated<number>;
+  currency: string;
+  settings: Json<Record<string, unknown>>;
+  likes_total: Generated<number>;
+  created_at: CreatedAt;
+  started_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+}
+
+export interface RoomModeratorsTable {
+  room_id: string;
+  user_id: string;
+  granted_by: string;
+  created_at: CreatedAt;
+}
+
+export interface RoomRestrictionsTable {
+  room_id: string;
+  user_id: string;
+  kind: 'mute' | 'ban';
+  expires_at: NullableTimestamp;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export type AccountKind = 'wallet' | 'earnings' | 'platform_revenue' | 'provider';
+
+export interface AccountsTable {
+  id: Generated<string>;
+  kind: AccountKind;
+  owner_id: string | null;
+  currency: string;
+  /** Maintained by the ledger trigger; never written by the application. */
+  balance: ColumnType<number, never, never>;
+  created_at: CreatedAt;
+}
+
+export type LedgerTransactionKind = 'topup' | 'purchase' | 'tip' | 'refund';
+
+export interface LedgerTransactionsTable {
+  id: Generated<string>;
+  kind: LedgerTransactionKind;
+  reverses_id: string | null;
+  memo: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  transaction_id: string;
+  account_id: string;
+  amount: number;
+  created_at: CreatedAt;
+}
+
+export interface PurchasesTable {
+  id: Generated<string>;
+  buyer_id: string;
+  kind: 'content' | 'ticket' | 'subscription';
+  content_id: string | null;
+  room_id: string | null;
+  creator_id: string;
+  amount: number;
+  fee: number;
+  currency: string;
+  subscription_days: number | null;
+  status: Generated<'completed' | 'refunded'>;
+  transaction_id: string;
+  refund_transaction_id: string | null;
+  created_at: CreatedAt;
+  refunded_at: NullableTimestamp;
+}
+
+export interface EntitlementsTable {
+  id: Generated<string>;
+  user_id: string;
+  content_id: string | null;
+  room_id: string | null;
+  purchase_id: string;
+  revoked_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface SubscriptionsTable {
+  id: Generated<string>;
+  subscriber_id: string;
+  creator_id: string;
+  current_period_end: Timestamp;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface TipsTable {
+  id: Generated<string>;
+  room_id: string;
+  sender_id: string;
+  creator_id: string;
+  amount: number;
+  fee: number;
+  currency: string;
+  message: string | null;
+  pinned_until: NullableTimestamp;
+  transaction_id: string;
+  created_at: CreatedAt;
+}
+
+export interface ChatMessagesTable {
+  id: string;
+  room_id: string;
+  user_id: string;
+  text: string;
+  sent_at: Timestamp;
+  deleted_at: NullableTimestamp;
+  deleted_by: string | null;
+}
+
+export interface ModerationActionsTable {
+  id: Generated<string>;
+  room_id: string;
+  actor_id: string;
+  target_user_id: string | null;
+  action: 'mute' | 'unmute' | 'ban' | 'unban' | 'delete_message' | 'settings' | 'grant_moderator' | 'revoke_moderator';
+  message_id: string | null;
+  reason: string | null;
+  expires_at: NullableTimestamp;
+  detail: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+}
+
+export interface QuestionsTable {
+  id: Generated<string>;
+  room_id: string;
+  user_id: string;
+  text: string;
+  upvotes: Generated<number>;
+  answered_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface QuestionVotesTable {
+  question_id: string;
+  user_id: string;
+  created_at: CreatedAt;
+}
+
+export interface RecommendationImpressionsTable {
+  id: Generated<string>;
+  user_id: string;
+  room_id: string | null;
+  content_id: string;
+  model_version: string;
+  score: number;
+  reason: string;
+  shown_at: CreatedAt;
+  clicked_at: NullableTimestamp;
+  dismissed_at: NullableTimestamp;
+  purchased_at: NullableTimestamp;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number | null;
+  response_body: ColumnType<unknown, string | null, string | null>;
+  /** Updatable: an expired key is claimed afresh. */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DB {
+  users: UsersTable;
+  creator_profiles: CreatorProfilesTable;
+  contents: ContentsTable;
+  content_items: ContentItemsTable;
+  rooms: RoomsTable;
+  room_moderators: RoomModeratorsTable;
+  room_restrictions: RoomRestrictionsTable;
+  accounts: AccountsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  purchases: PurchasesTable;
+  entitlements: EntitlementsTable;
+  subscriptions: SubscriptionsTable;
+  tips: TipsTable;
+  chat_messages: ChatMessagesTable;
+  moderation_actions: ModerationActionsTable;
+  questions: QuestionsTable;
+  question_votes: QuestionVotesTable;
+  recommendation_impressions: RecommendationImpressionsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type ContentRow = Selectable<ContentsTable>;
+export type RoomRow = Selectable<RoomsTable>;
+export type PurchaseRow = Selectable<PurchasesTable>;
+export type TipRow = Selectable<TipsTable>;
+export type NewLedgerEntry = Insertable<LedgerEntriesTable>;

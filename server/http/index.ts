@@ -1,0 +1,38 @@
+import express, { type Express } from 'express';
+import { notFound } from '../errors';
+import type { HttpDeps } from './deps';
+import { authenticate, errorHandler, observe, rateLimit } from './middleware';
+import { authRoutes } from './routes/auth';
+import { catalogRoutes } from './routes/catalog';
+import { moneyRoutes } from './routes/money';
+import { roomRoutes } from './routes/rooms';
+
+export type { Health, HttpDeps } from './deps';
+
+/** The express application: JSON API under /api, health and metrics at the root. */
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.trustProxy);
+  app.use(observe(deps.metrics));
+
+  app.get('/healthz', async (_req, res) => {
+    const health = await deps.health();
+    res.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'unavailable', checks: health.checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  const api = express.Router();
+  api.use(express.json({ limit: deps.config.httpBodyLimitBytes, strict: true }));
+  api.use(authenticate(deps.auth));
+  api.use(rateLimit(deps.limiters.api, (req) => (req.principal ? `u:${req.principal.id}` : `ip:${req.ip}`)));
+  api.use(authRoutes(deps), catalogRoutes(deps), roomRoutes(deps), moneyRoutes(deps));
+  api.use(() => {
+    throw notFound('route');
+  });
+  app.use('/api', api);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,103 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AuthService, Principal } from '../auth';
+import { AppError, httpStatusOf, invalidArgument, rateLimited, toErrorBody, unauthenticated } from '../errors';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { Outcome } from '../payments';
+import type { TokenBucketLimiter } from '../ratelimit';
+import { idempotencyKey, parse } from '../validation';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `authenticate` when a valid bearer token came with the request. */
+      principal?: Principal;
+    }
+  }
+}
+
+/** Reads an optional bearer token; a present but bad token is refused, never ignored. */
+export const authenticate =
+  (auth: AuthService): RequestHandler =>
+  async (req, _res, next) => {
+    const header = req.headers.authorization;
+    if (!header) return next();
+    const [scheme, token] = header.split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token)
+      return next(unauthenticated('expected "Authorization: Bearer <token>"'));
+    req.principal = await auth.authenticate(token);
+    next();
+  };
+
+/** The caller's principal, or UNAUTHENTICATED. */
+export function principal(req: Request): Principal {
+  if (!req.principal) throw unauthenticated();
+  return req.principal;
+}
+
+export function requireRole(req: Request, ...roles: Principal['role'][]): Principal {
+  const p = principal(req);
+  if (!roles.includes(p.role)) throw new AppError('FORBIDDEN', `requires role ${roles.join(' or ')}`);
+  return p;
+}
+
+export function idempotencyKeyOf(req: Request): string {
+  const key = req.get('Idempotency-Key');
+  if (!key) throw invalidArgument('the Idempotency-Key header is required for this request');
+  return parse(idempotencyKey, key);
+}
+
+/** Sends a money operation's outcome; a replay is marked like Stripe's `Idempotent-Replayed`. */
+export function sendOutcome<T>(res: Response, outcome: Outcome<T>): void {
+  if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
+  res.status(outcome.status).json(outcome.ok ? outcome.data : { error: outcome.error });
+}
+
+export const rateLimit =
+  (limiter: TokenBucketLimiter, keyOf: (req: Request) => string): RequestHandler =>
+  (req, res, next) => {
+    const { ok, retryAfterMs } = limiter.take(keyOf(req));
+    if (ok) return next();
+    res.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+    next(rateLimited(retryAfterMs));
+  };
+
+export const observe =
+  (metrics: Metrics): RequestHandler =>
+  (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      // The route pattern, not the URL, so ids do not explode the label set.
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      end({ method: req.method, route });
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+
+/** body-parser's own errors (bad JSON, too large) as INVALID_ARGUMENT with their status. */
+function bodyParserError(err: unknown): { status: number; error: AppError } | undefined {
+  const e = err as { type?: string; status?: number };
+  if (e?.type === 'entity.parse.failed')
+    return { status: 400, error: invalidArgument('the request body is not valid JSON') };
+  if (e?.type === 'entity.too.large') return { status: 413, error: invalidArgument('the request body is too large') };
+  if (e?.type && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { status: e.status, error: invalidArgument('the request body could not be read') };
+  }
+  return undefined;
+}
+
+/** The HTTP edge: every error becomes `{error: {code, message}}`; unknown ones are INTERNAL and logged. */
+export const errorHandler =
+  (log: Logger) =>
+  (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const parsed = bodyParserError(err);
+    if (parsed) {
+      res.status(parsed.status).json({ error: parsed.error.toBody() });
+      return;
+    }
+    const body = toErrorBody(err);
+    if (body.code === 'INTERNAL') log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    if (res.headersSent) return;
+    res.status(httpStatusOf[body.code]).json({ error: body });
+  };

@@ -1,0 +1,104 @@
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../db';
+import type { Trx } from './ledger';
+
+/**
+ * Grants `userId` the content and everything it contains (a bundle's items, a course's lessons,
+ * a bundle's courses' lessons), each row tied to the purchase that pays for it.
+ */
+export async function grantContent(trx: Trx, userId: string, contentId: string, purchaseId: string): Promise<void> {
+  await sql`
+    WITH RECURSIVE granted(id) AS (
+      SELECT ${contentId}::uuid
+      UNION
+      SELECT ci.item_id FROM content_items ci JOIN granted g ON ci.parent_id = g.id
+    )
+    INSERT INTO entitlements (user_id, content_id, purchase_id)
+    SELECT ${userId}::uuid, id, ${purchaseId}::uuid FROM granted
+  `.execute(trx);
+}
+
+/** True when the user may use the content: its creator, free content, or an entitlement. */
+export async function ownsContent(db: Kysely<DB>, userId: string, contentId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('contents as c')
+    .select((eb) => [
+      'c.creator_id',
+      'c.price',
+      eb
+        .exists(
+          eb
+            .selectFrom('entitlements as e')
+            .select('e.id')
+            .where('e.user_id', '=', userId)
+            .where('e.content_id', '=', contentId)
+            .where('e.revoked_at', 'is', null),
+        )
+        .as('entitled'),
+    ])
+    .where('c.id', '=', contentId)
+    .executeTakeFirst();
+  if (!row) return false;
+  return row.creator_id === userId || row.price === 0 || Boolean(row.entitled);
+}
+
+/** Ids of the contents among `contentIds` that the user owns (for filtering recommendations). */
+export async function ownedContentIds(db: Kysely<DB>, userId: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('entitlements')
+    .select('content_id')
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('content_id', 'is not', null)
+    .execute();
+  return new Set(rows.map((r) => r.content_id as string));
+}
+
+/**
+ * Whether the user is entitled to the full stream of a room: free rooms, the owner, the room's
+ * moderators, admins, a valid ticket, or (subscriber rooms) a subscription running now.
+ */
+export async function hasRoomEntitlement(
+  db: Kysely<DB>,
+  user: { id: string; role: string } | null,
+  room: { id: string; ownerId: string; access: 'free' | 'ticket' | 'subscribers' },
+): Promise<boolean> {
+  if (room.access === 'free') return true;
+  if (!user) return false;
+  if (user.id === room.ownerId || user.role === 'admin') return true;
+  const { moderator, ticket, subscribed } = await db
+    .selectNoFrom((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('room_moderators')
+            .select('user_id')
+            .where('room_id', '=', room.id)
+            .where('user_id', '=', user.id),
+        )
+        .as('moderator'),
+      eb
+        .exists(
+          eb
+            .selectFrom('entitlements')
+            .select('id')
+            .where('user_id', '=', user.id)
+            .where('room_id', '=', room.id)
+            .where('revoked_at', 'is', null),
+        )
+        .as('ticket'),
+      eb
+        .exists(
+          eb
+            .selectFrom('subscriptions')
+            .select('id')
+            .where('subscriber_id', '=', user.id)
+            .where('creator_id', '=', room.ownerId)
+            .where('current_period_end', '>', sql<Date>`now()`),
+        )
+        .as('subscribed'),
+    ])
+    .executeTakeFirstOrThrow();
+  if (moderator) return true;
+  return room.access === 'ticket' ? Boolean(ticket) : Boolean(subscribed);
+}

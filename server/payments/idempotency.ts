@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { ErrorBody } from '../../protocol';
+import type { DB } from '../db';
+import { AppError, conflict, httpStatusOf } from '../errors';
+import type { Trx } from './ledger';
+
+export interface IdempotentRequest {
+  userId: string;
+  key: string;
+  /** What the key promises to mean: the operation and its parameters. */
+  scope: string;
+  params: unknown;
+}
+
+export type Outcome<T> =
+  | { ok: true; status: number; data: T; replayed: boolean }
+  | { ok: false; status: number; error: ErrorBody; replayed: boolean };
+
+/** JSON with sorted object keys, so equal parameters hash equally whatever their order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export const requestHash = (scope: string, params: unknown) =>
+  createHash('sha256')
+    .update(`${scope}\n${canonical(params)}`)
+    .digest('hex');
+
+/**
+ * Runs a money operation at most once per (user, key), with Stripe's semantics:
+ *  - the first request runs; its response, success or domain error, is stored with the key in
+ *    the same database transaction as the money it moved, so a crash leaves neither;
+ *  - a retry with the same parameters gets the stored response back and moves nothing;
+ *  - the same key with different parameters is refused with CONFLICT;
+ *  - a concurrent duplicate waits for the first to finish, then gets its response;
+ *  - unexpected errors (bugs, lost connections) store nothing, so a retry runs again.
+ * Keys expire after `ttlHours`; an expired key is treated as new.
+ */
+export async function idempotent<T>(
+  db: Kysely<DB>,
+  request: IdempotentRequest,
+  ttlHours: number,
+  operation: (trx: Trx) => Promise<{ status: number; data: T }>,
+): Promise<Outcome<T>> {
+  const hash = requestHash(request.scope, request.params);
+  const expiredBefore = new Date(Date.now() - ttlHours * 3600_000);
+  return db.transaction().execute(async (trx) => {
+    // Claims the key. A concurrent holder makes this wait until it commits or rolls back.
+    const claimed = await trx
+      .insertInto('idempotency_keys')
+      .values({ user_id: request.userId, key: request.key, request_hash: hash })
+      .onConflict((oc) =>
+        oc
+          .columns(['user_id', 'key'])
+          .doUpdateSet({ request_hash: hash, response_status: null, response_body: null, created_at: sql`now()` })
+          .where('idempotency_keys.created_at', '<', expiredBefore),
+      )
+      .returning('key')
+      .executeTakeFirst();
+
+    if (!claimed) {
+      const stored = await trx
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'response_status', 'response_body'])
+        .where('user_id', '=', request.userId)
+        .where('key', '=', request.key)
+        .executeTakeFirstOrThrow();
+      if (stored.request_hash !== hash) {
+        throw conflict('this Idempotency-Key was already used with different parameters');
+      }
+      const body = stored.response_body as { data?: T; error?: ErrorBody };
+      const status = stored.response_status ?? 500;
+      return body.error
+        ? { ok: false as const, status, error: body.error, replayed: true }
+        : { ok: true as const, status, data: body.data as T, replayed: true };
+    }
+
+    await sql`SAVEPOINT idempotent_operation`.execute(trx);
+    let outcome: Outcome<T>;
+    try {
+      const { status, data } = await operation(trx);
+      outcome = { ok: true, status, data, replayed: false };
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code === 'INTERNAL' || err.code === 'UNAVAILABLE') throw err;
+      // A domain refusal is an answer too: undo what the operation wrote, keep the answer.
+      await sql`ROLLBACK TO SAVEPOINT idempotent_operation`.execute(trx);
+      outcome = { ok: false, status: httpStatusOf[err.code], error: err.toBody(), replayed: false };
+    }
+    await trx
+      .updateTable('idempotency_keys')
+      .set({
+        response_status: outcome.status,
+        response_body: JSON.stringify(outcome.ok ? { data: outcome.data } : { error: outcome.error }),
+      })
+      .where('user_id', '=', request.userId)
+      .where('key', '=', request.key)
+      .execute();
+    return outcome;
+  });
+}
+
+/** Deletes keys past their retention; returns how many. */
+export async function sweepIdempotencyKeys(db: Kysely<DB>, ttlHours: number): Promise<number> {
+  const result = await db
+    .deleteFrom('idempotency_keys')
+    .where('created_at', '<', new Date(Date.now() - ttlHours * 3600_000))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

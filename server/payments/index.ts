@@ -1,0 +1,534 @@
+import type { Insertable } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { z } from 'zod';
+import { Limits, type Purchase, type Subscription, type Tip } from '../../protocol';
+import type { Config } from '../config';
+import { type DB, isUniqueViolation, type PurchaseRow, type PurchasesTable } from '../db';
+import type { DomainEvents } from '../domain-events';
+import { conflict, invalidArgument, notFound } from '../errors';
+import { id, money, parse } from '../validation';
+import { grantContent, hasRoomEntitlement, ownedContentIds, ownsContent } from './entitlements';
+import { splitFee } from './fees';
+import { idempotent, type Outcome, sweepIdempotencyKeys } from './idempotency';
+import { accountId, balanceOf, postTransaction, type Trx } from './ledger';
+import type { PaymentProvider } from './provider';
+
+export { splitFee } from './fees';
+export type { Outcome } from './idempotency';
+export { type PaymentProvider, SANDBOX_DECLINE, SandboxPaymentProvider } from './provider';
+
+export interface CreatorEarnings {
+  balance: number;
+  currency: string;
+  /** Net of platform fees and refunds, by source. */
+  byKind: { content: number; ticket: number; subscription: number; tip: number };
+  grossSales: number;
+  platformFees: number;
+}
+
+export interface WalletEntry {
+  transactionId: string;
+  kind: string;
+  amount: number;
+  createdAt: string;
+}
+
+/** The money core: every method that moves money is atomic, idempotent and ledger-balanced. */
+export interface PaymentsService {
+  wallet(userId: string): Promise<{ balance: number; currency: string }>;
+  walletHistory(userId: string, limit?: number): Promise<WalletEntry[]>;
+  topUp(userId: string, input: unknown, key: string): Promise<Outcome<{ balance: number }>>;
+  /** Buys a content (`{contentId}`) or a room ticket (`{roomId}`). */
+  purchase(userId: string, input: unknown, key: string): Promise<Outcome<{ purchase: Purchase; balance: number }>>;
+  subscribe(
+    userId: string,
+    input: unknown,
+    key: string,
+  ): Promise<Outcome<{ purchase: Purchase; subscription: Subscription; balance: number }>>;
+  tip(
+    userId: string,
+    input: unknown,
+    key: string,
+    pinnedUntil: (amount: number) => Date | null,
+  ): Promise<Outcome<{ tip: Tip; balance: number }>>;
+  refund(adminId: string, purchaseId: string, key: string): Promise<Outcome<{ purchase: Purchase }>>;
+  purchases(userId: string): Promise<Purchase[]>;
+  subscriptions(userId: string): Promise<Subscription[]>;
+  creatorEarnings(creatorId: string): Promise<CreatorEarnings>;
+  ownsContent(userId: string, contentId: string): Promise<boolean>;
+  ownedContentIds(userId: string): Promise<Set<string>>;
+  hasRoomEntitlement(
+    user: { id: string; role: string } | null,
+    room: { id: string; ownerId: string; access: 'free' | 'ticket' | 'subscribers' },
+  ): Promise<boolean>;
+  sweepIdempotencyKeys(): Promise<number>;
+}
+
+export const toPurchase = (r: PurchaseRow): Purchase => ({
+  id: r.id,
+  buyerId: r.buyer_id,
+  kind: r.kind,
+  contentId: r.content_id,
+  roomId: r.room_id,
+  creatorId: r.creator_id,
+  amount: r.amount,
+  fee: r.fee,
+  currency: r.currency,
+  status: r.status,
+  createdAt: r.created_at.toISOString(),
+  refundedAt: r.refunded_at?.toISOString() ?? null,
+});
+
+type Deps = {
+  db: Kysely<DB>;
+  config: Pick<Config, 'currency' | 'platformFeeBps' | 'maxTopupAmount' | 'maxPrice' | 'idempotencyTtlHours'>;
+  provider: PaymentProvider;
+  events: DomainEvents;
+};
+
+export function createPaymentsService({ db, config, provider, events }: Deps): PaymentsService {
+  const { currency } = config;
+  const topUpSchema = z.strictObject({
+    amount: money(config.maxTopupAmount),
+    paymentMethod: z.string().min(1).max(200).optional(),
+  });
+  const purchaseSchema = z.union([z.strictObject({ contentId: id }), z.strictObject({ roomId: id })], {
+    error: 'give either contentId or roomId',
+  });
+  const subscribeSchema = z.strictObject({ creatorId: id });
+  const tipSchema = z.strictObject({
+    roomId: id,
+    amount: money(config.maxPrice),
+    message: z.string().trim().max(Limits.tipMessageMax).optional(),
+  });
+
+  const run = <T>(
+    userId: string,
+    key: string,
+    scope: string,
+    params: unknown,
+    op: (trx: Trx) => Promise<{ status: number; data: T }>,
+  ) => idempotent(db, { userId, key, scope, params }, config.idempotencyTtlHours, op);
+
+  /** Moves `amount` from the payer's wallet to the creator, minus the platform's fee. */
+  async function sale(
+    trx: Trx,
+    kind: 'purchase' | 'tip',
+    payerId: string,
+    creatorId: string,
+    amount: number,
+    memo: string,
+  ) {
+    const { fee, net } = splitFee(amount, config.platformFeeBps);
+    const wallet = await accountId(trx, 'wallet', payerId, currency);
+    const transactionId = await postTransaction(
+      trx,
+      kind,
+      [
+        { accountId: wallet, amount: -amount },
+        { accountId: await accountId(trx, 'earnings', creatorId, currency), amount: net },
+        { accountId: await accountId(trx, 'platform_revenue', null, currency), amount: fee },
+      ],
+      { memo },
+    );
+    return { transactionId, fee, balance: await balanceOf(trx, wallet) };
+  }
+
+  async function insertPurchase(trx: Trx, values: Insertable<PurchasesTable>) {
+    try {
+      return await trx.insertInto('purchases').values(values).returningAll().executeTakeFirstOrThrow();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict('already purchased');
+      throw err;
+    }
+  }
+
+  async function buyContent(trx: Trx, userId: string, contentId: string) {
+    const content = await trx
+      .selectFrom('contents')
+      .select(['id', 'creator_id', 'price', 'title', 'currency'])
+      .where('id', '=', contentId)
+      .where('archived_at', 'is', null)
+      .executeTakeFirst();
+    if (!content) throw notFound('content');
+    if (content.creator_id === userId) throw conflict('you cannot buy your own content');
+    if (content.price === 0) throw invalidArgument('this content is free: no purchase needed');
+    if (content.currency !== currency) throw invalidArgument(`this content is priced in ${content.currency}`);
+    if (await ownsContent(trx, userId, contentId)) throw conflict('already purchased');
+    const { transactionId, fee, balance } = await sale(
+      trx,
+      'purchase',
+      userId,
+      content.creator_id,
+      content.price,
+      `content ${content.id}`,
+    );
+    const row = await insertPurchase(trx, {
+      buyer_id: userId,
+      kind: 'content',
+      content_id: content.id,
+      creator_id: content.creator_id,
+      amount: content.price,
+      fee,
+      currency,
+      transaction_id: transactionId,
+    });
+    await grantContent(trx, userId, content.id, row.id);
+    return { purchase: toPurchase(row), balance };
+  }
+
+  async function buyTicket(trx: Trx, userId: string, roomId: string) {
+    const room = await trx
+      .selectFrom('rooms')
+      .select(['id', 'owner_id', 'access', 'ticket_price', 'status'])
+      .where('id', '=', roomId)
+      .executeTakeFirst();
+    if (!room) throw notFound('room');
+    if (room.access !== 'ticket' || room.ticket_price === null)
+      throw invalidArgument('this room does not sell tickets');
+    if (room.status === 'ended') throw conflict('this room has ended');
+    if (room.owner_id === userId) throw conflict('you cannot buy a ticket to your own room');
+    const { transactionId, fee, balance } = await sale(
+      trx,
+      'purchase',
+      userId,
+      room.owner_id,
+      room.ticket_price,
+      `ticket ${room.id}`,
+    );
+    const row = await insertPurchase(trx, {
+      buyer_id: userId,
+      kind: 'ticket',
+      room_id: room.id,
+      creator_id: room.owner_id,
+      amount: room.ticket_price,
+      fee,
+      currency,
+      transaction_id: transactionId,
+    });
+    await trx.insertInto('entitlements').values({ user_id: userId, room_id: room.id, purchase_id: row.id }).execute();
+    return { purchase: toPurchase(row), balance };
+  }
+
+  const announcePurchase = <T extends { purchase: Purchase }>(outcome: Outcome<T>) => {
+    if (outcome.ok && !outcome.replayed) events.emit('purchase.completed', { purchase: outcome.data.purchase });
+    return outcome;
+  };
+
+  return {
+    async wallet(userId) {
+      const row = await db
+        .selectFrom('accounts')
+        .select('balance')
+        .where('kind', '=', 'wallet')
+        .where('owner_id', '=', userId)
+        .where('currency', '=', currency)
+        .executeTakeFirst();
+      return { balance: row?.balance ?? 0, currency };
+    },
+
+    async walletHistory(userId, limit = 50) {
+      const rows = await db
+        .selectFrom('ledger_entries as e')
+        .innerJoin('accounts as a', 'a.id', 'e.account_id')
+        .innerJoin('ledger_transactions as t', 't.id', 'e.transaction_id')
+        .select(['t.id', 't.kind', 'e.amount', 'e.created_at'])
+        .where('a.kind', '=', 'wallet')
+        .where('a.owner_id', '=', userId)
+        .orderBy('e.id', 'desc')
+        .limit(Math.min(Math.max(limit, 1), 200))
+        .execute();
+      return rows.map((r) => ({
+        transactionId: r.id,
+        kind: r.kind,
+        amount: r.amount,
+        createdAt: r.created_at.toISOString(),
+      }));
+    },
+
+    async topUp(userId, input, key) {
+      const params = parse(topUpSchema, input);
+      const outcome = await run(userId, key, 'wallet.topup', params, async (trx) => {
+        // The provider gets our key too, so a retried charge after a crash is not taken twice.
+        const charge = await provider.charge({
+          userId,
+          amount: params.amount,
+          currency,
+          idempotencyKey: key,
+          paymentMethod: params.paymentMethod,
+        });
+        const wallet = await accountId(trx, 'wallet', userId, currency);
+        await postTransaction(
+          trx,
+          'topup',
+          [
+            { accountId: await accountId(trx, 'provider', null, currency), amount: -params.amount },
+            { accountId: wallet, amount: params.amount },
+          ],
+          { memo: `${provider.name} ${charge.reference}` },
+        );
+        return { status: 200, data: { balance: await balanceOf(trx, wallet) } };
+      });
+      if (outcome.ok && !outcome.replayed)
+        events.emit('wallet.topup', { userId, amount: params.amount, balance: outcome.data.balance });
+      return outcome;
+    },
+
+    async purchase(userId, input, key) {
+      const params = parse(purchaseSchema, input);
+      return announcePurchase(
+        await run(userId, key, 'purchase', params, async (trx) => ({
+          status: 201,
+          data:
+            'contentId' in params
+              ? await buyContent(trx, userId, params.contentId)
+              : await buyTicket(trx, userId, params.roomId),
+        })),
+      );
+    },
+
+    async subscribe(userId, input, key) {
+      const { creatorId } = parse(subscribeSchema, input);
+      const outcome = await run(userId, key, 'subscribe', { creatorId }, async (trx) => {
+        const profile = await trx
+          .selectFrom('creator_profiles')
+          .select(['subscription_price', 'subscription_period_days'])
+          .where('user_id', '=', creatorId)
+          .executeTakeFirst();
+        if (!profile) throw notFound('creator');
+        if (profile.subscription_price === null) throw invalidArgument('this creator offers no subscription');
+        if (creatorId === userId) throw conflict('you cannot subscribe to yourself');
+        const days = profile.subscription_period_days;
+        const { transactionId, fee, balance } = await sale(
+          trx,
+          'purchase',
+          userId,
+          creatorId,
+          profile.subscription_price,
+          `subscription ${creatorId}`,
+        );
+        const row = await insertPurchase(trx, {
+          buyer_id: userId,
+          kind: 'subscription',
+          creator_id: creatorId,
+          amount: profile.subscription_price,
+          fee,
+          currency,
+          subscription_days: days,
+          transaction_id: transactionId,
+        });
+        // A renewal extends the running period; a lapsed one starts again from now.
+        const period = sql<Date>`make_interval(days => ${days})`;
+        const sub = await trx
+          .insertInto('subscriptions')
+          .values({
+            subscriber_id: userId,
+            creator_id: creatorId,
+            current_period_end: sql<Date>`now() + ${period}` as never,
+          })
+          .onConflict((oc) =>
+            oc.columns(['subscriber_id', 'creator_id']).doUpdateSet({
+              current_period_end: sql<Date>`greatest(subscriptions.current_period_end, now()) + ${period}` as never,
+              updated_at: sql<Date>`now()` as never,
+            }),
+          )
+          .returning(['id', 'subscriber_id', 'creator_id', 'current_period_end'])
+          .executeTakeFirstOrThrow();
+        const subscription: Subscription = {
+          id: sub.id,
+          subscriberId: sub.subscriber_id,
+          creatorId: sub.creator_id,
+          currentPeriodEnd: sub.current_period_end.toISOString(),
+          status: 'active',
+        };
+        return { status: 201, data: { purchase: toPurchase(row), subscription, balance } };
+      });
+      if (outcome.ok && !outcome.replayed) {
+        const { purchase, subscription } = outcome.data;
+        events.emit('purchase.completed', { purchase });
+        events.emit('subscription.started', {
+          purchase,
+          subscriberId: userId,
+          creatorId,
+          periodEnd: subscription.currentPeriodEnd,
+        });
+      }
+      return outcome;
+    },
+
+    async tip(userId, input, key, pinnedUntil) {
+      const params = parse(tipSchema, input);
+      const outcome = await run(userId, key, 'tip', params, async (trx) => {
+        const room = await trx
+          .selectFrom('rooms')
+          .select(['id', 'owner_id', 'status'])
+          .where('id', '=', params.roomId)
+          .executeTakeFirst();
+        if (!room) throw notFound('room');
+        if (room.status !== 'live') throw conflict('tips are only taken while the room is live');
+        if (room.owner_id === userId) throw conflict('you cannot tip yourself');
+        const { transactionId, fee, balance } = await sale(
+          trx,
+          'tip',
+          userId,
+          room.owner_id,
+          params.amount,
+          `tip ${room.id}`,
+        );
+        const row = await trx
+          .insertInto('tips')
+          .values({
+            room_id: room.id,
+            sender_id: userId,
+            creator_id: room.owner_id,
+            amount: params.amount,
+            fee,
+            currency,
+            message: params.message || null,
+            pinned_until: pinnedUntil(params.amount),
+            transaction_id: transactionId,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const sender = await trx
+          .selectFrom('users')
+          .select(['id', 'username'])
+          .where('id', '=', userId)
+          .executeTakeFirstOrThrow();
+        const tip: Tip = {
+          id: row.id,
+          roomId: row.room_id,
+          user: sender,
+          amount: row.amount,
+          currency: row.currency,
+          message: row.message,
+          pinnedUntil: row.pinned_until?.toISOString() ?? null,
+          createdAt: row.created_at.toISOString(),
+        };
+        return { status: 201, data: { tip, balance, creatorId: room.owner_id } };
+      });
+      if (!outcome.ok) return outcome;
+      const { tip, balance, creatorId } = outcome.data;
+      if (!outcome.replayed) events.emit('tip.created', { tip, creatorId });
+      return { ...outcome, data: { tip, balance } };
+    },
+
+    async refund(adminId, purchaseId, key) {
+      const pid = parse(id, purchaseId);
+      const outcome = await run(adminId, key, 'refund', { purchaseId: pid }, async (trx) => {
+        const purchase = await trx
+          .selectFrom('purchases')
+          .selectAll()
+          .where('id', '=', pid)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!purchase) throw notFound('purchase');
+        if (purchase.status === 'refunded') throw conflict('already refunded');
+        const entries = await trx
+          .selectFrom('ledger_entries')
+          .select(['account_id', 'amount'])
+          .where('transaction_id', '=', purchase.transaction_id)
+          .execute();
+        const refundId = await postTransaction(
+          trx,
+          'refund',
+          entries.map((e) => ({ accountId: e.account_id, amount: -e.amount })),
+          { memo: `refund of purchase ${purchase.id}`, reversesId: purchase.transaction_id },
+        );
+        const row = await trx
+          .updateTable('purchases')
+          .set({ status: 'refunded', refund_transaction_id: refundId, refunded_at: sql<Date>`now()` as never })
+          .where('id', '=', purchase.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('entitlements')
+          .set({ revoked_at: sql<Date>`now()` as never })
+          .where('purchase_id', '=', purchase.id)
+          .where('revoked_at', 'is', null)
+          .execute();
+        if (purchase.kind === 'subscription' && purchase.subscription_days) {
+          await trx
+            .updateTable('subscriptions')
+            .set({
+              current_period_end:
+                sql<Date>`current_period_end - make_interval(days => ${purchase.subscription_days})` as never,
+              updated_at: sql<Date>`now()` as never,
+            })
+            .where('subscriber_id', '=', purchase.buyer_id)
+            .where('creator_id', '=', purchase.creator_id)
+            .execute();
+        }
+        return { status: 200, data: { purchase: toPurchase(row) } };
+      });
+      if (outcome.ok && !outcome.replayed) events.emit('purchase.refunded', { purchase: outcome.data.purchase });
+      return outcome;
+    },
+
+    async purchases(userId) {
+      const rows = await db
+        .selectFrom('purchases')
+        .selectAll()
+        .where('buyer_id', '=', userId)
+        .orderBy('created_at', 'desc')
+        .limit(200)
+        .execute();
+      return rows.map(toPurchase);
+    },
+
+    async subscriptions(userId) {
+      const rows = await db
+        .selectFrom('subscriptions')
+        .select(['id', 'subscriber_id', 'creator_id', 'current_period_end'])
+        .where('subscriber_id', '=', userId)
+        .orderBy('current_period_end', 'desc')
+        .execute();
+      const now = Date.now();
+      return rows.map((r) => ({
+        id: r.id,
+        subscriberId: r.subscriber_id,
+        creatorId: r.creator_id,
+        currentPeriodEnd: r.current_period_end.toISOString(),
+        status: r.current_period_end.getTime() > now ? ('active' as const) : ('expired' as const),
+      }));
+    },
+
+    async creatorEarnings(creatorId) {
+      const [account, sales, tips] = await Promise.all([
+        db
+          .selectFrom('accounts')
+          .select('balance')
+          .where('kind', '=', 'earnings')
+          .where('owner_id', '=', creatorId)
+          .where('currency', '=', currency)
+          .executeTakeFirst(),
+        db
+          .selectFrom('purchases')
+          .select((eb) => ['kind', eb.fn.sum<string>('amount').as('gross'), eb.fn.sum<string>('fee').as('fees')])
+          .where('creator_id', '=', creatorId)
+          .where('status', '=', 'completed')
+          .groupBy('kind')
+          .execute(),
+        db
+          .selectFrom('tips')
+          .select((eb) => [eb.fn.sum<string>('amount').as('gross'), eb.fn.sum<string>('fee').as('fees')])
+          .where('creator_id', '=', creatorId)
+          .executeTakeFirstOrThrow(),
+      ]);
+      const byKind = { content: 0, ticket: 0, subscription: 0, tip: Number(tips.gross ?? 0) - Number(tips.fees ?? 0) };
+      let grossSales = Number(tips.gross ?? 0);
+      let platformFees = Number(tips.fees ?? 0);
+      for (const s of sales) {
+        byKind[s.kind] = Number(s.gross) - Number(s.fees);
+        grossSales += Number(s.gross);
+        platformFees += Number(s.fees);
+      }
+      return { balance: account?.balance ?? 0, currency, byKind, grossSales, platformFees };
+    },
+
+    ownsContent: (userId, contentId) => ownsContent(db, userId, contentId),
+    ownedContentIds: (userId) => ownedContentIds(db, userId),
+    hasRoomEntitlement: (user, room) => hasRoomEntitlement(db, user, room),
+    sweepIdempotencyKeys: () => sweepIdempotencyKeys(db, config.idempotencyTtlHours),
+  };
+}

@@ -1,0 +1,33 @@
+import { TokenBucketLimiter } from '.';
+
+describe('TokenBucketLimiter', () => {
+  it('allows a burst, then the sustained rate', () => {
+    let now = 0;
+    const limiter = new TokenBucketLimiter(3, 2, () => now); // burst 3, 2 per second
+    expect([1, 2, 3].map(() => limiter.take('a').ok)).toEqual([true, true, true]);
+    const refused = limiter.take('a');
+    expect(refused.ok).toBe(false);
+    expect(refused.retryAfterMs).toBeCloseTo(500);
+    now += 500;
+    expect(limiter.take('a').ok).toBe(true);
+    expect(limiter.take('a').ok).toBe(false);
+    expect(limiter.take('b').ok).toBe(true); // keys are independent
+  });
+
+  it('never refills past capacity', () => {
+    let now = 0;
+    const limiter = new TokenBucketLimiter(2, 1, () => now);
+    limiter.take('k');
+    now += 60_000;
+    expect([1, 2, 3].map(() => limiter.take('k').ok)).toEqual([true, true, false]);
+  });
+
+  it('charges a cost and stays bounded in keys', () => {
+    const now = 0;
+    const limiter = new TokenBucketLimiter(10, 10, () => now, 100);
+    expect(limiter.take('x', 10).ok).toBe(true);
+    expect(limiter.take('x', 1).ok).toBe(false);
+    for (let i = 0; i < 1000; i++) limiter.take(`k${i}`);
+    expect(limiter.size).toBeLessThanOrEqual(100);
+  });
+});

@@ -1,0 +1,31 @@
+import { sql } from 'kysely';
+import type { Lectern } from '../../server/app';
+
+/**
+ * The ledger's invariants, checked against the database itself: every transaction balances,
+ * every balance is the sum of its entries, no user account is negative, and money is conserved.
+ */
+export async function ledgerInvariants(lectern: Lectern) {
+  const { db } = lectern.database;
+  const unbalanced = await sql<{ transaction_id: string }>`
+    SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`.execute(db);
+  const drifted = await sql<{ id: string }>`
+    SELECT a.id FROM accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id
+    GROUP BY a.id, a.balance HAVING a.balance <> coalesce(sum(e.amount), 0)`.execute(db);
+  const negative = await sql<{ id: string }>`
+    SELECT id FROM accounts WHERE kind IN ('wallet', 'earnings') AND balance < 0`.execute(db);
+  const total = await sql<{ total: string | null }>`SELECT sum(balance) AS total FROM accounts`.execute(db);
+  return {
+    unbalancedTransactions: unbalanced.rows.length,
+    driftedAccounts: drifted.rows.length,
+    negativeUserAccounts: negative.rows.length,
+    totalOfAllBalances: Number(total.rows[0]?.total ?? 0),
+  };
+}
+
+export const HEALTHY_LEDGER = {
+  unbalancedTransactions: 0,
+  driftedAccounts: 0,
+  negativeUserAccounts: 0,
+  totalOfAllBalances: 0,
+};

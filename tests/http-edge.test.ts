@@ -1,0 +1,64 @@
+import { startTestServer, type TestServer } from './helpers/server';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await startTestServer({ HTTP_BODY_LIMIT_BYTES: '2048' });
+});
+afterAll(() => s.close());
+
+describe('the HTTP edge', () => {
+  it('answers malformed JSON, oversized bodies and unknown routes with coded errors', async () => {
+    const creator = await s.api.register('creator');
+    const bad = await s.api.request('POST', '/api/contents', { raw: '{"title": "x",', token: creator.token });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    const big = await s.api.request('POST', '/api/contents', {
+      raw: JSON.stringify({ title: 'x'.repeat(5000) }),
+      token: creator.token,
+    });
+    expect([big.status, big.body.error.code]).toEqual([413, 'INVALID_ARGUMENT']);
+    const text = await s.api.request('POST', '/api/auth/login', {
+      raw: 'user=a',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect([text.status, text.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    const missing = await s.api.get('/api/nothing-here');
+    expect([missing.status, missing.body.error.code]).toEqual([404, 'NOT_FOUND']);
+    const badId = await s.api.get('/api/rooms/not-a-uuid');
+    expect([badId.status, badId.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+  });
+
+  it('names every offending field', async () => {
+    const creator = await s.api.register('creator');
+    const res = await s.api.post('/api/contents', { title: '', kind: 'podcast', price: -1, tags: 'x' }, creator.token);
+    expect(res.status).toBe(400);
+    const paths = res.body.error.details.issues.map((i: { path: string }) => i.path).sort();
+    expect(paths).toEqual(['kind', 'price', 'tags', 'title']);
+  });
+
+  it('serves health and Prometheus metrics', async () => {
+    const health = await s.api.get('/healthz');
+    expect(health.status).toBe(200);
+    expect(health.body.checks.database.ok).toBe(true);
+    const metrics = await s.api.get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('lectern_http_requests_total{method="GET",route="/healthz",status="200"}');
+    expect(metrics.body).toContain('lectern_process_cpu_seconds_total');
+  });
+});
+
+describe('an unexpected failure', () => {
+  it('is INTERNAL without internals, the process keeps serving, and health says unavailable', async () => {
+    const broken = await startTestServer();
+    try {
+      await broken.lectern.database.db.destroy(); // the database vanishes under the server
+      const res = await broken.api.get('/api/rooms');
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+      const health = await broken.api.get('/healthz');
+      expect(health.status).toBe(503);
+      expect(health.body.checks.database.ok).toBe(false);
+    } finally {
+      await broken.close();
+    }
+  });
+});

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { HEALTHY_LEDGER, ledgerInvariants } from '../helpers/ledger';
+import { type Account, startTestServer, type TestServer } from '../helpers/server';
+
+let s: TestServer;
+let creator: Account;
+beforeAll(async () => {
+  s = await startTestServer({ PLATFORM_FEE_BPS: '1000' });
+  creator = await s.api.register('creator');
+});
+afterAll(() => s.close());
+
+const balanceOf = async (token: string) => (await s.api.get('/api/wallet', token)).body.balance as number;
+const earnings = async () => (await s.api.get('/api/creators/me/earnings', creator.token)).body;
+const buy = (token: string, body: object, key = randomUUID()) => s.api.post('/api/purchases', body, token, key);
+
+describe('buying content', () => {
+  it('moves the price from the wallet, splits it between creator and platform, and grants access', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const lesson = await s.api.content(creator.token, { price: 1999 });
+    const earningsBefore = await earnings();
+    expect((await s.api.get(`/api/contents/${lesson.id}`, viewer.token)).body.owned).toBe(false);
+
+    const res = await buy(viewer.token, { contentId: lesson.id });
+    expect(res.status).toBe(201);
+    expect(res.body.balance).toBe(5000 - 1999);
+    expect(res.body.purchase).toMatchObject({
+      buyerId: viewer.user.id,
+      kind: 'content',
+      contentId: lesson.id,
+      creatorId: creator.user.id,
+      amount: 1999,
+      fee: 200, // 10% of 1999 = 199.9, rounded half up
+      status: 'completed',
+    });
+    const after = await earnings();
+    expect(after.balance - earningsBefore.balance).toBe(1799);
+    expect(after.byKind.content - earningsBefore.byKind.content).toBe(1799);
+    expect((await s.api.get(`/api/contents/${lesson.id}`, viewer.token)).body.owned).toBe(true);
+    expect((await buy(viewer.token, { contentId: lesson.id })).body.error.code).toBe('CONFLICT');
+  });
+
+  it('N parallel purchases from a wallet that affords k give exactly k successes', async () => {
+    const viewer = await s.api.register();
+    const price = 700;
+    const n = 20;
+    const k = 7;
+    await s.api.topUp(viewer.token, price * k + price - 1); // k, not k+1
+    const lessons = await Promise.all(Array.from({ length: n }, () => s.api.content(creator.token, { price })));
+    const replies = await Promise.all(lessons.map((l) => buy(viewer.token, { contentId: l.id })));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((st) => st === 201)).toHaveLength(k);
+    expect(replies.filter((r) => r.status === 402).map((r) => r.body.error.code)).toEqual(
+      Array(n - k).fill('INSUFFICIENT_FUNDS'),
+    );
+    expect(await balanceOf(viewer.token)).toBe(price - 1);
+    const owned = await s.api.get('/api/purchases', viewer.token);
+    expect(owned.body.purchases).toHaveLength(k);
+  });
+
+  it('the same content bought in parallel with different keys is sold once', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 10_000);
+    const lesson = await s.api.content(creator.token, { price: 1000 });
+    const replies = await Promise.all(Array.from({ length: 8 }, () => buy(viewer.token, { contentId: lesson.id })));
+    expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(replies.filter((r) => r.status === 409).map((r) => r.body.error.code)).toEqual(Array(7).fill('CONFLICT'));
+    expect(await balanceOf(viewer.token)).toBe(9000);
+  });
+
+  it('a retried purchase replays the first answer and charges once', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 3000);
+    const lesson = await s.api.content(creator.token, { price: 1000 });
+    const key = randomUUID();
+    const replies = await Promise.all([1, 2, 3, 4, 5].map(() => buy(viewer.token, { contentId: lesson.id }, key)));
+    expect(replies.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(new Set(replies.map((r) => r.body.purchase.id)).size).toBe(1);
+    expect(await balanceOf(viewer.token)).toBe(2000);
+    const other = await s.api.content(creator.token, { price: 10 });
+    expect((await buy(viewer.token, { contentId: other.id }, key)).body.error.code).toBe('CONFLICT');
+  });
+
+  it('an insufficient-funds answer is kept for its key; a new key after a top-up succeeds', async () => {
+    const viewer = await s.api.register();
+    const lesson = await s.api.content(creator.token, { price: 1000 });
+    const key = randomUUID();
+    expect((await buy(viewer.token, { contentId: lesson.id }, key)).body.error.code).toBe('INSUFFICIENT_FUNDS');
+    await s.api.topUp(viewer.token, 1000);
+    const replay = await buy(viewer.token, { contentId: lesson.id }, key);
+    expect(replay.body.error.code).toBe('INSUFFICIENT_FUNDS');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect((await buy(viewer.token, { contentId: lesson.id })).status).toBe(201);
+  });
+
+  it('a bundle grants its items, and a course in it grants its lessons', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 10_000);
+    const [l1, l2, l3] = await Promise.all([1, 2, 3].map(() => s.api.content(creator.token, { price: 300 })));
+    const course = await s.api.content(creator.token, { kind: 'course', price: 500, itemIds: [l1.id, l2.id] });
+    const bundle = await s.api.content(creator.token, { kind: 'bundle', price: 900, itemIds: [course.id, l3.id] });
+    expect(bundle.itemIds).toEqual([course.id, l3.id]);
+    expect((await buy(viewer.token, { contentId: bundle.id })).status).toBe(201);
+    for (const c of [bundle, course, l1, l2, l3]) {
+      expect((await s.api.get(`/api/contents/${c.id}`, viewer.token)).body.owned).toBe(true);
+    }
+    // Owned through the bundle: buying an item again is refused.
+    expect((await buy(viewer.token, { contentId: l1.id })).body.error.code).toBe('CONFLICT');
+    expect(await balanceOf(viewer.token)).toBe(9100);
+  });
+
+  it('refuses what cannot be bought, writing nothing', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const free = await s.api.content(creator.token, { price: 0 });
+    const own = await s.api.content(creator.token, { price: 100 });
+    await s.api.topUp(creator.token, 1000);
+    const archived = await s.api.content(creator.token, { price: 100 });
+    expect((await s.api.request('DELETE', `/api/contents/${archived.id}`, { token: creator.token })).status).toBe(204);
+
+    const cases: [object, string, number, string][] = [
+      [{ contentId: free.id }, viewer.token, 400, 'INVALID_ARGUMENT'],
+      [{ contentId: own.id }, creator.token, 409, 'CONFLICT'],
+      [{ contentId: archived.id }, viewer.token, 404, 'NOT_FOUND'],
+      [{ contentId: randomUUID() }, viewer.token, 404, 'NOT_FOUND'],
+      [{ contentId: 'not-a-uuid' }, viewer.token, 400, 'INVALID_ARGUMENT'],
+      [{}, viewer.token, 400, 'INVALID_ARGUMENT'],
+      [{ contentId: free.id, roomId: randomUUID() }, viewer.token, 400, 'INVALID_ARGUMENT'],
+    ];
+    for (const [body, token, status, code] of cases) {
+      const res = await buy(token, body);
+      expect([JSON.stringify(body), res.status, res.body.error?.code]).toEqual([JSON.stringify(body), status, code]);
+    }
+    expect(await balanceOf(viewer.token)).toBe(5000);
+    expect((await s.api.get('/api/purchases', viewer.token)).body.purchases).toEqual([]);
+  });
+});
+
+describe('buying a room ticket', () => {
+  it('grants the room and is sold once per viewer', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const room = await s.api.room(creator.token, { access: 'ticket', ticketPrice: 1500, previewSeconds: 60 });
+    const entitled = () =>
+      s.lectern.services.payments.hasRoomEntitlement(
+        { id: viewer.user.id, role: 'viewer' },
+        { id: room.id, ownerId: creator.user.id, access: 'ticket' },
+      );
+    expect(await entitled()).toBe(false);
+    const res = await buy(viewer.token, { roomId: room.id });
+    expect(res.status).toBe(201);
+    expect(res.body.purchase).toMatchObject({ kind: 'ticket', roomId: room.id, amount: 1500, fee: 150 });
+    expect(await entitled()).toBe(true);
+    expect((await buy(viewer.token, { roomId: room.id })).body.error.code).toBe('CONFLICT');
+  });
+
+  it('refuses tickets to free rooms and ended rooms', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const free = await s.api.room(creator.token, { access: 'free' });
+    expect((await buy(viewer.token, { roomId: free.id })).body.error.code).toBe('INVALID_ARGUMENT');
+    const ended = await s.api.room(creator.token, { access: 'ticket', ticketPrice: 100 });
+    await s.api.post(`/api/rooms/${ended.id}/end`, {}, creator.token);
+    expect((await buy(viewer.token, { roomId: ended.id })).body.error.code).toBe('CONFLICT');
+    expect(await balanceOf(viewer.token)).toBe(5000);
+  });
+});
+
+it('leaves a balanced ledger', async () => {
+  expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
+});
