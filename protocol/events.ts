@@ -1,5 +1,5 @@
 import type { Ack } from './envelope';
-import type { AccessLevel, Content, PublicUser, Purchase, Room, RoomSettings } from './models';
+import type { AccessLevel, Content, PublicUser, Purchase, Role, Room, RoomSettings } from './models';
 
 // ---------------------------------------------------------------------------------------------
 // Payloads. One object per event; money in integer minor units; times as ISO-8601 strings.
@@ -137,14 +137,21 @@ export interface ServerToClientEvents {
   'room:ended': (p: RoomRef) => void;
 }
 
-/** Messages between gateway processes (Socket.IO `serverSideEmit`). */
+/** Messages between gateway processes (Socket.IO `serverSideEmit`); not for clients. */
 export interface InterServerEvents {
-  ping: () => void;
+  /** A room's settings, moderators, restrictions or status changed: drop cached copies. */
+  'room:invalidate': (p: RoomRef) => void;
+  /** A user's entitlements changed (purchase, refund): recompute their access in open rooms. */
+  'access:recheck': (p: { userId: string }) => void;
+  /** A user was banned from a room: drop their connections from it. */
+  'room:kick': (p: RoomRef & { userId: string }) => void;
+  /** A room ended: tell local members and release what the room holds. */
+  'room:closed': (p: RoomRef) => void;
 }
 
 /** What the gateway knows about a connected socket, set at the handshake. */
 export interface SocketData {
-  user: (PublicUser & { role: 'viewer' | 'creator' | 'admin' }) | null;
-  /** Rooms this socket has joined through `room:join`, kept for rejoin and cleanup. */
+  user: (PublicUser & { role: Role }) | null;
+  /** Rooms this socket has joined through `room:join`, kept for recovery and cleanup. */
   rooms: string[];
 }

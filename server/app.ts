@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { type AuthService, createAuthService } from './auth';
 import { resolveJwtSecret } from './auth/secret';
 import { type CatalogService, createCatalogService } from './catalog';
 import type { Config } from './config';
 import { type Database, openDatabase } from './db';
 import { DomainEvents } from './domain-events';
+import { createGateway, type Gateway } from './gateway';
 import { createHttpApp, type Health } from './http';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
@@ -22,6 +24,8 @@ export interface Lectern {
   readonly database: Database;
   readonly events: DomainEvents;
   readonly metrics: Metrics;
+  readonly gateway: Gateway;
+  readonly redis?: Redis;
   readonly services: {
     auth: AuthService;
     catalog: CatalogService;
@@ -64,9 +68,23 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     provider: options.paymentProvider ?? new SandboxPaymentProvider(),
   });
 
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  log.info(
+    redis
+      ? 'using REDIS_URL: Redis Streams event log and Socket.IO Redis Streams adapter (multi-node)'
+      : 'no REDIS_URL: in-process event log and Socket.IO in-memory adapter (single node)',
+  );
+
   async function health(): Promise<Health> {
-    const dbOk = await database.ping();
+    const [dbOk, redisOk] = await Promise.all([
+      database.ping(),
+      redis?.ping().then(
+        () => true,
+        () => false,
+      ),
+    ]);
     const checks: Health['checks'] = { database: { ok: dbOk, detail: database.mode } };
+    if (redis) checks.redis = { ok: redisOk === true };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
 
@@ -85,6 +103,17 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     },
   });
   const httpServer: Server = createServer(app);
+  const gateway = createGateway(httpServer, {
+    config,
+    log,
+    db,
+    auth,
+    rooms,
+    payments,
+    events,
+    registry: metrics.registry,
+    redis,
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -101,10 +130,12 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper);
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
-      });
+      // Closing the gateway closes the HTTP server it is attached to.
+      const httpClosed = new Promise<void>((resolve) => httpServer.once('close', () => resolve()));
+      await gateway.close();
+      httpServer.closeAllConnections();
+      await httpClosed;
+      redis?.disconnect();
       await database.close();
       log.info('stopped');
     })());
@@ -118,8 +149,23 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     database,
     events,
     metrics,
+    gateway,
+    redis,
     services: { auth, catalog, rooms, payments },
     health,
     close,
   };
+}
+
+/** Connects to Redis, failing start-up with a clear message when it cannot be reached. */
+async function connectRedis(url: string, log: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await redis.connect();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`cannot connect to REDIS_URL: ${(err as Error).message}`, { cause: err });
+  }
 }

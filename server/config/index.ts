@@ -9,6 +9,12 @@ import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const url = (protocols: string[]) =>
   z.string().refine(
     (v) => {
@@ -60,6 +66,12 @@ export const configFields = {
     url(['redis:', 'rediss:']).optional(),
     undefined,
     'Redis connection string. Unset: in-process event log and Socket.IO in-memory adapter (single node).',
+  ),
+  redisKeyPrefix: field(
+    'REDIS_KEY_PREFIX',
+    z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits and : _ - only'),
+    'lectern:',
+    'Prefix of every Redis key and stream this deployment uses (several deployments can share one Redis).',
   ),
   dataDir: field(
     'DATA_DIR',
@@ -131,6 +143,88 @@ export const configFields = {
     'false',
     'Trust X-Forwarded-* headers (set behind a reverse proxy) for client IPs.',
   ),
+
+  // Realtime gateway (Socket.IO)
+  allowedOrigins: field(
+    'ALLOWED_ORIGINS',
+    list,
+    '',
+    'Browser origins allowed to open Socket.IO connections (comma-separated, `*` for any). Same-origin pages and non-browser clients (no Origin header) are always allowed.',
+  ),
+  socketMaxPayloadBytes: field(
+    'SOCKET_MAX_PAYLOAD_BYTES',
+    int(1024, 1024 * 1024),
+    '16384',
+    'Largest Socket.IO message; a larger one closes the connection (`maxHttpBufferSize`).',
+  ),
+  maxConnectionsPerIp: field(
+    'MAX_CONNECTIONS_PER_IP',
+    int(1, 100000),
+    '100',
+    'Concurrent Socket.IO connections per client IP, per node.',
+  ),
+  maxConnectionsPerUser: field(
+    'MAX_CONNECTIONS_PER_USER',
+    int(1, 1000),
+    '10',
+    'Concurrent Socket.IO connections per signed-in user, per node.',
+  ),
+  socketEventsPerSecond: field(
+    'SOCKET_EVENTS_PER_SECOND',
+    int(1, 10000),
+    '20',
+    'Sustained client-to-server events per connection (burst: 3x); beyond it events are refused with RATE_LIMITED.',
+  ),
+  recoveryWindowSeconds: field(
+    'RECOVERY_WINDOW_SECONDS',
+    int(0, 3600),
+    '120',
+    'How long a dropped connection can resume with its rooms and missed broadcasts (Socket.IO connection state recovery).',
+  ),
+  chatHistorySize: field('CHAT_HISTORY_SIZE', int(0, 500), '50', 'Chat messages sent to a late joiner in `room:join`.'),
+  chatMessagesPerSecond: field(
+    'CHAT_MESSAGES_PER_SECOND',
+    z.coerce.number().positive().max(100),
+    '1',
+    'Sustained chat messages per user (token bucket).',
+  ),
+  chatBurst: field(
+    'CHAT_BURST',
+    int(1, 100),
+    '5',
+    'Chat messages a user may send in a burst before the sustained rate applies.',
+  ),
+  likeBroadcastIntervalMs: field(
+    'LIKE_BROADCAST_INTERVAL_MS',
+    int(50, 60000),
+    '500',
+    'At most one `like:count` per room per node per this interval, whatever the tap rate.',
+  ),
+  likesPerSecond: field(
+    'LIKES_PER_SECOND',
+    int(1, 1000),
+    '20',
+    'Sustained likes a user may add per second; extra taps are dropped (the ack says how many counted).',
+  ),
+  viewerCountIntervalMs: field(
+    'VIEWER_COUNT_INTERVAL_MS',
+    int(100, 60000),
+    '1000',
+    'At most one `viewers:count` per room per this interval.',
+  ),
+  tipPinThreshold: field(
+    'TIP_PIN_THRESHOLD',
+    int(1, Number.MAX_SAFE_INTEGER),
+    '500',
+    'A tip of at least this many minor units pins its message at the top of the room.',
+  ),
+  tipPinBaseSeconds: field(
+    'TIP_PIN_BASE_SECONDS',
+    int(1, 86400),
+    '30',
+    'How long a tip of exactly the threshold stays pinned; the time grows in proportion to the amount.',
+  ),
+  tipPinMaxSeconds: field('TIP_PIN_MAX_SECONDS', int(1, 86400), '600', 'The longest a tip stays pinned.'),
 } as const;
 
 type Fields = typeof configFields;

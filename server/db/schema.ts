@@ -212,6 +212,12 @@ export interface RecommendationImpressionsTable {
   purchased_at: NullableTimestamp;
 }
 
+export interface RoomPreviewsTable {
+  room_id: string;
+  user_id: string;
+  started_at: CreatedAt;
+}
+
 export interface IdempotencyKeysTable {
   user_id: string;
   key: string;
@@ -243,6 +249,7 @@ export interface DB {
   question_votes: QuestionVotesTable;
   recommendation_impressions: RecommendationImpressionsTable;
   idempotency_keys: IdempotencyKeysTable;
+  room_previews: RoomPreviewsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

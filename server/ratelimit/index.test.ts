@@ -22,6 +22,16 @@ describe('TokenBucketLimiter', () => {
     expect([1, 2, 3].map(() => limiter.take('k').ok)).toEqual([true, true, false]);
   });
 
+  it('takes what is available up to a maximum', () => {
+    let now = 0;
+    const limiter = new TokenBucketLimiter(10, 5, () => now);
+    expect(limiter.takeUpTo('t', 4)).toBe(4);
+    expect(limiter.takeUpTo('t', 100)).toBe(6);
+    expect(limiter.takeUpTo('t', 100)).toBe(0);
+    now += 1000;
+    expect(limiter.takeUpTo('t', 100)).toBe(5);
+  });
+
   it('charges a cost and stays bounded in keys', () => {
     const now = 0;
     const limiter = new TokenBucketLimiter(10, 10, () => now, 100);

@@ -27,6 +27,27 @@ export class TokenBucketLimiter {
   }
 
   take(key: string, cost = 1): TakeResult {
+    const bucket = this.refill(key);
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
+      return { ok: true, retryAfterMs: 0 };
+    }
+    return { ok: false, retryAfterMs: (cost - bucket.tokens) / this.refillPerMs };
+  }
+
+  /** Takes as many whole tokens as are available, up to `max`; returns how many it took. */
+  takeUpTo(key: string, max: number): number {
+    const bucket = this.refill(key);
+    const taken = Math.max(0, Math.min(max, Math.floor(bucket.tokens)));
+    bucket.tokens -= taken;
+    return taken;
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private refill(key: string): { tokens: number; at: number } {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket) {
@@ -37,15 +58,7 @@ export class TokenBucketLimiter {
       bucket = { tokens: this.capacity, at: now };
       this.buckets.set(key, bucket);
     }
-    if (bucket.tokens >= cost) {
-      bucket.tokens -= cost;
-      return { ok: true, retryAfterMs: 0 };
-    }
-    return { ok: false, retryAfterMs: (cost - bucket.tokens) / this.refillPerMs };
-  }
-
-  get size(): number {
-    return this.buckets.size;
+    return bucket;
   }
 
   /** Drops buckets that have refilled completely (they behave exactly like absent ones). */

@@ -1,0 +1,67 @@
+import type { Kysely } from 'kysely';
+import type { AccessLevel } from '../../protocol';
+import type { DB } from '../db';
+import type { PaymentsService } from '../payments';
+import type { Membership } from './memberships';
+import type { RoomState } from './room-state';
+import type { SignedInUser } from './types';
+
+export interface AccessDecision {
+  access: AccessLevel;
+  previewEndsAt?: Date;
+}
+
+/**
+ * Decides what a viewer may see in a room: `full` when entitled (free room, owner, moderator,
+ * ticket, subscription), `preview` during the once-per-viewer free preview of a paid room,
+ * `none` otherwise. Guests may watch free rooms only.
+ */
+export class AccessPolicy {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly payments: PaymentsService,
+  ) {}
+
+  async decide(state: RoomState, user: SignedInUser | null, now = new Date()): Promise<AccessDecision> {
+    const { room } = state;
+    if (room.access === 'free') return { access: 'full' };
+    if (!user) return { access: 'none' };
+    if (state.moderators.has(user.id) || (await this.payments.hasRoomEntitlement(user, room)))
+      return { access: 'full' };
+    if (room.previewSeconds === 0) return { access: 'none' };
+    const started = await this.previewStart(room.id, user.id);
+    const previewEndsAt = new Date(started.getTime() + room.previewSeconds * 1000);
+    return previewEndsAt > now ? { access: 'preview', previewEndsAt } : { access: 'none' };
+  }
+
+  /** When this viewer's preview of the room began (now, on their first visit). */
+  private async previewStart(roomId: string, userId: string): Promise<Date> {
+    const row = await this.db
+      .insertInto('room_previews')
+      .values({ room_id: roomId, user_id: userId })
+      .onConflict((oc) =>
+        oc.columns(['room_id', 'user_id']).doUpdateSet({ user_id: (eb) => eb.ref('room_previews.user_id') }),
+      )
+      .returning('started_at')
+      .executeTakeFirstOrThrow();
+    return row.started_at;
+  }
+}
+
+/**
+ * Applies decisions to a membership: stores them, schedules the end of a preview, and reports
+ * changes. `onExpire` runs when a preview timer fires (it re-decides: the viewer may have paid).
+ */
+export function applyAccess(m: Membership, decision: AccessDecision, onExpire: (m: Membership) => void): boolean {
+  const changed = m.access !== decision.access || m.previewEndsAt?.getTime() !== decision.previewEndsAt?.getTime();
+  m.access = decision.access;
+  m.previewEndsAt = decision.previewEndsAt;
+  clearTimeout(m.previewTimer);
+  m.previewTimer = undefined;
+  if (decision.access === 'preview' && decision.previewEndsAt) {
+    const delay = Math.max(0, decision.previewEndsAt.getTime() - Date.now());
+    m.previewTimer = setTimeout(() => onExpire(m), delay);
+    m.previewTimer.unref();
+  }
+  return changed;
+}

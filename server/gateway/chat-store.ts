@@ -1,0 +1,106 @@
+import type { Kysely } from 'kysely';
+import type { ChatMessage } from '../../protocol';
+import type { DB } from '../db';
+import { ShortCache } from './short-cache';
+
+/**
+ * Persists chat messages by group commit: messages sent within a few milliseconds share one
+ * multi-row INSERT, and each sender is answered only after its message is in the database, so
+ * an acknowledged message is never lost and a busy room costs one write per batch, not per line.
+ */
+export class ChatWriter {
+  private pending: { message: ChatMessage; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly maxDelayMs = 10,
+    private readonly maxBatch = 200,
+  ) {}
+
+  write(message: ChatMessage): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ message, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+    });
+  }
+
+  /** Writes what is pending now; batches are written one after another, in order. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      try {
+        await this.db
+          .insertInto('chat_messages')
+          .values(
+            batch.map(({ message: m }) => ({
+              id: m.id,
+              room_id: m.roomId,
+              user_id: m.user.id,
+              text: m.text,
+              sent_at: m.sentAt,
+            })),
+          )
+          .execute();
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    });
+    return this.flushing;
+  }
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+}
+
+/**
+ * The last messages of a room for late joiners, read from the database but shared for a short
+ * time: a thousand viewers joining at once cost one query, not a thousand.
+ */
+export class ChatHistory {
+  private readonly cache: ShortCache<ChatMessage[]>;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly size: number,
+    ttlMs = 1000,
+  ) {
+    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId));
+  }
+
+  recent(roomId: string): Promise<ChatMessage[]> {
+    return this.size === 0 ? Promise.resolve([]) : this.cache.get(roomId);
+  }
+
+  invalidate(roomId: string): void {
+    this.cache.invalidate(roomId);
+  }
+
+  private async load(roomId: string): Promise<ChatMessage[]> {
+    const rows = await this.db
+      .selectFrom('chat_messages as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['m.id', 'm.room_id', 'm.text', 'm.sent_at', 'u.id as user_id', 'u.username'])
+      .where('m.room_id', '=', roomId)
+      .where('m.deleted_at', 'is', null)
+      .orderBy('m.sent_at', 'desc')
+      .orderBy('m.id', 'desc')
+      .limit(this.size)
+      .execute();
+    return rows.reverse().map((r) => ({
+      id: r.id,
+      roomId: r.room_id,
+      user: { id: r.user_id, username: r.username },
+      text: r.text,
+      sentAt: r.sent_at.toISOString(),
+    }));
+  }
+}

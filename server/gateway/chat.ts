@@ -1,0 +1,124 @@
+import type { ChatMessage } from '../../protocol';
+import { AppError, forbidden, invalidArgument, notFound } from '../errors';
+import { TokenBucketLimiter } from '../ratelimit';
+import { ChatHistory, ChatWriter } from './chat-store';
+import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
+import { uuidv7 } from './ids';
+import type { Membership } from './memberships';
+import { activeRestriction, type RoomState, roleIn } from './room-state';
+import { type IoSocket, roomChannel, type SignedInUser } from './types';
+
+/** Room chat: the checks a message must pass, group-committed persistence, and history. */
+export class ChatManager {
+  readonly history: ChatHistory;
+  private readonly writer: ChatWriter;
+  private readonly limiter: TokenBucketLimiter;
+  /** (roomId, userId) → when the user last spoke, for slow mode. */
+  private readonly lastSpoke = new Map<string, number>();
+
+  constructor(private readonly ctx: GatewayContext) {
+    this.writer = new ChatWriter(ctx.db);
+    this.history = new ChatHistory(ctx.db, ctx.config.chatHistorySize);
+    this.limiter = new TokenBucketLimiter(ctx.config.chatBurst, ctx.config.chatMessagesPerSecond);
+  }
+
+  async send(socket: IoSocket, roomId: string, text: string): Promise<{ message: ChatMessage }> {
+    const user = requireUser(socket);
+    const member = requireMember(this.ctx, socket, roomId);
+    const state = await this.ctx.roomStates.open(roomId);
+    const role = roleIn(state, user);
+    const staff = role === 'owner' || role === 'moderator';
+    if (activeRestriction(state, user.id, 'ban')) throw new AppError('BANNED', 'you are banned from this room');
+    const mute = activeRestriction(state, user.id, 'mute');
+    if (mute) {
+      throw new AppError('MUTED', 'you are muted in this room', {
+        details: { until: mute.until?.toISOString() ?? null },
+      });
+    }
+    requireAccess(member);
+    if (!staff && state.room.settings.subscribersOnlyChat && !(await this.isSupporter(user, state, member))) {
+      throw forbidden('chat is for subscribers and ticket holders only');
+    }
+    if (state.bannedWords?.test(text)) {
+      throw invalidArgument('the message contains a word this room does not allow', { reason: 'banned_word' });
+    }
+    const spokeKey = `${roomId}|${user.id}`;
+    const slow = state.room.settings.slowModeSeconds * 1000;
+    const since = Date.now() - (this.lastSpoke.get(spokeKey) ?? 0);
+    if (!staff && slow > 0 && since < slow) {
+      throw new AppError('SLOW_MODE', `slow mode: one message every ${slow / 1000} s`, {
+        details: { retryAfterMs: slow - since },
+      });
+    }
+    const { ok, retryAfterMs } = this.limiter.take(user.id);
+    if (!ok) throw new AppError('RATE_LIMITED', 'you are sending messages too fast', { details: { retryAfterMs } });
+
+    const message: ChatMessage = {
+      id: uuidv7(),
+      roomId,
+      user: { id: user.id, username: user.username },
+      text,
+      sentAt: new Date().toISOString(),
+    };
+    try {
+      await this.writer.write(message);
+    } catch (err) {
+      throw new AppError('UNAVAILABLE', 'the message could not be saved; try again', { cause: err });
+    }
+    this.lastSpoke.set(spokeKey, Date.now());
+    if (this.lastSpoke.size > 100_000) this.lastSpoke.clear(); // slow mode forgets, never grows unbounded
+    this.history.invalidate(roomId);
+    this.ctx.io.to(roomChannel(roomId)).emit('chat:message', message);
+    return { message };
+  }
+
+  /** A ticket holder or subscriber of a paid room, or a subscriber of the creator of a free one. */
+  private async isSupporter(user: SignedInUser, state: RoomState, member: Membership): Promise<boolean> {
+    if (state.room.access !== 'free' && member.access === 'full') return true;
+    return this.ctx.payments.hasRoomEntitlement(user, { ...state.room, access: 'subscribers' });
+  }
+
+  /** Deletes a message: its author, the owner or a moderator. */
+  async delete(socket: IoSocket, roomId: string, messageId: string): Promise<Record<string, never>> {
+    const user = requireUser(socket);
+    requireMember(this.ctx, socket, roomId);
+    const state = await this.ctx.roomStates.get(roomId);
+    const row = await this.ctx.db
+      .selectFrom('chat_messages')
+      .select(['user_id', 'deleted_at'])
+      .where('id', '=', messageId)
+      .where('room_id', '=', roomId)
+      .executeTakeFirst();
+    if (!row || row.deleted_at) throw notFound('message');
+    const role = roleIn(state, user);
+    const own = row.user_id === user.id;
+    if (!own && role !== 'owner' && role !== 'moderator')
+      throw forbidden('only moderators can delete others’ messages');
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('chat_messages')
+        .set({ deleted_at: new Date(), deleted_by: user.id })
+        .where('id', '=', messageId)
+        .execute();
+      if (!own) {
+        await trx
+          .insertInto('moderation_actions')
+          .values({
+            room_id: roomId,
+            actor_id: user.id,
+            target_user_id: row.user_id,
+            action: 'delete_message',
+            message_id: messageId,
+          })
+          .execute();
+      }
+    });
+    this.history.invalidate(roomId);
+    this.ctx.io.to(roomChannel(roomId)).emit('chat:deleted', { roomId, messageId });
+    return {};
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+}

@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import type { ErrorCode } from '../../protocol';
+import type { AuthService } from '../auth';
+import type { Config } from '../config';
+import type { IoServer, IoSocket } from './types';
+
+/** A handshake refusal the client sees as `connect_error` with `err.data.code`. */
+function refusal(code: ErrorCode, message: string): Error & { data: { code: ErrorCode; message: string } } {
+  return Object.assign(new Error(message), { data: { code, message } });
+}
+
+/**
+ * Browsers send Origin; only listed origins (or `*`) and same-origin pages may connect.
+ * Non-browser clients send none and are judged by their token like everyone else.
+ */
+export function originAllowed(allowed: readonly string[], req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export function clientAddress(socket: IoSocket, trustProxy: boolean): string {
+  const forwarded = socket.handshake.headers['x-forwarded-for'];
+  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
+  return socket.handshake.address;
+}
+
+/**
+ * Authenticates at the handshake (`auth: {token}`; none makes a guest) and caps concurrent
+ * connections per IP and per user on this node.
+ */
+export function installHandshake(io: IoServer, auth: AuthService, config: Config): void {
+  const perIp = new Map<string, number>();
+  const perUser = new Map<string, number>();
+  const bump = (map: Map<string, number>, key: string, by: number) => {
+    const n = (map.get(key) ?? 0) + by;
+    if (n <= 0) map.delete(key);
+    else map.set(key, n);
+  };
+
+  io.use(async (socket, next) => {
+    const token: unknown = socket.handshake.auth?.token;
+    let user: IoSocket['data']['user'] = null;
+    if (token !== undefined && token !== null && token !== '') {
+      if (typeof token !== 'string' || token.length > 4096) return next(refusal('UNAUTHENTICATED', 'malformed token'));
+      try {
+        const p = await auth.authenticate(token);
+        user = { id: p.id, username: p.username, role: p.role };
+      } catch {
+        return next(refusal('UNAUTHENTICATED', 'invalid or expired token'));
+      }
+    }
+    const ip = clientAddress(socket, config.trustProxy);
+    if ((perIp.get(ip) ?? 0) >= config.maxConnectionsPerIp) {
+      return next(refusal('RATE_LIMITED', 'too many connections from this address'));
+    }
+    if (user && (perUser.get(user.id) ?? 0) >= config.maxConnectionsPerUser) {
+      return next(refusal('RATE_LIMITED', 'too many connections for this user'));
+    }
+    bump(perIp, ip, 1);
+    if (user) bump(perUser, user.id, 1);
+    socket.once('disconnect', () => {
+      bump(perIp, ip, -1);
+      if (user) bump(perUser, user.id, -1);
+    });
+    socket.data.user = user;
+    socket.data.rooms ??= [];
+    next();
+  });
+}

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { Server } from 'socket.io';
+import type { RoomJoinResult } from '../../protocol';
+import type { AuthService } from '../auth';
+import type { Config } from '../config';
+import type { DB } from '../db';
+import type { DomainEvents } from '../domain-events';
+import { AppError } from '../errors';
+import type { Logger } from '../log';
+import type { PaymentsService } from '../payments';
+import { TokenBucketLimiter } from '../ratelimit';
+import type { RoomsService } from '../rooms';
+import { AccessPolicy, applyAccess } from './access';
+import { ChatManager } from './chat';
+import type { GatewayContext } from './context';
+import { Dispatcher } from './dispatch';
+import { installHandshake, originAllowed } from './handshake';
+import { LikeAggregator } from './likes';
+import { type Membership, Memberships } from './memberships';
+import { ModerationManager } from './moderation';
+import { LocalViewerCounts, Presence, RedisViewerCounts } from './presence';
+import { QuestionsManager } from './questions';
+import { activeRestriction, RoomStateCache, roleIn } from './room-state';
+import { TipsManager } from './tips';
+import { type IoServer, type IoSocket, roomChannel, userChannel } from './types';
+
+export type { IoServer, IoSocket } from './types';
+
+/** How many rooms one connection may be in at once. */
+const MAX_ROOMS_PER_SOCKET = 10;
+
+export interface GatewayDeps {
+  config: Config;
+  log: Logger;
+  db: Kysely<DB>;
+  auth: AuthService;
+  rooms: RoomsService;
+  payments: PaymentsService;
+  events: DomainEvents;
+  registry: Registry;
+  /** With Redis: the Socket.IO Redis Streams adapter and cluster-wide viewer counts. */
+  redis?: Redis;
+}
+
+export interface Gateway {
+  readonly io: IoServer;
+  readonly nodeId: string;
+  /** Disconnects every client and stops the managers. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * The realtime gateway: Socket.IO on the HTTP server. Authentication at the handshake, one
+ * manager per domain (chat, likes, tips, questions, moderation), presence and access per room,
+ * and the glue that keeps several gateway processes consistent through the adapter.
+ */
+export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gateway {
+  const { config, log, db } = deps;
+  const nodeId = randomUUID();
+  const io: IoServer = new Server(httpServer, {
+    serveClient: false,
+    maxHttpBufferSize: config.socketMaxPayloadBytes,
+    allowRequest: (req, callback) => callback(null, originAllowed(config.allowedOrigins, req)),
+    cors: { origin: config.allowedOrigins.includes('*') ? true : config.allowedOrigins },
+    connectionStateRecovery: { maxDisconnectionDuration: config.recoveryWindowSeconds * 1000, skipMiddlewares: false },
+    ...(deps.redis ? { adapter: createAdapter(deps.redis, { streamName: `${config.redisKeyPrefix}socket.io` }) } : {}),
+  });
+
+  /** Other gateway processes hear this through the adapter; a single node has nobody to tell. */
+  const tellOtherNodes: IoServer['serverSideEmit'] = deps.redis ? (...args) => io.serverSideEmit(...args) : () => true;
+
+  const memberships = new Memberships();
+  const roomStates = new RoomStateCache(db, deps.rooms);
+  const ctx: GatewayContext = {
+    io,
+    db,
+    config,
+    log,
+    payments: deps.payments,
+    rooms: deps.rooms,
+    memberships,
+    roomStates,
+    invalidateRoom(roomId) {
+      roomStates.invalidate(roomId);
+      tellOtherNodes('room:invalidate', { roomId });
+    },
+  };
+  const accessPolicy = new AccessPolicy(db, deps.payments);
+  const presence = new Presence(
+    io,
+    memberships,
+    deps.redis
+      ? new RedisViewerCounts(
+          deps.redis,
+          nodeId,
+          Math.max(5000, config.viewerCountIntervalMs * 5),
+          config.redisKeyPrefix,
+        )
+      : new LocalViewerCounts(),
+    config.viewerCountIntervalMs,
+    log,
+  );
+  const chat = new ChatManager(ctx);
+  const likes = new LikeAggregator(ctx);
+  const tips = new TipsManager(ctx);
+  const questions = new QuestionsManager(ctx);
+  const moderation = new ModerationManager(ctx, {
+    kick(roomId, userId) {
+      kickLocal(roomId, userId);
+      tellOtherNodes('room:kick', { roomId, userId });
+    },
+    recheckAccess(userId) {
+      void recheckLocal(userId);
+      tellOtherNodes('access:recheck', { userId });
+    },
+  });
+
+  // --- metrics ---------------------------------------------------------------------------------
+  const eventsHandled = new Counter({
+    name: 'lectern_socket_events_total',
+    help: 'Client events handled, by event and outcome (ok or error code)',
+    labelNames: ['event', 'outcome'],
+    registers: [deps.registry],
+  });
+  new Gauge({
+    name: 'lectern_socket_connections',
+    help: 'Open Socket.IO connections on this node',
+    registers: [deps.registry],
+    collect() {
+      this.set(io.of('/').sockets.size);
+    },
+  });
+  new Gauge({
+    name: 'lectern_rooms_active',
+    help: 'Rooms with at least one member on this node',
+    registers: [deps.registry],
+    collect() {
+      this.set(memberships.roomIds().length);
+    },
+  });
+
+  // --- membership ------------------------------------------------------------------------------
+  async function onPreviewEnded(m: Membership): Promise<void> {
+    try {
+      const state = await roomStates.get(m.roomId);
+      await reapplyAccess(m, state);
+    } catch (err) {
+      log.warn({ err, roomId: m.roomId }, 'preview expiry check failed');
+    }
+  }
+
+  async function reapplyAccess(m: Membership, state: Awaited<ReturnType<RoomStateCache['get']>>): Promise<void> {
+    m.role = roleIn(state, m.user);
+    const decision = await accessPolicy.decide(state, m.user);
+    if (memberships.get(m.socket.id, m.roomId) !== m) return; // left meanwhile
+    if (applyAccess(m, decision, (x) => void onPreviewEnded(x))) {
+      m.socket.emit('access:changed', {
+        roomId: m.roomId,
+        access: m.access,
+        ...(m.previewEndsAt ? { previewEndsAt: m.previewEndsAt.toISOString() } : {}),
+      });
+    }
+  }
+
+  async function recheckLocal(userId: string): Promise<void> {
+    for (const m of memberships.ofUser(userId)) {
+      try {
+        roomStates.invalidate(m.roomId);
+        await reapplyAccess(m, await roomStates.get(m.roomId));
+      } catch (err) {
+        log.warn({ err, userId, roomId: m.roomId }, 'access recheck failed');
+      }
+    }
+  }
+
+  function leaveLocal(socket: IoSocket, roomId: string): Membership | undefined {
+    const m = memberships.remove(socket.id, roomId);
+    socket.leave(roomChannel(roomId));
+    socket.data.rooms = socket.data.rooms.filter((r) => r !== roomId);
+    return m;
+  }
+
+  function kickLocal(roomId: string, userId: string): void {
+    for (const m of memberships.ofUser(userId)) if (m.roomId === roomId) leaveLocal(m.socket, roomId);
+  }
+
+  function closeRoomLocal(roomId: string): void {
+    io.local.to(roomChannel(roomId)).emit('room:ended', { roomId });
+    for (const m of memberships.inRoom(roomId)) leaveLocal(m.socket, roomId);
+    io.local.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
+    roomStates.invalidate(roomId);
+    presence.forget(roomId);
+  }
+
+  /** Enters (or refreshes) a room for a connection; shared by `room:join` and recovery. */
+  async function enter(socket: IoSocket, roomId: string) {
+    const user = socket.data.user;
+    const state = await roomStates.open(roomId);
+    if (user && activeRestriction(state, user.id, 'ban')) throw new AppError('BANNED', 'you are banned from this room');
+    const existing = memberships.get(socket.id, roomId);
+    if (!existing && socket.data.rooms.filter((r) => r !== roomId).length >= MAX_ROOMS_PER_SOCKET) {
+      throw new AppError('INVALID_ARGUMENT', `a connection can be in at most ${MAX_ROOMS_PER_SOCKET} rooms`);
+    }
+    const decision = await accessPolicy.decide(state, user);
+    if (!socket.connected) throw new AppError('UNAVAILABLE', 'disconnected');
+    // Into the channel first, then counted: whoever counts this member can also reach it.
+    await socket.join(roomChannel(roomId));
+    if (!socket.data.rooms.includes(roomId)) socket.data.rooms = [...socket.data.rooms, roomId];
+    const m: Membership = existing ?? { socket, roomId, user, role: roleIn(state, user), access: 'none' };
+    m.role = roleIn(state, user);
+    applyAccess(m, decision, (x) => void onPreviewEnded(x));
+    memberships.add(m);
+    return { state, membership: m };
+  }
+
+  async function join(socket: IoSocket, roomId: string): Promise<RoomJoinResult> {
+    const { state, membership: m } = await enter(socket, roomId);
+    const [history, openQuestions, leaderboard, pinned, likesRow] = await Promise.all([
+      chat.history.recent(roomId),
+      questions.list(roomId),
+      tips.leaderboard(roomId, state.room.startedAt),
+      tips.pinned(roomId),
+      db.selectFrom('rooms').select('likes_total').where('id', '=', roomId).executeTakeFirst(),
+    ]);
+    return {
+      room: state.room,
+      viewerCount: presence.count(roomId),
+      history,
+      access: m.access,
+      ...(m.previewEndsAt ? { previewEndsAt: m.previewEndsAt.toISOString() } : {}),
+      role: m.role,
+      likesTotal: likesRow?.likes_total ?? state.room.likesTotal,
+      questions: openQuestions,
+      leaderboard,
+      pinned,
+    };
+  }
+
+  // --- events from clients ---------------------------------------------------------------------
+  const dispatcher = new Dispatcher(
+    new TokenBucketLimiter(config.socketEventsPerSecond * 3, config.socketEventsPerSecond),
+    log,
+    { onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }) },
+  )
+    .on('room:join', (socket, p) => join(socket, p.roomId))
+    .on('room:leave', async (socket, p) => {
+      leaveLocal(socket, p.roomId);
+      return {};
+    })
+    .on('chat:send', (socket, p) => chat.send(socket, p.roomId, p.text))
+    .on('chat:delete', (socket, p) => chat.delete(socket, p.roomId, p.messageId))
+    .on('like:send', async (socket, p) => likes.add(socket, p.roomId, p.count))
+    .on('tip:send', (socket, p) => tips.send(socket, p))
+    .on('purchase:create', (socket, p) => tips.purchase(socket, p))
+    .on('question:ask', (socket, p) => questions.ask(socket, p.roomId, p.text))
+    .on('question:upvote', (socket, p) => questions.upvote(socket, p.roomId, p.questionId))
+    .on('question:answer', (socket, p) => questions.answer(socket, p.roomId, p.questionId))
+    .on('moderation:mute', (socket, p) => moderation.mute(socket, p))
+    .on('moderation:unmute', (socket, p) => moderation.apply(socket, 'unmute', p))
+    .on('moderation:ban', (socket, p) => moderation.apply(socket, 'ban', p))
+    .on('moderation:unban', (socket, p) => moderation.apply(socket, 'unban', p))
+    .on('moderation:settings', (socket, p) => moderation.settings(socket, p.roomId, p.settings))
+    .on('moderation:moderator', (socket, p) => moderation.setModerator(socket, p));
+
+  installHandshake(io, deps.auth, config);
+  io.on('connection', (socket) => {
+    if (socket.data.user) void socket.join(userChannel(socket.data.user.id));
+    dispatcher.attach(socket);
+    if (socket.recovered) {
+      // The connection resumed within the recovery window: Socket.IO restored its channels and
+      // data; restore this node's bookkeeping (presence, access timers) for those rooms.
+      for (const roomId of socket.data.rooms) {
+        enter(socket, roomId).catch(() => leaveLocal(socket, roomId));
+      }
+    }
+    socket.on('disconnect', () => {
+      for (const roomId of socket.data.rooms) memberships.remove(socket.id, roomId);
+    });
+  });
+
+  // --- other nodes -----------------------------------------------------------------------------
+  io.on('room:invalidate', ({ roomId }) => roomStates.invalidate(roomId));
+  io.on('access:recheck', ({ userId }) => void recheckLocal(userId));
+  io.on('room:kick', ({ roomId, userId }) => kickLocal(roomId, userId));
+  io.on('room:closed', ({ roomId }) => closeRoomLocal(roomId));
+
+  // --- the domain --------------------------------------------------------------------------------
+  const unsubscribe = [
+    deps.events.on('room.started', ({ room }) => ctx.invalidateRoom(room.id)),
+    deps.events.on('room.ended', ({ room }) => {
+      tellOtherNodes('room:closed', { roomId: room.id });
+      closeRoomLocal(room.id);
+    }),
+    deps.events.on('tip.created', ({ tip }) => tips.announce(tip)),
+    ...(['purchase.completed', 'purchase.refunded'] as const).map((event) =>
+      deps.events.on(event, ({ purchase }) => {
+        if (purchase.kind === 'content') return;
+        void recheckLocal(purchase.buyerId);
+        tellOtherNodes('access:recheck', { userId: purchase.buyerId });
+      }),
+    ),
+  ];
+
+  let closing: Promise<void> | undefined;
+  return {
+    io,
+    nodeId,
+    close: () =>
+      (closing ??= (async () => {
+        for (const off of unsubscribe) off();
+        questions.close();
+        await likes.close();
+        await presence.close();
+        io.disconnectSockets(true);
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await chat.close();
+      })()),
+  };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { Limits } from '../../protocol';
+import { roomSettingsSchema } from '../rooms';
+import { id, idempotencyKey } from '../validation';
+import type { ClientEvent, PayloadOf } from './types';
+
+/** Printable text: no control characters other than newline and tab. */
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `at most ${max} characters`)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
+    .refine((t) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t), 'control characters are not allowed');
+
+const roomRef = { roomId: id };
+const target = { ...roomRef, userId: id, reason: z.string().trim().max(200).optional() };
+
+/**
+ * A strict schema per client event: unknown fields, wrong types and oversized strings are
+ * refused with INVALID_ARGUMENT before any handler runs.
+ */
+export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
+  'room:join': z.strictObject(roomRef),
+  'room:leave': z.strictObject(roomRef),
+  'chat:send': z.strictObject({ ...roomRef, text: text(Limits.chatTextMax) }),
+  'chat:delete': z.strictObject({ ...roomRef, messageId: id }),
+  'like:send': z.strictObject({ ...roomRef, count: z.number().int().min(1).max(Limits.likesPerEventMax) }),
+  'tip:send': z.strictObject({
+    ...roomRef,
+    amount: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    message: z.string().trim().max(Limits.tipMessageMax).optional(),
+    idempotencyKey,
+  }),
+  'purchase:create': z.union([
+    z.strictObject({ contentId: id, idempotencyKey }),
+    z.strictObject({ roomId: id, idempotencyKey }),
+  ]),
+  'question:ask': z.strictObject({ ...roomRef, text: text(Limits.questionTextMax) }),
+  'question:upvote': z.strictObject({ ...roomRef, questionId: id }),
+  'question:answer': z.strictObject({ ...roomRef, questionId: id }),
+  'moderation:mute': z.strictObject({
+    ...target,
+    seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86400),
+  }),
+  'moderation:unmute': z.strictObject(target),
+  'moderation:ban': z.strictObject(target),
+  'moderation:unban': z.strictObject(target),
+  'moderation:settings': z.strictObject({ ...roomRef, settings: roomSettingsSchema.partial() }),
+  'moderation:moderator': z.strictObject({ ...roomRef, userId: id, grant: z.boolean() }),
+};

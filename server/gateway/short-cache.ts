@@ -1,0 +1,31 @@
+/**
+ * A tiny single-flight cache with a time-to-live: concurrent readers of a missing key share one
+ * load, failures are not cached, and the key count is bounded. The gateway uses it for data
+ * that join storms read thousands of times a second but that may be a moment stale.
+ */
+export class ShortCache<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly load: (key: string) => Promise<T>,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  get(key: string): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
+    const value = this.load(key);
+    this.entries.delete(key); // re-insert at the end: the map's order is its age
+    this.entries.set(key, { at: Date.now(), value });
+    value.catch(() => {
+      if (this.entries.get(key)?.value === value) this.entries.delete(key);
+    });
+    if (this.entries.size > this.maxKeys) this.entries.delete(this.entries.keys().next().value as string);
+    return value;
+  }
+
+  invalidate(key: string): void {
+    this.entries.delete(key);
+  }
+}

@@ -1,0 +1,111 @@
+import { sql } from 'kysely';
+import type { LeaderboardEntry, Purchase, Tip } from '../../protocol';
+import { AppError, invalidArgument } from '../errors';
+import type { Outcome } from '../payments';
+import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
+import { type IoSocket, roomChannel } from './types';
+
+/** Unwraps a money outcome for a socket ack: a stored refusal is thrown again, as it was. */
+function unwrap<T>(outcome: Outcome<T>): T {
+  if (!outcome.ok) throw new AppError(outcome.error.code, outcome.error.message, { details: outcome.error.details });
+  return outcome.data;
+}
+
+/**
+ * Tips, paid pinned messages, the session leaderboard, and buying from inside a room. Money
+ * moves through the payments core (atomic, idempotent, never overdrawn); the room hears about a
+ * tip from the `tip.created` domain event, so a retried tip is announced once.
+ */
+export class TipsManager {
+  constructor(private readonly ctx: GatewayContext) {}
+
+  /** A tip of at least the threshold stays pinned for a time proportional to its amount, capped. */
+  pinnedUntil(amount: number, now = Date.now()): Date | null {
+    const { tipPinThreshold, tipPinBaseSeconds, tipPinMaxSeconds } = this.ctx.config;
+    if (amount < tipPinThreshold) return null;
+    const seconds = Math.min(tipPinMaxSeconds, Math.round((tipPinBaseSeconds * amount) / tipPinThreshold));
+    return new Date(now + seconds * 1000);
+  }
+
+  async send(
+    socket: IoSocket,
+    p: { roomId: string; amount: number; message?: string; idempotencyKey: string },
+  ): Promise<{ tip: Tip; balance: number }> {
+    const user = requireUser(socket);
+    requireAccess(requireMember(this.ctx, socket, p.roomId));
+    const state = await this.ctx.roomStates.get(p.roomId);
+    if (p.message && state.bannedWords?.test(p.message)) {
+      throw invalidArgument('the message contains a word this room does not allow', { reason: 'banned_word' });
+    }
+    const { roomId, amount, message, idempotencyKey } = p;
+    return unwrap(
+      await this.ctx.payments.tip(user.id, { roomId, amount, message }, idempotencyKey, (a) => this.pinnedUntil(a)),
+    );
+  }
+
+  async purchase(
+    socket: IoSocket,
+    p: ({ contentId: string } | { roomId: string }) & { idempotencyKey: string },
+  ): Promise<{ purchase: Purchase; balance: number }> {
+    const user = requireUser(socket);
+    const { idempotencyKey, ...target } = p;
+    return unwrap(await this.ctx.payments.purchase(user.id, target, idempotencyKey));
+  }
+
+  /** Biggest tippers of the room's current live session. */
+  async leaderboard(roomId: string, since: string | null, limit = 10): Promise<LeaderboardEntry[]> {
+    const rows = await this.ctx.db
+      .selectFrom('tips as t')
+      .innerJoin('users as u', 'u.id', 't.sender_id')
+      .select(['u.id', 'u.username', sql<string>`sum(t.amount)`.as('total')])
+      .where('t.room_id', '=', roomId)
+      .$if(since !== null, (q) => q.where('t.created_at', '>=', new Date(since as string)))
+      .groupBy(['u.id', 'u.username'])
+      .orderBy('total', 'desc')
+      .orderBy('u.username')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ user: { id: r.id, username: r.username }, total: Number(r.total) }));
+  }
+
+  /** Tips whose message is pinned right now, newest first. */
+  async pinned(roomId: string): Promise<Tip[]> {
+    const rows = await this.ctx.db
+      .selectFrom('tips as t')
+      .innerJoin('users as u', 'u.id', 't.sender_id')
+      .select([
+        't.id',
+        't.amount',
+        't.currency',
+        't.message',
+        't.pinned_until',
+        't.created_at',
+        'u.id as user_id',
+        'u.username',
+      ])
+      .where('t.room_id', '=', roomId)
+      .where('t.pinned_until', '>', new Date())
+      .orderBy('t.created_at', 'desc')
+      .limit(5)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      roomId,
+      user: { id: r.user_id, username: r.username },
+      amount: r.amount,
+      currency: r.currency,
+      message: r.message,
+      pinnedUntil: r.pinned_until?.toISOString() ?? null,
+      createdAt: r.created_at.toISOString(),
+    }));
+  }
+
+  /** Announces a committed tip to the room, then the updated leaderboard. */
+  async announce(tip: Tip): Promise<void> {
+    const channel = roomChannel(tip.roomId);
+    this.ctx.io.to(channel).emit('tip:new', tip);
+    const state = await this.ctx.roomStates.get(tip.roomId);
+    const top = await this.leaderboard(tip.roomId, state.room.startedAt);
+    this.ctx.io.to(channel).emit('tip:leaderboard', { roomId: tip.roomId, top });
+  }
+}

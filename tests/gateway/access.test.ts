@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { type Account, startTestServer, type TestServer } from '../helpers/server';
+import { closeAllSockets, connect, next, ok, refused } from '../helpers/socket';
+
+let s: TestServer;
+let owner: Account;
+beforeAll(async () => {
+  s = await startTestServer();
+  owner = await s.api.register('creator');
+  await s.api.request('PATCH', '/api/creators/me', { token: owner.token, body: { subscriptionPrice: 500 } });
+});
+afterEach(closeAllSockets);
+afterAll(() => s.close());
+
+const paidRoom = async (fields: Record<string, unknown>) => {
+  const room = await s.api.room(owner.token, fields);
+  await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+  return room;
+};
+
+describe('paid rooms', () => {
+  it('a viewer without a ticket previews, then loses access when the preview ends, once per viewer', async () => {
+    const room = await paidRoom({ access: 'ticket', ticketPrice: 800, previewSeconds: 2 });
+    const viewer = await s.api.register();
+    const sock = await connect(s.url, viewer.token);
+    const joined = await ok(sock, 'room:join', { roomId: room.id });
+    expect(joined.access).toBe('preview');
+    const ends = Date.parse(joined.previewEndsAt!);
+    expect(ends - Date.now()).toBeGreaterThan(500);
+    expect(ends - Date.now()).toBeLessThanOrEqual(2000);
+    await ok(sock, 'chat:send', { roomId: room.id, text: 'the preview is the full experience' });
+    expect(await next(sock, 'access:changed', undefined, 5000)).toEqual({ roomId: room.id, access: 'none' });
+    expect(Date.now()).toBeGreaterThanOrEqual(ends - 50);
+    expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'still here?' })).toBe('PAYMENT_REQUIRED');
+    // Leaving and coming back does not restart the preview.
+    await ok(sock, 'room:leave', { roomId: room.id });
+    expect((await ok(sock, 'room:join', { roomId: room.id })).access).toBe('none');
+  });
+
+  it('buying a ticket in the room upgrades access at once, without rejoining', async () => {
+    const room = await paidRoom({ access: 'ticket', ticketPrice: 800, previewSeconds: 600 });
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 1000);
+    const sock = await connect(s.url, viewer.token);
+    expect((await ok(sock, 'room:join', { roomId: room.id })).access).toBe('preview');
+    const upgraded = next(sock, 'access:changed');
+    const { purchase, balance } = await ok(sock, 'purchase:create', { roomId: room.id, idempotencyKey: randomUUID() });
+    expect(purchase).toMatchObject({ kind: 'ticket', roomId: room.id, amount: 800 });
+    expect(balance).toBe(200);
+    expect(await upgraded).toEqual({ roomId: room.id, access: 'full' });
+  });
+
+  it('a subscription bought over HTTP upgrades a subscribers room; a refund takes it away', async () => {
+    const room = await paidRoom({ access: 'subscribers', previewSeconds: 0 });
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 1000);
+    const sock = await connect(s.url, viewer.token);
+    expect((await ok(sock, 'room:join', { roomId: room.id })).access).toBe('none');
+    expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'let me in' })).toBe('PAYMENT_REQUIRED');
+    const upgraded = next(sock, 'access:changed');
+    const sub = await s.api.post('/api/subscriptions', { creatorId: owner.user.id }, viewer.token, randomUUID());
+    expect(sub.status).toBe(201);
+    expect(await upgraded).toEqual({ roomId: room.id, access: 'full' });
+    await ok(sock, 'chat:send', { roomId: room.id, text: 'thanks!' });
+    const admin = await s.admin();
+    const downgraded = next(sock, 'access:changed');
+    await s.api.post(`/api/admin/purchases/${sub.body.purchase.id}/refund`, {}, admin.token, randomUUID());
+    expect(await downgraded).toEqual({ roomId: room.id, access: 'none' });
+  });
+
+  it('guests may watch free rooms only', async () => {
+    const free = await paidRoom({ access: 'free' });
+    const paid = await paidRoom({ access: 'ticket', ticketPrice: 100, previewSeconds: 60 });
+    const guest = await connect(s.url);
+    expect((await ok(guest, 'room:join', { roomId: free.id })).access).toBe('full');
+    expect((await ok(guest, 'room:join', { roomId: paid.id })).access).toBe('none');
+    expect(await refused(guest, 'like:send', { roomId: free.id, count: 1 })).toBe('UNAUTHENTICATED');
+    expect(await refused(guest, 'purchase:create', { roomId: paid.id, idempotencyKey: randomUUID() })).toBe(
+      'UNAUTHENTICATED',
+    );
+  });
+
+  it('the owner and moderators have full access to their paid room', async () => {
+    const room = await paidRoom({ access: 'ticket', ticketPrice: 100 });
+    const o = await connect(s.url, owner.token);
+    expect((await ok(o, 'room:join', { roomId: room.id })).access).toBe('full');
+    const mod = await s.api.register();
+    await ok(o, 'moderation:moderator', { roomId: room.id, userId: mod.user.id, grant: true });
+    const m = await connect(s.url, mod.token);
+    expect((await ok(m, 'room:join', { roomId: room.id })).access).toBe('full');
+  });
+});
