@@ -7,7 +7,7 @@ const swc = [
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.tsx?$': swc },
-  roots: ['<rootDir>/server', '<rootDir>/tests'],
+  roots: ['<rootDir>/server', '<rootDir>/tests', '<rootDir>/client-sdk/test'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/e2e/'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',

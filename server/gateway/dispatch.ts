@@ -13,6 +13,8 @@ type AnyHandler = (socket: IoSocket, payload: unknown) => Promise<unknown>;
 export interface DispatchHooks {
   /** Called once per handled event with its outcome code (`ok` or an error code). */
   onOutcome(event: string, outcome: string): void;
+  /** Resolves when the connection's state is restored (after a recovered reconnect). */
+  ready(socket: IoSocket): Promise<void> | undefined;
 }
 
 /**
@@ -65,7 +67,9 @@ export class Dispatcher {
       const { ok, retryAfterMs } = this.limiter.take(socket.id);
       if (!ok) throw rateLimited(retryAfterMs);
       if (args.length !== 2) throw new AppError('INVALID_ARGUMENT', 'expected one payload object and an ack');
-      const data = await handler(socket, parse(schema, args[0]));
+      const payload = parse(schema, args[0]);
+      await this.hooks.ready(socket);
+      const data = await handler(socket, payload);
       response = { ok: true, data };
     } catch (err) {
       const error = toErrorBody(err);

@@ -242,10 +242,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   }
 
   // --- events from clients ---------------------------------------------------------------------
+  const restoring = new WeakMap<IoSocket, Promise<void>>();
   const dispatcher = new Dispatcher(
     new TokenBucketLimiter(config.socketEventsPerSecond * 3, config.socketEventsPerSecond),
     log,
-    { onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }) },
+    {
+      onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }),
+      ready: (socket) => restoring.get(socket),
+    },
   )
     .on('room:join', (socket, p) => join(socket, p.roomId))
     .on('room:leave', async (socket, p) => {
@@ -273,10 +277,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     dispatcher.attach(socket);
     if (socket.recovered) {
       // The connection resumed within the recovery window: Socket.IO restored its channels and
-      // data; restore this node's bookkeeping (presence, access timers) for those rooms.
-      for (const roomId of socket.data.rooms) {
-        enter(socket, roomId).catch(() => leaveLocal(socket, roomId));
-      }
+      // data; restore this node's bookkeeping (presence, access timers) for those rooms before
+      // handling the events the client queued while it was away.
+      const restored = Promise.all(
+        socket.data.rooms.map((roomId) => enter(socket, roomId).catch(() => void leaveLocal(socket, roomId))),
+      ).then(() => {
+        restoring.delete(socket);
+      });
+      restoring.set(socket, restored);
     }
     socket.on('disconnect', () => {
       for (const roomId of socket.data.rooms) memberships.remove(socket.id, roomId);

@@ -188,6 +188,14 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
       throw invalidArgument('this room does not sell tickets');
     if (room.status === 'ended') throw conflict('this room has ended');
     if (room.owner_id === userId) throw conflict('you cannot buy a ticket to your own room');
+    const held = await trx
+      .selectFrom('entitlements')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('room_id', '=', room.id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (held) throw conflict('already purchased');
     const { transactionId, fee, balance } = await sale(
       trx,
       'purchase',

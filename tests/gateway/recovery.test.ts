@@ -28,6 +28,9 @@ it('a dropped connection resumes within the window: same rooms, missed messages 
     const heard = record(sock, 'chat:message');
     const talker = await connect(s.url, (await s.api.register()).token);
     await ok(talker, 'room:join', { roomId: room.id });
+    // Recovery resumes after the last broadcast the client received: make sure there is one.
+    await ok(talker, 'chat:send', { roomId: room.id, text: 'hello' });
+    await eventually(() => heard.some((m) => m.text === 'hello'));
 
     // The network drops (the transport closes without a goodbye).
     const reconnected = new Promise((r) => sock.io.once('reconnect', r));

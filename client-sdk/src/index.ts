@@ -1,0 +1,25 @@
+/**
+ * @lectern/client-sdk — connect to a Lectern server, join live rooms, chat, like, tip, buy and
+ * moderate, with typed events and errors. See README.md.
+ */
+
+export type {
+  AccessLevel,
+  ChatMessage,
+  Content,
+  ErrorCode,
+  LeaderboardEntry,
+  PublicUser,
+  Purchase,
+  Question,
+  Room,
+  RoomJoinResult,
+  RoomRole,
+  RoomSettings,
+  SuggestionItem,
+  Tip,
+} from '../../protocol';
+export { ErrorCode as ErrorCodes, Limits, PROTOCOL_VERSION } from '../../protocol';
+export { type ClientEvents, LecternClient, type LecternClientOptions, type LecternSocket } from './client';
+export { LecternError } from './errors';
+export { newIdempotencyKey } from './ids';
