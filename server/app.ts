@@ -7,8 +7,9 @@ import { type CatalogService, createCatalogService } from './catalog';
 import type { Config } from './config';
 import { type Database, openDatabase } from './db';
 import { DomainEvents } from './domain-events';
+import { createEvents, type EngagementEvent, type Events, recordDomainEvents } from './events';
 import { createGateway, type Gateway } from './gateway';
-import { createHttpApp, type Health } from './http';
+import { createHttpApp, type Health, summarize } from './http';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createPaymentsService, type PaymentProvider, type PaymentsService, SandboxPaymentProvider } from './payments';
@@ -22,7 +23,10 @@ export interface Lectern {
   readonly port: number;
   readonly log: Logger;
   readonly database: Database;
-  readonly events: DomainEvents;
+  /** In-process domain events (room started, purchase completed, …). */
+  readonly domain: DomainEvents;
+  /** The engagement event log (Redis Streams or in-process) with its publisher and consumers. */
+  readonly engagement: Events;
   readonly metrics: Metrics;
   readonly gateway: Gateway;
   readonly redis?: Redis;
@@ -46,7 +50,7 @@ export interface StartOptions {
 export async function startLectern(config: Config, options: StartOptions = {}): Promise<Lectern> {
   const log = options.log ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const events = new DomainEvents((err, event) => log.error({ err, event }, 'domain event listener failed'));
+  const domain = new DomainEvents((err, event) => log.error({ err, event }, 'domain event listener failed'));
 
   const database = await openDatabase(config, log);
   const { db } = database;
@@ -60,15 +64,24 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
 
   const auth = createAuthService({ db, secret: resolveJwtSecret(config), ttlSeconds: config.jwtTtlSeconds });
   const catalog = createCatalogService({ db, config });
-  const rooms = createRoomsService({ db, config, events });
+  const rooms = createRoomsService({ db, config, events: domain });
   const payments = createPaymentsService({
     db,
     config,
-    events,
+    events: domain,
     provider: options.paymentProvider ?? new SandboxPaymentProvider(),
   });
 
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  const engagement = createEvents({
+    redisUrl: config.redisUrl,
+    redis: { keyPrefix: `${config.redisKeyPrefix}events:`, maxLength: config.eventsStreamMaxLength },
+    publisher: { bufferLimit: config.eventsBufferLimit },
+    registry: metrics.registry,
+    logger: log,
+  });
+  const record = (event: EngagementEvent) => void engagement.publish(event);
+  const stopRecordingDomain = recordDomainEvents(domain, record);
   log.info(
     redis
       ? 'using REDIS_URL: Redis Streams event log and Socket.IO Redis Streams adapter (multi-node)'
@@ -83,9 +96,17 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
         () => false,
       ),
     ]);
-    const checks: Health['checks'] = { database: { ok: dbOk, detail: database.mode } };
-    if (redis) checks.redis = { ok: redisOk === true };
-    return { ok: Object.values(checks).every((c) => c.ok), checks };
+    const events = engagement.health();
+    const checks: Health['checks'] = {
+      database: { ok: dbOk, required: true, detail: database.mode },
+      events: {
+        ok: events.status === 'ok',
+        required: false,
+        detail: `${events.status}, ${events.buffered} buffered, ${events.dropped} dropped`,
+      },
+    };
+    if (redis) checks.redis = { ok: redisOk === true, required: false };
+    return summarize(checks);
   }
 
   const app = createHttpApp({
@@ -110,9 +131,10 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     auth,
     rooms,
     payments,
-    events,
+    events: domain,
     registry: metrics.registry,
     redis,
+    record,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -135,6 +157,8 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
       await gateway.close();
       httpServer.closeAllConnections();
       await httpClosed;
+      stopRecordingDomain();
+      await engagement.close();
       redis?.disconnect();
       await database.close();
       log.info('stopped');
@@ -147,7 +171,8 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     port,
     log,
     database,
-    events,
+    domain,
+    engagement,
     metrics,
     gateway,
     redis,

@@ -126,8 +126,8 @@ describe('rooms', () => {
 
   it('announces lifecycle changes as domain events', async () => {
     const seen: string[] = [];
-    const off1 = s.lectern.events.on('room.started', ({ room }) => void seen.push(`started ${room.id}`));
-    const off2 = s.lectern.events.on('room.ended', ({ room }) => void seen.push(`ended ${room.id}`));
+    const off1 = s.lectern.domain.on('room.started', ({ room }) => void seen.push(`started ${room.id}`));
+    const off2 = s.lectern.domain.on('room.ended', ({ room }) => void seen.push(`ended ${room.id}`));
     const room = await s.api.room(creator.token);
     await s.api.post(`/api/rooms/${room.id}/start`, {}, creator.token);
     await s.api.post(`/api/rooms/${room.id}/end`, {}, creator.token);

@@ -144,6 +144,38 @@ export const configFields = {
     'Trust X-Forwarded-* headers (set behind a reverse proxy) for client IPs.',
   ),
 
+  // Engagement events
+  eventsBufferLimit: field(
+    'EVENTS_BUFFER_LIMIT',
+    int(100, 10_000_000),
+    '100000',
+    'Events held in memory while the event log (Redis) is unreachable; beyond it new events are dropped and counted.',
+  ),
+  eventsStreamMaxLength: field(
+    'EVENTS_STREAM_MAX_LENGTH',
+    int(1000, 1_000_000_000),
+    '1000000',
+    'Emergency cap on the engagement stream (`XADD MAXLEN ~`). Normal retention trims only what every consumer group has read.',
+  ),
+  eventsClaimMinIdleMs: field(
+    'EVENTS_CLAIM_MIN_IDLE_MS',
+    int(1000, 86_400_000),
+    '60000',
+    'An event pending this long on a consumer that stopped is reclaimed by a live one.',
+  ),
+  eventsMaxDeliveries: field(
+    'EVENTS_MAX_DELIVERIES',
+    int(1, 1000),
+    '5',
+    'An event that fails this many times goes to the dead-letter stream instead of blocking its group.',
+  ),
+  watchHeartbeatSeconds: field(
+    'WATCH_HEARTBEAT_SECONDS',
+    int(5, 3600),
+    '30',
+    'How often watch time is recorded for each viewer in a room.',
+  ),
+
   // Realtime gateway (Socket.IO)
   allowedOrigins: field(
     'ALLOWED_ORIGINS',

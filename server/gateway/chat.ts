@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../../protocol';
 import { AppError, forbidden, invalidArgument, notFound } from '../errors';
+import { newEvent } from '../events';
 import { TokenBucketLimiter } from '../ratelimit';
 import { ChatHistory, ChatWriter } from './chat-store';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
@@ -69,6 +70,9 @@ export class ChatManager {
     if (this.lastSpoke.size > 100_000) this.lastSpoke.clear(); // slow mode forgets, never grows unbounded
     this.history.invalidate(roomId);
     this.ctx.io.to(roomChannel(roomId)).emit('chat:message', message);
+    this.ctx.record(
+      newEvent('chat.sent', { roomId, userId: user.id, data: { messageId: message.id, length: text.length } }),
+    );
     return { message };
   }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import { AppError, unauthenticated } from '../errors';
+import type { EngagementEvent } from '../events';
 import type { Logger } from '../log';
 import type { PaymentsService } from '../payments';
 import type { RoomsService } from '../rooms';
@@ -21,6 +22,8 @@ export interface GatewayContext {
   roomStates: RoomStateCache;
   /** Drops the cached state of a room here and on every other node. */
   invalidateRoom(roomId: string): void;
+  /** Appends an engagement event to the event log (never blocks, never throws). */
+  record(event: EngagementEvent): void;
 }
 
 export function requireUser(socket: IoSocket): SignedInUser {

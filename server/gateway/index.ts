@@ -11,6 +11,7 @@ import type { Config } from '../config';
 import type { DB } from '../db';
 import type { DomainEvents } from '../domain-events';
 import { AppError } from '../errors';
+import { type EngagementEvent, newEvent, type RoomLeftEvent } from '../events';
 import type { Logger } from '../log';
 import type { PaymentsService } from '../payments';
 import { TokenBucketLimiter } from '../ratelimit';
@@ -28,8 +29,11 @@ import { QuestionsManager } from './questions';
 import { activeRestriction, RoomStateCache, roleIn } from './room-state';
 import { TipsManager } from './tips';
 import { type IoServer, type IoSocket, roomChannel, userChannel } from './types';
+import { WatchClock } from './watch-time';
 
 export type { IoServer, IoSocket } from './types';
+
+type RoomLeftReason = RoomLeftEvent['data']['reason'];
 
 /** How many rooms one connection may be in at once. */
 const MAX_ROOMS_PER_SOCKET = 10;
@@ -45,6 +49,8 @@ export interface GatewayDeps {
   registry: Registry;
   /** With Redis: the Socket.IO Redis Streams adapter and cluster-wide viewer counts. */
   redis?: Redis;
+  /** Where engagement events go (the event log's publisher). */
+  record: (event: EngagementEvent) => void;
 }
 
 export interface Gateway {
@@ -89,6 +95,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       roomStates.invalidate(roomId);
       tellOtherNodes('room:invalidate', { roomId });
     },
+    record(event) {
+      try {
+        deps.record(event);
+      } catch (err) {
+        log.error({ err, type: event.type }, 'engagement event not recorded');
+      }
+    },
   };
   const accessPolicy = new AccessPolicy(db, deps.payments);
   const presence = new Presence(
@@ -105,6 +118,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     config.viewerCountIntervalMs,
     log,
   );
+  const watch = new WatchClock(memberships, ctx.record, config.watchHeartbeatSeconds);
   const chat = new ChatManager(ctx);
   const likes = new LikeAggregator(ctx);
   const tips = new TipsManager(ctx);
@@ -178,20 +192,26 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     }
   }
 
-  function leaveLocal(socket: IoSocket, roomId: string): Membership | undefined {
+  function leaveLocal(socket: IoSocket, roomId: string, reason: RoomLeftReason): void {
     const m = memberships.remove(socket.id, roomId);
     socket.leave(roomChannel(roomId));
     socket.data.rooms = socket.data.rooms.filter((r) => r !== roomId);
-    return m;
+    if (m) left(m, reason);
+  }
+
+  /** Bookkeeping when a member is gone: the last stretch of watch time, and the event. */
+  function left(m: Membership, reason: RoomLeftReason): void {
+    watch.beat(m);
+    ctx.record(newEvent('room.left', { roomId: m.roomId, ...(m.user ? { userId: m.user.id } : {}), data: { reason } }));
   }
 
   function kickLocal(roomId: string, userId: string): void {
-    for (const m of memberships.ofUser(userId)) if (m.roomId === roomId) leaveLocal(m.socket, roomId);
+    for (const m of memberships.ofUser(userId)) if (m.roomId === roomId) leaveLocal(m.socket, roomId, 'removed');
   }
 
   function closeRoomLocal(roomId: string): void {
     io.local.to(roomChannel(roomId)).emit('room:ended', { roomId });
-    for (const m of memberships.inRoom(roomId)) leaveLocal(m.socket, roomId);
+    for (const m of memberships.inRoom(roomId)) leaveLocal(m.socket, roomId, 'ended');
     io.local.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
     roomStates.invalidate(roomId);
     presence.forget(roomId);
@@ -215,11 +235,17 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     m.role = roleIn(state, user);
     applyAccess(m, decision, (x) => void onPreviewEnded(x));
     memberships.add(m);
-    return { state, membership: m };
+    if (!existing) watch.start(m);
+    return { state, membership: m, entered: !existing };
   }
 
   async function join(socket: IoSocket, roomId: string): Promise<RoomJoinResult> {
-    const { state, membership: m } = await enter(socket, roomId);
+    const { state, membership: m, entered } = await enter(socket, roomId);
+    if (entered) {
+      ctx.record(
+        newEvent('room.joined', { roomId, ...(m.user ? { userId: m.user.id } : {}), data: { access: m.access } }),
+      );
+    }
     const [history, openQuestions, leaderboard, pinned, likesRow] = await Promise.all([
       chat.history.recent(roomId),
       questions.list(roomId),
@@ -253,7 +279,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   )
     .on('room:join', (socket, p) => join(socket, p.roomId))
     .on('room:leave', async (socket, p) => {
-      leaveLocal(socket, p.roomId);
+      leaveLocal(socket, p.roomId, 'left');
       return {};
     })
     .on('chat:send', (socket, p) => chat.send(socket, p.roomId, p.text))
@@ -280,14 +306,17 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       // data; restore this node's bookkeeping (presence, access timers) for those rooms before
       // handling the events the client queued while it was away.
       const restored = Promise.all(
-        socket.data.rooms.map((roomId) => enter(socket, roomId).catch(() => void leaveLocal(socket, roomId))),
+        socket.data.rooms.map((roomId) => enter(socket, roomId).catch(() => leaveLocal(socket, roomId, 'removed'))),
       ).then(() => {
         restoring.delete(socket);
       });
       restoring.set(socket, restored);
     }
     socket.on('disconnect', () => {
-      for (const roomId of socket.data.rooms) memberships.remove(socket.id, roomId);
+      for (const roomId of socket.data.rooms) {
+        const m = memberships.remove(socket.id, roomId);
+        if (m) left(m, 'disconnected');
+      }
     });
   });
 
@@ -322,6 +351,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       (closing ??= (async () => {
         for (const off of unsubscribe) off();
         questions.close();
+        watch.close();
         await likes.close();
         await presence.close();
         io.disconnectSockets(true);

@@ -1,3 +1,4 @@
+import { newEvent } from '../events';
 import { TokenBucketLimiter } from '../ratelimit';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
 import { type IoSocket, roomChannel } from './types';
@@ -10,6 +11,8 @@ import { type IoSocket, roomChannel } from './types';
  */
 export class LikeAggregator {
   private readonly pending = new Map<string, number>();
+  /** The same taps by (room, user), recorded as one `likes.sent` event each per interval. */
+  private readonly bySender = new Map<string, { roomId: string; userId: string; count: number }>();
   private readonly limiter: TokenBucketLimiter;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
@@ -26,7 +29,13 @@ export class LikeAggregator {
     const user = requireUser(socket);
     requireAccess(requireMember(this.ctx, socket, roomId));
     const accepted = this.limiter.takeUpTo(user.id, count);
-    if (accepted > 0) this.pending.set(roomId, (this.pending.get(roomId) ?? 0) + accepted);
+    if (accepted > 0) {
+      this.pending.set(roomId, (this.pending.get(roomId) ?? 0) + accepted);
+      const key = `${roomId}|${user.id}`;
+      const sender = this.bySender.get(key) ?? { roomId, userId: user.id, count: 0 };
+      sender.count += accepted;
+      this.bySender.set(key, sender);
+    }
     return { accepted };
   }
 
@@ -34,6 +43,10 @@ export class LikeAggregator {
     this.flushing = this.flushing.then(async () => {
       const batch = [...this.pending];
       this.pending.clear();
+      for (const { roomId, userId, count } of this.bySender.values()) {
+        this.ctx.record(newEvent('likes.sent', { roomId, userId, data: { count } }));
+      }
+      this.bySender.clear();
       await Promise.all(
         batch.map(async ([roomId, count]) => {
           try {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Question } from '../../protocol';
 import { AppError, conflict, notFound } from '../errors';
+import { newEvent } from '../events';
 import { TokenBucketLimiter } from '../ratelimit';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
 import { activeRestriction, requireModerator } from './room-state';
@@ -38,6 +39,7 @@ export class QuestionsManager {
       .returningAll()
       .executeTakeFirstOrThrow();
     this.scheduleBroadcast(roomId);
+    this.ctx.record(newEvent('question.asked', { roomId, userId: user.id, data: { questionId: row.id } }));
     return {
       question: {
         id: row.id,
@@ -81,6 +83,7 @@ export class QuestionsManager {
       return this.load(trx, questionId);
     });
     this.scheduleBroadcast(roomId);
+    this.ctx.record(newEvent('question.upvoted', { roomId, userId: user.id, data: { questionId } }));
     return { question };
   }
 
@@ -106,6 +109,7 @@ export class QuestionsManager {
       throw exists ? conflict('already answered') : notFound('question');
     }
     this.scheduleBroadcast(roomId);
+    this.ctx.record(newEvent('question.answered', { roomId, userId: user.id, data: { questionId } }));
     return { question: await this.load(this.ctx.db, questionId) };
   }
 

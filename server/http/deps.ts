@@ -7,9 +7,22 @@ import type { PaymentsService } from '../payments';
 import type { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
 
-export interface Health {
+export interface HealthCheck {
   ok: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
+  /** A required check failing makes the node unable to serve (503); others only degrade it. */
+  required: boolean;
+  detail?: string;
+}
+
+export interface Health {
+  status: 'ok' | 'degraded' | 'unavailable';
+  checks: Record<string, HealthCheck>;
+}
+
+export function summarize(checks: Record<string, HealthCheck>): Health {
+  const all = Object.values(checks);
+  const status = all.some((c) => c.required && !c.ok) ? 'unavailable' : all.some((c) => !c.ok) ? 'degraded' : 'ok';
+  return { status, checks };
 }
 
 /** Everything the HTTP edge talks to. */

@@ -7,7 +7,7 @@ import { catalogRoutes } from './routes/catalog';
 import { moneyRoutes } from './routes/money';
 import { roomRoutes } from './routes/rooms';
 
-export type { Health, HttpDeps } from './deps';
+export { type Health, type HealthCheck, type HttpDeps, summarize } from './deps';
 
 /** The express application: JSON API under /api, health and metrics at the root. */
 export function createHttpApp(deps: HttpDeps): Express {
@@ -18,7 +18,7 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   app.get('/healthz', async (_req, res) => {
     const health = await deps.health();
-    res.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'unavailable', checks: health.checks });
+    res.status(health.status === 'unavailable' ? 503 : 200).json(health);
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
