@@ -1,4 +1,14 @@
 import type { Ack } from './envelope';
+import type {
+  ConsumerOptions,
+  MediaJoinResult,
+  MediaJson,
+  MediaKind,
+  MediaProducer,
+  MediaSource,
+  TransportDirection,
+  TransportOptions,
+} from './media';
 import type { AccessLevel, Content, PublicUser, Purchase, Role, Room, RoomSettings } from './models';
 
 // ---------------------------------------------------------------------------------------------
@@ -117,6 +127,36 @@ export interface ClientToServerEvents {
   ) => void;
   /** Owner only: let a user moderate this room (or stop them). */
   'moderation:moderator': (p: RoomRef & { userId: string; grant: boolean }, ack: Ack<Record<string, never>>) => void;
+
+  // Media signalling (mediasoup). Needs room membership; publishing is for the room owner,
+  // watching for access `full` or `preview`.
+  'media:join': (p: RoomRef, ack: Ack<MediaJoinResult>) => void;
+  'media:transport:create': (p: RoomRef & { direction: TransportDirection }, ack: Ack<TransportOptions>) => void;
+  'media:transport:connect': (
+    p: RoomRef & { transportId: string; dtlsParameters: MediaJson },
+    ack: Ack<Record<string, never>>,
+  ) => void;
+  'media:transport:restart-ice': (p: RoomRef & { transportId: string }, ack: Ack<{ iceParameters: MediaJson }>) => void;
+  'media:produce': (
+    p: RoomRef & { transportId: string; kind: MediaKind; rtpParameters: MediaJson; source: MediaSource },
+    ack: Ack<{ producerId: string }>,
+  ) => void;
+  'media:producer:pause': (p: RoomRef & { producerId: string }, ack: Ack<Record<string, never>>) => void;
+  'media:producer:resume': (p: RoomRef & { producerId: string }, ack: Ack<Record<string, never>>) => void;
+  'media:producer:close': (p: RoomRef & { producerId: string }, ack: Ack<Record<string, never>>) => void;
+  'media:consume': (
+    p: RoomRef & { transportId: string; producerId: string; rtpCapabilities: MediaJson },
+    ack: Ack<ConsumerOptions>,
+  ) => void;
+  'media:consumer:resume': (p: RoomRef & { consumerId: string }, ack: Ack<Record<string, never>>) => void;
+  'media:consumer:pause': (p: RoomRef & { consumerId: string }, ack: Ack<Record<string, never>>) => void;
+  /** Simulcast: the spatial (and temporal) layer this viewer prefers. */
+  'media:consumer:layers': (
+    p: RoomRef & { consumerId: string; spatialLayer: number; temporalLayer?: number },
+    ack: Ack<Record<string, never>>,
+  ) => void;
+  /** Releases this connection's transports, producers and consumers in the room. */
+  'media:leave': (p: RoomRef, ack: Ack<Record<string, never>>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -135,6 +175,17 @@ export interface ServerToClientEvents {
   suggestion: (p: RoomRef & { items: SuggestionItem[]; modelVersion: string }) => void;
   'access:changed': (p: RoomRef & { access: AccessLevel; previewEndsAt?: string }) => void;
   'room:ended': (p: RoomRef) => void;
+
+  'media:producer:new': (p: RoomRef & MediaProducer) => void;
+  'media:producer:paused': (p: RoomRef & { producerId: string }) => void;
+  'media:producer:resumed': (p: RoomRef & { producerId: string }) => void;
+  'media:producer:closed': (p: RoomRef & { producerId: string }) => void;
+  /** This viewer's consumer was closed by the server (the producer went away, or access ended). */
+  'media:consumer:closed': (
+    p: RoomRef & { consumerId: string; producerId: string; reason: 'producerClosed' | 'revoked' },
+  ) => void;
+  /** The room's media was lost (a media worker died): run `media:join` again. */
+  'media:reset': (p: RoomRef) => void;
 }
 
 /** Messages between gateway processes (Socket.IO `serverSideEmit`); not for clients. */

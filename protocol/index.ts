@@ -8,4 +8,5 @@ export * from './envelope';
 export * from './errors';
 export * from './events';
 export * from './limits';
+export * from './media';
 export * from './models';

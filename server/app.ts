@@ -11,6 +11,7 @@ import { createEvents, type EngagementEvent, type Events, recordDomainEvents } f
 import { createGateway, type Gateway } from './gateway';
 import { createHttpApp, type Health, summarize } from './http';
 import { createLogger, type Logger } from './log';
+import { createMediaPlane, type MediaPlane } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { createPaymentsService, type PaymentProvider, type PaymentsService, SandboxPaymentProvider } from './payments';
 import { TokenBucketLimiter } from './ratelimit';
@@ -29,6 +30,7 @@ export interface Lectern {
   readonly engagement: Events;
   readonly metrics: Metrics;
   readonly gateway: Gateway;
+  readonly media: MediaPlane;
   readonly redis?: Redis;
   readonly services: {
     auth: AuthService;
@@ -81,6 +83,20 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     logger: log,
   });
   const record = (event: EngagementEvent) => void engagement.publish(event);
+  const media = await createMediaPlane(
+    {
+      enabled: config.mediaEnabled,
+      ...(config.mediaWorkers ? { numWorkers: config.mediaWorkers } : {}),
+      workerLogLevel: config.mediaLogLevel,
+      listenIp: config.mediaListenIp,
+      announcedAddress: config.mediaAnnouncedAddress,
+      webRtcServerPort: config.mediaPort,
+      rtcMinPort: config.mediaRtcMinPort,
+      rtcMaxPort: config.mediaRtcMaxPort,
+      maxConsumersPerRouter: config.mediaMaxConsumersPerRouter,
+    },
+    { log, registry: metrics.registry },
+  );
   const stopRecordingDomain = recordDomainEvents(domain, record);
   log.info(
     redis
@@ -106,6 +122,16 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
       },
     };
     if (redis) checks.redis = { ok: redisOk === true, required: false };
+    const mediaStatus = media.status();
+    checks.media = config.mediaEnabled
+      ? {
+          ok: mediaStatus.available,
+          required: false,
+          detail: mediaStatus.available
+            ? `${mediaStatus.workersReady}/${mediaStatus.workersConfigured} workers`
+            : (mediaStatus.reason ?? undefined),
+        }
+      : { ok: true, required: false, detail: 'disabled' };
     return summarize(checks);
   }
 
@@ -135,6 +161,7 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     registry: metrics.registry,
     redis,
     record,
+    media,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -158,6 +185,7 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
       httpServer.closeAllConnections();
       await httpClosed;
       stopRecordingDomain();
+      await media.close();
       await engagement.close();
       redis?.disconnect();
       await database.close();
@@ -175,6 +203,7 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     engagement,
     metrics,
     gateway,
+    media,
     redis,
     services: { auth, catalog, rooms, payments },
     health,

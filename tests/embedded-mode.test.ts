@@ -15,7 +15,7 @@ const postmasterRunning = (dir: string) => {
 it('with no DATABASE_URL, starts its own Postgres, migrates, serves, and stops it again', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lectern-embedded-'));
   chmodSync(dataDir, 0o755); // as root, Postgres runs as the postgres user, who must reach it
-  const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), PORT: '0' };
+  const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), PORT: '0', MEDIA_PORT: '0' };
   try {
     const server = await spawnServer(env);
     expect(server.output()).toContain('no DATABASE_URL: using the embedded Postgres');

@@ -144,6 +144,57 @@ export const configFields = {
     'Trust X-Forwarded-* headers (set behind a reverse proxy) for client IPs.',
   ),
 
+  // Media plane (mediasoup)
+  mediaEnabled: field(
+    'MEDIA_ENABLED',
+    bool,
+    'true',
+    'Run mediasoup workers. `false`: a chat-only node; media requests answer UNAVAILABLE.',
+  ),
+  mediaWorkers: field('MEDIA_WORKERS', int(0, 256), '0', 'mediasoup worker processes; 0 means one per CPU core.'),
+  mediaListenIp: field(
+    'MEDIA_LISTEN_IP',
+    z.string().min(1),
+    '127.0.0.1',
+    "Address the media sockets bind to. Use the host's interface address (or `0.0.0.0` with MEDIA_ANNOUNCED_ADDRESS) to serve other machines.",
+  ),
+  mediaAnnouncedAddress: field(
+    'MEDIA_ANNOUNCED_ADDRESS',
+    z.string().min(1).optional(),
+    undefined,
+    'Public IP or hostname announced to browsers in ICE candidates (behind NAT or in containers).',
+  ),
+  mediaPort: field(
+    'MEDIA_PORT',
+    int(0, 65535),
+    '40000',
+    "UDP+TCP port of worker 0's WebRtcServer; worker i uses MEDIA_PORT+i. 0 lets the OS choose.",
+  ),
+  mediaRtcMinPort: field(
+    'MEDIA_RTC_MIN_PORT',
+    int(1, 65535),
+    '40100',
+    'Lowest port for worker-to-worker pipes and RTP ingest.',
+  ),
+  mediaRtcMaxPort: field(
+    'MEDIA_RTC_MAX_PORT',
+    int(1, 65535),
+    '49999',
+    'Highest port for worker-to-worker pipes and RTP ingest.',
+  ),
+  mediaMaxConsumersPerRouter: field(
+    'MEDIA_MAX_CONSUMERS_PER_ROUTER',
+    int(1, 100000),
+    '500',
+    "Consumers a room's router carries before new viewers are served from another worker through pipeToRouter.",
+  ),
+  mediaLogLevel: field(
+    'MEDIA_LOG_LEVEL',
+    z.enum(['debug', 'warn', 'error', 'none']),
+    'warn',
+    'mediasoup worker log level.',
+  ),
+
   // Engagement events
   eventsBufferLimit: field(
     'EVENTS_BUFFER_LIMIT',

@@ -13,6 +13,7 @@ import type { DomainEvents } from '../domain-events';
 import { AppError } from '../errors';
 import { type EngagementEvent, newEvent, type RoomLeftEvent } from '../events';
 import type { Logger } from '../log';
+import type { MediaPlane } from '../media';
 import type { PaymentsService } from '../payments';
 import { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
@@ -22,6 +23,7 @@ import type { GatewayContext } from './context';
 import { Dispatcher } from './dispatch';
 import { installHandshake, originAllowed } from './handshake';
 import { LikeAggregator } from './likes';
+import { MediaSignalling } from './media';
 import { type Membership, Memberships } from './memberships';
 import { ModerationManager } from './moderation';
 import { LocalViewerCounts, Presence, RedisViewerCounts } from './presence';
@@ -51,6 +53,8 @@ export interface GatewayDeps {
   redis?: Redis;
   /** Where engagement events go (the event log's publisher). */
   record: (event: EngagementEvent) => void;
+  /** This node's media plane (mediasoup workers). */
+  media: MediaPlane;
 }
 
 export interface Gateway {
@@ -119,6 +123,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     log,
   );
   const watch = new WatchClock(memberships, ctx.record, config.watchHeartbeatSeconds);
+  const media = new MediaSignalling(ctx, deps.media);
   const chat = new ChatManager(ctx);
   const likes = new LikeAggregator(ctx);
   const tips = new TipsManager(ctx);
@@ -173,6 +178,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     const decision = await accessPolicy.decide(state, m.user);
     if (memberships.get(m.socket.id, m.roomId) !== m) return; // left meanwhile
     if (applyAccess(m, decision, (x) => void onPreviewEnded(x))) {
+      media.accessChanged(m);
       m.socket.emit('access:changed', {
         roomId: m.roomId,
         access: m.access,
@@ -201,6 +207,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
 
   /** Bookkeeping when a member is gone: the last stretch of watch time, and the event. */
   function left(m: Membership, reason: RoomLeftReason): void {
+    media.release(m);
     watch.beat(m);
     ctx.record(newEvent('room.left', { roomId: m.roomId, ...(m.user ? { userId: m.user.id } : {}), data: { reason } }));
   }
@@ -215,6 +222,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     io.local.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
     roomStates.invalidate(roomId);
     presence.forget(roomId);
+    media.roomClosed(roomId);
   }
 
   /** Enters (or refreshes) a room for a connection; shared by `room:join` and recovery. */
@@ -295,7 +303,24 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     .on('moderation:ban', (socket, p) => moderation.apply(socket, 'ban', p))
     .on('moderation:unban', (socket, p) => moderation.apply(socket, 'unban', p))
     .on('moderation:settings', (socket, p) => moderation.settings(socket, p.roomId, p.settings))
-    .on('moderation:moderator', (socket, p) => moderation.setModerator(socket, p));
+    .on('moderation:moderator', (socket, p) => moderation.setModerator(socket, p))
+    .on('media:join', (socket, p) => media.join(socket, p.roomId))
+    .on('media:transport:create', (socket, p) => media.createTransport(socket, p.roomId, p.direction))
+    .on('media:transport:connect', (socket, p) =>
+      media.connectTransport(socket, p.roomId, p.transportId, p.dtlsParameters),
+    )
+    .on('media:transport:restart-ice', (socket, p) => media.restartIce(socket, p.roomId, p.transportId))
+    .on('media:produce', (socket, p) => media.produce(socket, p))
+    .on('media:producer:pause', (socket, p) => media.producer(socket, p.roomId, p.producerId, 'pause'))
+    .on('media:producer:resume', (socket, p) => media.producer(socket, p.roomId, p.producerId, 'resume'))
+    .on('media:producer:close', (socket, p) => media.producer(socket, p.roomId, p.producerId, 'close'))
+    .on('media:consume', (socket, p) => media.consume(socket, p))
+    .on('media:consumer:resume', (socket, p) => media.consumer(socket, p.roomId, p.consumerId, 'resume'))
+    .on('media:consumer:pause', (socket, p) => media.consumer(socket, p.roomId, p.consumerId, 'pause'))
+    .on('media:consumer:layers', (socket, p) =>
+      media.consumer(socket, p.roomId, p.consumerId, { spatialLayer: p.spatialLayer, temporalLayer: p.temporalLayer }),
+    )
+    .on('media:leave', async (socket, p) => media.leave(socket, p.roomId));
 
   installHandshake(io, deps.auth, config);
   io.on('connection', (socket) => {
@@ -351,6 +376,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       (closing ??= (async () => {
         for (const off of unsubscribe) off();
         questions.close();
+        media.close();
         watch.close();
         await likes.close();
         await presence.close();

@@ -15,6 +15,8 @@ const text = (max: number) =>
     .refine((t) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t), 'control characters are not allowed');
 
 const roomRef = { roomId: id };
+/** A mediasoup parameter object: checked in depth by mediasoup itself; here only its shape. */
+const json = z.record(z.string(), z.unknown());
 const target = { ...roomRef, userId: id, reason: z.string().trim().max(200).optional() };
 
 /**
@@ -53,4 +55,29 @@ export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
   'moderation:unban': z.strictObject(target),
   'moderation:settings': z.strictObject({ ...roomRef, settings: roomSettingsSchema.partial() }),
   'moderation:moderator': z.strictObject({ ...roomRef, userId: id, grant: z.boolean() }),
+
+  'media:join': z.strictObject(roomRef),
+  'media:transport:create': z.strictObject({ ...roomRef, direction: z.enum(['send', 'recv']) }),
+  'media:transport:connect': z.strictObject({ ...roomRef, transportId: id, dtlsParameters: json }),
+  'media:transport:restart-ice': z.strictObject({ ...roomRef, transportId: id }),
+  'media:produce': z.strictObject({
+    ...roomRef,
+    transportId: id,
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: json,
+    source: z.enum(['camera', 'microphone', 'screen', 'screenAudio']),
+  }),
+  'media:producer:pause': z.strictObject({ ...roomRef, producerId: id }),
+  'media:producer:resume': z.strictObject({ ...roomRef, producerId: id }),
+  'media:producer:close': z.strictObject({ ...roomRef, producerId: id }),
+  'media:consume': z.strictObject({ ...roomRef, transportId: id, producerId: id, rtpCapabilities: json }),
+  'media:consumer:resume': z.strictObject({ ...roomRef, consumerId: id }),
+  'media:consumer:pause': z.strictObject({ ...roomRef, consumerId: id }),
+  'media:consumer:layers': z.strictObject({
+    ...roomRef,
+    consumerId: id,
+    spatialLayer: z.number().int().min(0).max(3),
+    temporalLayer: z.number().int().min(0).max(3).optional(),
+  }),
+  'media:leave': z.strictObject(roomRef),
 };

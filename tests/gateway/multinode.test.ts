@@ -25,6 +25,7 @@ beforeAll(async () => {
     PORT: '0',
     LIKE_BROADCAST_INTERVAL_MS: '100',
     VIEWER_COUNT_INTERVAL_MS: '100',
+    MEDIA_ENABLED: 'false',
   };
   nodes = await Promise.all([spawnServer(env), spawnServer(env)]);
 }, 90_000);

@@ -106,6 +106,9 @@ export async function startTestServer(
     MIGRATE_ON_START: 'false',
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+    // Media tests turn workers on; the rest do not need them. Port 0: parallel servers never collide.
+    MEDIA_ENABLED: 'false',
+    MEDIA_PORT: '0',
     ...env,
   });
   const lectern = await startLectern(config, options);
