@@ -1,6 +1,8 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_foundation';
 import * as m0002 from './0002_room_previews';
+import * as m0003 from './0003_analytics';
+import * as m0004 from './0004_webhooks';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -9,4 +11,6 @@ import * as m0002 from './0002_room_previews';
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_room_previews': m0002,
+  '0003_analytics': m0003,
+  '0004_webhooks': m0004,
 };

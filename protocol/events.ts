@@ -80,6 +80,16 @@ export interface SuggestionItem {
   creatorId?: string;
 }
 
+export interface SuggestionActivity {
+  contentId: string;
+  title: string;
+  price: number;
+  /** Viewers it was shown to, clicked by, and bought by, in this live session. */
+  shown: number;
+  clicked: number;
+  purchased: number;
+}
+
 export interface RoomRef {
   roomId: string;
 }
@@ -157,6 +167,11 @@ export interface ClientToServerEvents {
   ) => void;
   /** Releases this connection's transports, producers and consumers in the room. */
   'media:leave': (p: RoomRef, ack: Ack<Record<string, never>>) => void;
+
+  /** The viewer opened a suggested content (the recommender learns from it). */
+  'suggestion:click': (p: RoomRef & { contentId: string }, ack: Ack<Record<string, never>>) => void;
+  /** The viewer dismissed a suggestion: no more suggestions for a while. */
+  'suggestion:dismiss': (p: RoomRef & { contentId: string }, ack: Ack<Record<string, never>>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -173,6 +188,8 @@ export interface ServerToClientEvents {
     p: RoomRef & { action: 'mute' | 'unmute' | 'ban' | 'unban'; until?: string; reason?: string },
   ) => void;
   suggestion: (p: RoomRef & { items: SuggestionItem[]; modelVersion: string }) => void;
+  /** To the room's owner: what the recommender is suggesting in the room and how it lands. */
+  'suggestion:activity': (p: RoomRef & { items: SuggestionActivity[]; modelVersion: string }) => void;
   'access:changed': (p: RoomRef & { access: AccessLevel; previewEndsAt?: string }) => void;
   'room:ended': (p: RoomRef) => void;
 

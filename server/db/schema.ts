@@ -228,6 +228,92 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+// --- analytics (migrations/0003_analytics.ts) ----------------------------------------------------
+
+export interface AnalyticsProcessedEventsTable {
+  event_id: string;
+  processed_at: CreatedAt;
+}
+
+export interface AnalyticsRoomsTable {
+  room_id: string;
+  creator_id: string;
+  joins: Generated<number>;
+  guest_joins: Generated<number>;
+  leaves: Generated<number>;
+  watch_seconds: Generated<number>;
+  guest_watch_seconds: Generated<number>;
+  chat_messages: Generated<number>;
+  likes: Generated<number>;
+  questions_asked: Generated<number>;
+  question_upvotes: Generated<number>;
+  questions_answered: Generated<number>;
+  presence_version: Generated<number>;
+  summary_version: number | null;
+  summary_peak: number | null;
+  summary_viewer_ms: number | null;
+  updated_at: Generated<Date>;
+}
+
+export interface AnalyticsPresenceTable {
+  room_id: string;
+  at: Timestamp;
+  delta: number;
+}
+
+export interface AnalyticsRoomMinutesTable {
+  room_id: string;
+  minute: Timestamp;
+  chat_messages: Generated<number>;
+  likes: Generated<number>;
+}
+
+export interface AnalyticsRoomViewersTable {
+  room_id: string;
+  user_id: string;
+  creator_id: string;
+  first_joined_at: Timestamp;
+}
+
+export interface AnalyticsSalesTable {
+  id: string;
+  kind: 'ticket' | 'content' | 'tip' | 'subscription';
+  creator_id: string;
+  room_id: string | null;
+  buyer_id: string;
+  amount: number;
+  at: Timestamp;
+}
+
+// --- webhooks (migrations/0004_webhooks.ts) ------------------------------------------------------
+
+export interface WebhooksTable {
+  id: Generated<string>;
+  owner_id: string;
+  scope: 'creator' | 'platform';
+  url: string;
+  events: string[];
+  description: Generated<string>;
+  secret: string;
+  created_at: CreatedAt;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  body: string;
+  status: Generated<'pending' | 'succeeded' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_attempt_at: NullableTimestamp;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
 export interface DB {
   users: UsersTable;
   creator_profiles: CreatorProfilesTable;
@@ -250,6 +336,14 @@ export interface DB {
   recommendation_impressions: RecommendationImpressionsTable;
   idempotency_keys: IdempotencyKeysTable;
   room_previews: RoomPreviewsTable;
+  analytics_processed_events: AnalyticsProcessedEventsTable;
+  analytics_rooms: AnalyticsRoomsTable;
+  analytics_presence: AnalyticsPresenceTable;
+  analytics_room_minutes: AnalyticsRoomMinutesTable;
+  analytics_room_viewers: AnalyticsRoomViewersTable;
+  analytics_sales: AnalyticsSalesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -18,8 +18,9 @@ import type { PaymentsService } from '../payments';
 import { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
 import { AccessPolicy, applyAccess } from './access';
+import { type RoomAudience, roomAudience, type SuggestionFeedback } from './audience';
 import { ChatManager } from './chat';
-import type { GatewayContext } from './context';
+import { type GatewayContext, requireMember, requireUser } from './context';
 import { Dispatcher } from './dispatch';
 import { installHandshake, originAllowed } from './handshake';
 import { LikeAggregator } from './likes';
@@ -33,6 +34,7 @@ import { TipsManager } from './tips';
 import { type IoServer, type IoSocket, roomChannel, userChannel } from './types';
 import { WatchClock } from './watch-time';
 
+export type { AudienceMember, RoomAudience, SuggestionFeedback } from './audience';
 export type { IoServer, IoSocket } from './types';
 
 type RoomLeftReason = RoomLeftEvent['data']['reason'];
@@ -55,11 +57,15 @@ export interface GatewayDeps {
   record: (event: EngagementEvent) => void;
   /** This node's media plane (mediasoup workers). */
   media: MediaPlane;
+  /** Where viewers' reactions to suggestions go (the recommender); set once it exists. */
+  suggestions?: () => SuggestionFeedback | undefined;
 }
 
 export interface Gateway {
   readonly io: IoServer;
   readonly nodeId: string;
+  /** Who is watching what on this node, for the recommender. */
+  readonly audience: RoomAudience;
   /** Disconnects every client and stops the managers. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -239,21 +245,27 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     // Into the channel first, then counted: whoever counts this member can also reach it.
     await socket.join(roomChannel(roomId));
     if (!socket.data.rooms.includes(roomId)) socket.data.rooms = [...socket.data.rooms, roomId];
-    const m: Membership = existing ?? { socket, roomId, user, role: roleIn(state, user), access: 'none' };
+    const m: Membership = existing ?? {
+      socket,
+      roomId,
+      user,
+      role: roleIn(state, user),
+      access: 'none',
+      joinedAt: Date.now(),
+    };
     m.role = roleIn(state, user);
     applyAccess(m, decision, (x) => void onPreviewEnded(x));
     memberships.add(m);
-    if (!existing) watch.start(m);
-    return { state, membership: m, entered: !existing };
+    if (!existing) {
+      // A new presence: a join, or a resumed connection whose disconnect ended the previous one.
+      watch.start(m);
+      ctx.record(newEvent('room.joined', { roomId, ...(user ? { userId: user.id } : {}), data: { access: m.access } }));
+    }
+    return { state, membership: m };
   }
 
   async function join(socket: IoSocket, roomId: string): Promise<RoomJoinResult> {
-    const { state, membership: m, entered } = await enter(socket, roomId);
-    if (entered) {
-      ctx.record(
-        newEvent('room.joined', { roomId, ...(m.user ? { userId: m.user.id } : {}), data: { access: m.access } }),
-      );
-    }
+    const { state, membership: m } = await enter(socket, roomId);
     const [history, openQuestions, leaderboard, pinned, likesRow] = await Promise.all([
       chat.history.recent(roomId),
       questions.list(roomId),
@@ -320,7 +332,16 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     .on('media:consumer:layers', (socket, p) =>
       media.consumer(socket, p.roomId, p.consumerId, { spatialLayer: p.spatialLayer, temporalLayer: p.temporalLayer }),
     )
-    .on('media:leave', async (socket, p) => media.leave(socket, p.roomId));
+    .on('media:leave', async (socket, p) => media.leave(socket, p.roomId))
+    .on('suggestion:click', (socket, p) => suggestionFeedback(socket, p.roomId, p.contentId, 'click'))
+    .on('suggestion:dismiss', (socket, p) => suggestionFeedback(socket, p.roomId, p.contentId, 'dismiss'));
+
+  async function suggestionFeedback(socket: IoSocket, roomId: string, contentId: string, action: 'click' | 'dismiss') {
+    const user = requireUser(socket);
+    requireMember(ctx, socket, roomId);
+    await deps.suggestions?.()?.feedback({ userId: user.id, roomId, contentId, action });
+    return {};
+  }
 
   installHandshake(io, deps.auth, config);
   io.on('connection', (socket) => {
@@ -372,6 +393,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   return {
     io,
     nodeId,
+    audience: roomAudience(io, memberships),
     close: () =>
       (closing ??= (async () => {
         for (const off of unsubscribe) off();

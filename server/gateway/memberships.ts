@@ -8,6 +8,8 @@ export interface Membership {
   user: SignedInUser | null;
   role: RoomRole;
   access: AccessLevel;
+  /** When this connection entered the room (epoch ms). */
+  joinedAt: number;
   previewEndsAt?: Date;
   previewTimer?: NodeJS.Timeout;
 }

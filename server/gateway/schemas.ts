@@ -80,4 +80,7 @@ export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
     temporalLayer: z.number().int().min(0).max(3).optional(),
   }),
   'media:leave': z.strictObject(roomRef),
+
+  'suggestion:click': z.strictObject({ ...roomRef, contentId: id }),
+  'suggestion:dismiss': z.strictObject({ ...roomRef, contentId: id }),
 };

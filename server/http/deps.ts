@@ -1,3 +1,4 @@
+import type { Analytics } from '../analytics';
 import type { AuthService } from '../auth';
 import type { CatalogService } from '../catalog';
 import type { Config } from '../config';
@@ -6,6 +7,7 @@ import type { Metrics } from '../metrics';
 import type { PaymentsService } from '../payments';
 import type { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
+import type { WebhookRegistry } from '../webhooks';
 
 export interface HealthCheck {
   ok: boolean;
@@ -34,6 +36,8 @@ export interface HttpDeps {
   catalog: CatalogService;
   rooms: RoomsService;
   payments: PaymentsService;
+  analytics: Pick<Analytics, 'roomReport' | 'creatorReport'>;
+  webhooks: WebhookRegistry;
   health: () => Promise<Health>;
   limiters: { auth: TokenBucketLimiter; api: TokenBucketLimiter };
 }

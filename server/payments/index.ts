@@ -3,14 +3,14 @@ import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { Limits, type Purchase, type Subscription, type Tip } from '../../protocol';
 import type { Config } from '../config';
-import { type DB, isUniqueViolation, type PurchaseRow, type PurchasesTable } from '../db';
+import { type AccountKind, type DB, isUniqueViolation, type PurchaseRow, type PurchasesTable } from '../db';
 import type { DomainEvents } from '../domain-events';
 import { conflict, invalidArgument, notFound } from '../errors';
 import { id, money, parse } from '../validation';
 import { grantContent, hasRoomEntitlement, ownedContentIds, ownsContent } from './entitlements';
 import { splitFee } from './fees';
 import { idempotent, type Outcome, sweepIdempotencyKeys } from './idempotency';
-import { accountId, balanceOf, postTransaction, type Trx } from './ledger';
+import { Accounts, balanceOf, openTransaction, postEntries, postTransaction, type Trx } from './ledger';
 import type { PaymentProvider } from './provider';
 
 export { splitFee } from './fees';
@@ -110,8 +110,15 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     op: (trx: Trx) => Promise<{ status: number; data: T }>,
   ) => idempotent(db, { userId, key, scope, params }, config.idempotencyTtlHours, op);
 
-  /** Moves `amount` from the payer's wallet to the creator, minus the platform's fee. */
-  async function sale(
+  const accounts = new Accounts();
+  const account = (trx: Trx, kind: AccountKind, ownerId: string | null) => accounts.id(trx, kind, ownerId, currency);
+
+  /**
+   * Opens the ledger transaction of a sale (the payer's wallet to the creator, minus the
+   * platform's fee) so the rows that reference it can be written first; `settle()` moves the
+   * money and returns the payer's new balance. Callers settle last: see `postEntries`.
+   */
+  async function openSale(
     trx: Trx,
     kind: 'purchase' | 'tip',
     payerId: string,
@@ -120,18 +127,22 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     memo: string,
   ) {
     const { fee, net } = splitFee(amount, config.platformFeeBps);
-    const wallet = await accountId(trx, 'wallet', payerId, currency);
-    const transactionId = await postTransaction(
-      trx,
-      kind,
-      [
-        { accountId: wallet, amount: -amount },
-        { accountId: await accountId(trx, 'earnings', creatorId, currency), amount: net },
-        { accountId: await accountId(trx, 'platform_revenue', null, currency), amount: fee },
-      ],
-      { memo },
-    );
-    return { transactionId, fee, balance: await balanceOf(trx, wallet) };
+    const wallet = await account(trx, 'wallet', payerId);
+    const earnings = await account(trx, 'earnings', creatorId);
+    const platform = await account(trx, 'platform_revenue', null);
+    const transactionId = await openTransaction(trx, kind, { memo });
+    return {
+      transactionId,
+      fee,
+      async settle(): Promise<number> {
+        await postEntries(trx, transactionId, [
+          { accountId: wallet, amount: -amount },
+          { accountId: earnings, amount: net },
+          { accountId: platform, amount: fee },
+        ]);
+        return balanceOf(trx, wallet);
+      },
+    };
   }
 
   async function insertPurchase(trx: Trx, values: Insertable<PurchasesTable>) {
@@ -155,26 +166,19 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     if (content.price === 0) throw invalidArgument('this content is free: no purchase needed');
     if (content.currency !== currency) throw invalidArgument(`this content is priced in ${content.currency}`);
     if (await ownsContent(trx, userId, contentId)) throw conflict('already purchased');
-    const { transactionId, fee, balance } = await sale(
-      trx,
-      'purchase',
-      userId,
-      content.creator_id,
-      content.price,
-      `content ${content.id}`,
-    );
+    const sale = await openSale(trx, 'purchase', userId, content.creator_id, content.price, `content ${content.id}`);
     const row = await insertPurchase(trx, {
       buyer_id: userId,
       kind: 'content',
       content_id: content.id,
       creator_id: content.creator_id,
       amount: content.price,
-      fee,
+      fee: sale.fee,
       currency,
-      transaction_id: transactionId,
+      transaction_id: sale.transactionId,
     });
     await grantContent(trx, userId, content.id, row.id);
-    return { purchase: toPurchase(row), balance };
+    return { purchase: toPurchase(row), balance: await sale.settle() };
   }
 
   async function buyTicket(trx: Trx, userId: string, roomId: string) {
@@ -196,26 +200,19 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (held) throw conflict('already purchased');
-    const { transactionId, fee, balance } = await sale(
-      trx,
-      'purchase',
-      userId,
-      room.owner_id,
-      room.ticket_price,
-      `ticket ${room.id}`,
-    );
+    const sale = await openSale(trx, 'purchase', userId, room.owner_id, room.ticket_price, `ticket ${room.id}`);
     const row = await insertPurchase(trx, {
       buyer_id: userId,
       kind: 'ticket',
       room_id: room.id,
       creator_id: room.owner_id,
       amount: room.ticket_price,
-      fee,
+      fee: sale.fee,
       currency,
-      transaction_id: transactionId,
+      transaction_id: sale.transactionId,
     });
     await trx.insertInto('entitlements').values({ user_id: userId, room_id: room.id, purchase_id: row.id }).execute();
-    return { purchase: toPurchase(row), balance };
+    return { purchase: toPurchase(row), balance: await sale.settle() };
   }
 
   const announcePurchase = <T extends { purchase: Purchase }>(outcome: Outcome<T>) => {
@@ -265,12 +262,12 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           idempotencyKey: key,
           paymentMethod: params.paymentMethod,
         });
-        const wallet = await accountId(trx, 'wallet', userId, currency);
+        const wallet = await account(trx, 'wallet', userId);
         await postTransaction(
           trx,
           'topup',
           [
-            { accountId: await accountId(trx, 'provider', null, currency), amount: -params.amount },
+            { accountId: await account(trx, 'provider', null), amount: -params.amount },
             { accountId: wallet, amount: params.amount },
           ],
           { memo: `${provider.name} ${charge.reference}` },
@@ -307,7 +304,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         if (profile.subscription_price === null) throw invalidArgument('this creator offers no subscription');
         if (creatorId === userId) throw conflict('you cannot subscribe to yourself');
         const days = profile.subscription_period_days;
-        const { transactionId, fee, balance } = await sale(
+        const sale = await openSale(
           trx,
           'purchase',
           userId,
@@ -320,10 +317,10 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           kind: 'subscription',
           creator_id: creatorId,
           amount: profile.subscription_price,
-          fee,
+          fee: sale.fee,
           currency,
           subscription_days: days,
-          transaction_id: transactionId,
+          transaction_id: sale.transactionId,
         });
         // A renewal extends the running period; a lapsed one starts again from now.
         const period = sql<Date>`make_interval(days => ${days})`;
@@ -349,7 +346,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           currentPeriodEnd: sub.current_period_end.toISOString(),
           status: 'active',
         };
-        return { status: 201, data: { purchase: toPurchase(row), subscription, balance } };
+        return { status: 201, data: { purchase: toPurchase(row), subscription, balance: await sale.settle() } };
       });
       if (outcome.ok && !outcome.replayed) {
         const { purchase, subscription } = outcome.data;
@@ -375,14 +372,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         if (!room) throw notFound('room');
         if (room.status !== 'live') throw conflict('tips are only taken while the room is live');
         if (room.owner_id === userId) throw conflict('you cannot tip yourself');
-        const { transactionId, fee, balance } = await sale(
-          trx,
-          'tip',
-          userId,
-          room.owner_id,
-          params.amount,
-          `tip ${room.id}`,
-        );
+        const sale = await openSale(trx, 'tip', userId, room.owner_id, params.amount, `tip ${room.id}`);
         const row = await trx
           .insertInto('tips')
           .values({
@@ -390,11 +380,11 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
             sender_id: userId,
             creator_id: room.owner_id,
             amount: params.amount,
-            fee,
+            fee: sale.fee,
             currency,
             message: params.message || null,
             pinned_until: pinnedUntil(params.amount),
-            transaction_id: transactionId,
+            transaction_id: sale.transactionId,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -413,7 +403,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           pinnedUntil: row.pinned_until?.toISOString() ?? null,
           createdAt: row.created_at.toISOString(),
         };
-        return { status: 201, data: { tip, balance, creatorId: room.owner_id } };
+        return { status: 201, data: { tip, balance: await sale.settle(), creatorId: room.owner_id } };
       });
       if (!outcome.ok) return outcome;
       const { tip, balance, creatorId } = outcome.data;

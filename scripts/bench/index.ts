@@ -1,0 +1,44 @@
+/**
+ * `npm run bench [-- --only name,name]`: starts a real server (loopback, its own database) and
+ * measures; prints one JSON object per benchmark and a final JSON line with all of them.
+ * Speed claims in the docs come from here, never from tests.
+ */
+import { chatFanout, joinStorm, likeStorm } from './gateway';
+import { startBenchServer } from './harness';
+import { purchases } from './money';
+
+const suites: Record<string, (server: Awaited<ReturnType<typeof startBenchServer>>) => Promise<unknown>> = {
+  joinStorm: (s) => joinStorm(s),
+  chatFanout: (s) => chatFanout(s),
+  likeStorm: (s) => likeStorm(s),
+  purchases: (s) => purchases(s),
+};
+
+async function main(): Promise<void> {
+  const flag = process.argv.indexOf('--only');
+  const only =
+    process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (flag > 0 ? process.argv[flag + 1] : undefined);
+  const chosen = Object.keys(suites).filter((name) => !only || only.split(',').includes(name));
+  const results: Record<string, unknown> = {};
+  for (const name of chosen) {
+    const server = await startBenchServer();
+    try {
+      results[name] = await suites[name](server);
+      console.error(JSON.stringify({ [name]: results[name] }));
+    } finally {
+      await server.close();
+    }
+  }
+  console.log(
+    JSON.stringify({
+      machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
+      ...results,
+    }),
+  );
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,332 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from '../db';
+import type { EngagementEvent } from '../events';
+import type { SaleKind } from './derive';
+
+/** Counters of `analytics_rooms` that events add to. */
+const ROOM_COUNTERS = [
+  'joins',
+  'guest_joins',
+  'leaves',
+  'watch_seconds',
+  'guest_watch_seconds',
+  'chat_messages',
+  'likes',
+  'questions_asked',
+  'question_upvotes',
+  'questions_answered',
+  'presence_version',
+] as const;
+type RoomCounter = (typeof ROOM_COUNTERS)[number];
+
+const MINUTE_MS = 60_000;
+/** Room owners are immutable, so they are cached; the bound only caps memory. */
+const OWNER_CACHE_MAX = 50_000;
+
+interface SaleRow {
+  id: string;
+  kind: SaleKind;
+  creatorId: string;
+  roomId: string | null;
+  buyerId: string;
+  amount: number;
+  at: Date;
+}
+
+/**
+ * What a batch of events adds to the aggregates, summed per row in memory so each table gets one
+ * multi-row upsert (Postgres cannot update one row twice in a statement, and one statement per
+ * table is what makes a batch cheap).
+ */
+class Deltas {
+  readonly rooms = new Map<string, { creatorId: string; counters: Record<RoomCounter, number> }>();
+  readonly presence = new Map<string, { roomId: string; at: Date; delta: number }>();
+  readonly minutes = new Map<string, { roomId: string; minute: Date; chat: number; likes: number }>();
+  readonly viewers = new Map<string, { roomId: string; userId: string; creatorId: string; firstJoinedAt: Date }>();
+  readonly sales = new Map<string, SaleRow>();
+
+  room(roomId: string, creatorId: string, add: Partial<Record<RoomCounter, number>>): void {
+    let row = this.rooms.get(roomId);
+    if (!row) {
+      row = {
+        creatorId,
+        counters: Object.fromEntries(ROOM_COUNTERS.map((c) => [c, 0])) as Record<RoomCounter, number>,
+      };
+      this.rooms.set(roomId, row);
+    }
+    for (const [counter, n] of Object.entries(add) as [RoomCounter, number][]) row.counters[counter] += n;
+  }
+
+  presenceChange(roomId: string, at: Date, delta: number): void {
+    const key = `${roomId}|${at.getTime()}`;
+    const row = this.presence.get(key) ?? { roomId, at, delta: 0 };
+    row.delta += delta;
+    this.presence.set(key, row);
+  }
+
+  minute(roomId: string, at: Date, add: { chat?: number; likes?: number }): void {
+    const minute = new Date(Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS);
+    const key = `${roomId}|${minute.getTime()}`;
+    const row = this.minutes.get(key) ?? { roomId, minute, chat: 0, likes: 0 };
+    row.chat += add.chat ?? 0;
+    row.likes += add.likes ?? 0;
+    this.minutes.set(key, row);
+  }
+
+  viewer(roomId: string, userId: string, creatorId: string, at: Date): void {
+    const key = `${roomId}|${userId}`;
+    const known = this.viewers.get(key);
+    if (!known || at < known.firstJoinedAt) this.viewers.set(key, { roomId, userId, creatorId, firstJoinedAt: at });
+  }
+
+  sale(row: SaleRow): void {
+    if (!this.sales.has(row.id)) this.sales.set(row.id, row);
+  }
+
+  /**
+   * Writes everything, table by table in a fixed order and rows sorted by key, so concurrent
+   * batches (several consumers) lock rows in the same order and do not deadlock each other.
+   */
+  async write(trx: Transaction<DB>): Promise<void> {
+    const sorted = <T>(m: Map<string, T>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    const rooms = [...this.rooms].sort(([a], [b]) => (a < b ? -1 : 1));
+    if (rooms.length > 0) {
+      const columns = sql.join(ROOM_COUNTERS.map((c) => sql.ref(c)));
+      await sql`
+        INSERT INTO analytics_rooms (room_id, creator_id, ${columns})
+        VALUES ${sql.join(
+          rooms.map(
+            ([roomId, r]) => sql`(${roomId}, ${r.creatorId}, ${sql.join(ROOM_COUNTERS.map((c) => r.counters[c]))})`,
+          ),
+        )}
+        ON CONFLICT (room_id) DO UPDATE SET
+          ${sql.join(ROOM_COUNTERS.map((c) => sql`${sql.ref(c)} = analytics_rooms.${sql.ref(c)} + excluded.${sql.ref(c)}`))},
+          updated_at = now()
+      `.execute(trx);
+    }
+    const presence = sorted(this.presence);
+    if (presence.length > 0) {
+      await sql`
+        INSERT INTO analytics_presence (room_id, at, delta)
+        VALUES ${sql.join(presence.map((p) => sql`(${p.roomId}, ${p.at}, ${p.delta})`))}
+        ON CONFLICT (room_id, at) DO UPDATE SET delta = analytics_presence.delta + excluded.delta
+      `.execute(trx);
+    }
+    const minutes = sorted(this.minutes);
+    if (minutes.length > 0) {
+      await sql`
+        INSERT INTO analytics_room_minutes (room_id, minute, chat_messages, likes)
+        VALUES ${sql.join(minutes.map((m) => sql`(${m.roomId}, ${m.minute}, ${m.chat}, ${m.likes})`))}
+        ON CONFLICT (room_id, minute) DO UPDATE SET
+          chat_messages = analytics_room_minutes.chat_messages + excluded.chat_messages,
+          likes = analytics_room_minutes.likes + excluded.likes
+      `.execute(trx);
+    }
+    const viewers = sorted(this.viewers);
+    if (viewers.length > 0) {
+      await sql`
+        INSERT INTO analytics_room_viewers (room_id, user_id, creator_id, first_joined_at)
+        VALUES ${sql.join(viewers.map((v) => sql`(${v.roomId}, ${v.userId}, ${v.creatorId}, ${v.firstJoinedAt})`))}
+        ON CONFLICT (room_id, user_id) DO UPDATE
+          SET first_joined_at = least(analytics_room_viewers.first_joined_at, excluded.first_joined_at)
+      `.execute(trx);
+    }
+    const sales = sorted(this.sales);
+    if (sales.length > 0) {
+      await trx
+        .insertInto('analytics_sales')
+        .values(
+          sales.map((s) => ({
+            id: s.id,
+            kind: s.kind,
+            creator_id: s.creatorId,
+            room_id: s.roomId,
+            buyer_id: s.buyerId,
+            amount: s.amount,
+            at: s.at,
+          })),
+        )
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    }
+  }
+}
+
+/** An event's contribution, decided before the transaction (it may need lookups). */
+interface Plan {
+  eventId: string;
+  add: (deltas: Deltas) => void;
+}
+
+/**
+ * The write side of analytics: turns engagement events into updates of the aggregates. A batch
+ * is applied in one Postgres transaction that also records the ids of its events; an event whose
+ * id is already recorded (at-least-once delivery: a retried append, a reclaimed entry, a restart)
+ * adds nothing, so the counts are exact however often the log delivers.
+ *
+ * Every update is a sum or a set insert, so the result does not depend on the order events
+ * arrive in; anything order-dependent (concurrency over time) is computed when read.
+ */
+export class AnalyticsAggregator {
+  private readonly owners = new Map<string, string>();
+
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** Applies the events not applied before, once each; resolves the ids it applied. */
+  async applyAll(events: readonly EngagementEvent[]): Promise<string[]> {
+    await this.loadOwners(events);
+    const plans: Plan[] = [];
+    for (const event of events) {
+      const add = await this.plan(event);
+      if (add) plans.push({ eventId: event.id, add });
+    }
+    if (plans.length === 0) return [];
+    const ids = [...new Set(plans.map((p) => p.eventId))].sort();
+    return this.db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .insertInto('analytics_processed_events')
+        .values(ids.map((id) => ({ event_id: id })))
+        .onConflict((oc) => oc.column('event_id').doNothing())
+        .returning('event_id')
+        .execute();
+      const fresh = new Set(claimed.map((r) => r.event_id));
+      const deltas = new Deltas();
+      const applied: string[] = [];
+      for (const p of plans) {
+        // `delete`: an event appended twice into the same batch is applied once.
+        if (!fresh.delete(p.eventId)) continue;
+        p.add(deltas);
+        applied.push(p.eventId);
+      }
+      await deltas.write(trx);
+      return applied;
+    });
+  }
+
+  /** Applies one event unless already applied; resolves whether this call applied it. */
+  async apply(event: EngagementEvent): Promise<boolean> {
+    return (await this.applyAll([event])).length === 1;
+  }
+
+  /** What the event adds; null when it changes nothing. */
+  private async plan(event: EngagementEvent): Promise<((d: Deltas) => void) | null> {
+    const at = new Date(event.at);
+    switch (event.type) {
+      case 'room.joined':
+      case 'room.left': {
+        const owner = this.owners.get(event.roomId);
+        // The creator in their own room is not a viewer.
+        if (!owner || event.userId === owner) return null;
+        const { roomId, userId } = event;
+        if (event.type === 'room.left') {
+          return (d) => {
+            d.room(roomId, owner, { leaves: 1, presence_version: 1 });
+            d.presenceChange(roomId, at, -1);
+          };
+        }
+        return (d) => {
+          d.room(roomId, owner, { joins: 1, guest_joins: userId ? 0 : 1, presence_version: 1 });
+          d.presenceChange(roomId, at, 1);
+          if (userId) d.viewer(roomId, userId, owner, at);
+        };
+      }
+      case 'watch.heartbeat': {
+        const owner = this.owners.get(event.roomId);
+        if (!owner || event.userId === owner) return null;
+        const seconds = event.data.seconds;
+        return (d) =>
+          d.room(event.roomId, owner, event.userId ? { watch_seconds: seconds } : { guest_watch_seconds: seconds });
+      }
+      case 'chat.sent':
+        return this.activity(event.roomId, { chat_messages: 1 }, (d) => d.minute(event.roomId, at, { chat: 1 }));
+      case 'likes.sent':
+        return this.activity(event.roomId, { likes: event.data.count }, (d) =>
+          d.minute(event.roomId, at, { likes: event.data.count }),
+        );
+      case 'question.asked':
+        return this.activity(event.roomId, { questions_asked: 1 });
+      case 'question.upvoted':
+        return this.activity(event.roomId, { question_upvotes: 1 });
+      case 'question.answered':
+        return this.activity(event.roomId, { questions_answered: 1 });
+      case 'tip.sent':
+        if (!this.owners.has(event.roomId)) return null;
+        return this.sale(event.data.tipId, 'tip', event, event.roomId);
+      case 'purchase.completed': {
+        const { kind, purchaseId } = event.data;
+        if (kind === 'ticket') {
+          if (!event.roomId || !this.owners.has(event.roomId)) return null;
+          return this.sale(purchaseId, 'ticket', event, event.roomId);
+        }
+        return this.sale(purchaseId, kind, event, await this.liveSessionOf(event.creatorId, at));
+      }
+      case 'subscription.started':
+        return this.sale(event.data.purchaseId, 'subscription', event, await this.liveSessionOf(event.creatorId, at));
+      default:
+        return null; // suggestion.* are the recommender's
+    }
+  }
+
+  private activity(
+    roomId: string,
+    counters: Partial<Record<RoomCounter, number>>,
+    more?: (d: Deltas) => void,
+  ): ((d: Deltas) => void) | null {
+    const owner = this.owners.get(roomId);
+    if (!owner) return null; // not a room of this deployment: nothing to count
+    return (d) => {
+      d.room(roomId, owner, counters);
+      more?.(d);
+    };
+  }
+
+  /** A payment, once per purchase or tip id, attributed to `roomId`'s session (or to none). */
+  private sale(
+    id: string,
+    kind: SaleKind,
+    event: Extract<EngagementEvent, { type: 'tip.sent' | 'purchase.completed' | 'subscription.started' }>,
+    roomId: string | null,
+  ): (d: Deltas) => void {
+    return (d) =>
+      d.sale({
+        id,
+        kind,
+        creatorId: event.creatorId,
+        roomId,
+        buyerId: event.userId,
+        amount: event.data.amount,
+        at: new Date(event.at),
+      });
+  }
+
+  /** The creator's session live at `at` (started at or before, not yet ended), the latest if several. */
+  private async liveSessionOf(creatorId: string, at: Date): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('rooms')
+      .select('id')
+      .where('owner_id', '=', creatorId)
+      .where('started_at', 'is not', null)
+      .where('started_at', '<=', at)
+      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', at)]))
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.id ?? null;
+  }
+
+  /** Looks up the owners of the batch's rooms not cached yet, in one query. */
+  private async loadOwners(events: readonly EngagementEvent[]): Promise<void> {
+    const missing = new Set<string>();
+    for (const e of events) if (e.roomId && !this.owners.has(e.roomId)) missing.add(e.roomId);
+    if (missing.size === 0) return;
+    const rows = await this.db
+      .selectFrom('rooms')
+      .select(['id', 'owner_id'])
+      .where('id', 'in', [...missing])
+      .execute();
+    for (const row of rows) {
+      if (this.owners.size >= OWNER_CACHE_MAX) this.owners.delete(this.owners.keys().next().value!);
+      this.owners.set(row.id, row.owner_id);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import type { MoneyMetrics, RevenueByKind, RevenueDecomposition } from './report-types';
+
+/** The ratios of a session (or a creator's sessions) from its counts. */
+
+export type SaleKind = 'ticket' | 'content' | 'tip' | 'subscription';
+export const SALE_KINDS: readonly SaleKind[] = ['ticket', 'content', 'tip', 'subscription'];
+
+export const ratio = (numerator: number, denominator: number): number | null =>
+  denominator > 0 ? numerator / denominator : null;
+
+export function revenueByKind(amounts: Partial<Record<SaleKind, number>>): RevenueByKind {
+  const r = { ticket: 0, content: 0, tip: 0, subscription: 0, total: 0 };
+  for (const kind of SALE_KINDS) {
+    r[kind] = amounts[kind] ?? 0;
+    r.total += r[kind];
+  }
+  return r;
+}
+
+export function addRevenue(a: RevenueByKind, b: RevenueByKind): RevenueByKind {
+  return revenueByKind({
+    ticket: a.ticket + b.ticket,
+    content: a.content + b.content,
+    tip: a.tip + b.tip,
+    subscription: a.subscription + b.subscription,
+  });
+}
+
+export function moneyMetrics(input: {
+  revenue: RevenueByKind;
+  sales: number;
+  buyers: number;
+  uniqueViewers: number;
+}): MoneyMetrics {
+  const { revenue, sales, buyers, uniqueViewers } = input;
+  return {
+    revenue,
+    sales,
+    buyers,
+    conversion: ratio(buyers, uniqueViewers),
+    revenuePerViewer: ratio(revenue.total, uniqueViewers),
+    revenuePerBuyer: ratio(revenue.total, buyers),
+  };
+}
+
+/**
+ * Revenue = viewers x conversion x revenue per buyer. The identity holds by algebra whenever
+ * there are viewers, but only if revenue and buyers come from the same payments and conversion
+ * from the same viewers: stating it per report catches any two of them drifting apart.
+ */
+export function decompose(money: MoneyMetrics, uniqueViewers: number): RevenueDecomposition {
+  const revenue = money.revenue.total;
+  const product =
+    money.conversion === null
+      ? null
+      : money.revenuePerBuyer === null
+        ? money.conversion === 0
+          ? 0
+          : null
+        : uniqueViewers * money.conversion * money.revenuePerBuyer;
+  const holds =
+    product === null
+      ? revenue === 0 && uniqueViewers === 0
+      : Math.abs(product - revenue) <= 1e-9 * Math.max(1, Math.abs(revenue));
+  return {
+    viewers: uniqueViewers,
+    conversion: money.conversion,
+    revenuePerBuyer: money.revenuePerBuyer,
+    product,
+    revenue,
+    holds,
+  };
+}

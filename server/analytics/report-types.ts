@@ -1,0 +1,133 @@
+/**
+ * The JSON shapes of the analytics endpoints (`GET /api/analytics/...`). No imports, so the
+ * dashboard page can import these types too. Definitions of every number: docs/analytics.md.
+ * Money is integer minor units; times are ISO-8601 strings; ratios are plain numbers.
+ */
+
+export interface RevenueByKind {
+  ticket: number;
+  content: number;
+  tip: number;
+  subscription: number;
+  total: number;
+}
+
+export interface ViewerMetrics {
+  /** Most viewers (open viewer connections, the creator not counted) at any instant of the session. */
+  peak: number;
+  /** Time-weighted average of concurrent viewers over the session: viewerSeconds / durationSeconds. */
+  average: number;
+  /** Integral of concurrent viewers over the session, in seconds. */
+  viewerSeconds: number;
+  /** Distinct signed-in viewers. */
+  unique: number;
+  /** Joins by guests (no account, so not unique). */
+  guestJoins: number;
+  /** Joins by anyone but the creator, guests included. */
+  joins: number;
+}
+
+export interface WatchMetrics {
+  /** Watch time of everyone (heartbeats), in seconds. */
+  seconds: number;
+  signedInSeconds: number;
+  guestSeconds: number;
+  /** signedInSeconds / unique viewers; null without viewers. */
+  perViewerSeconds: number | null;
+}
+
+export interface ActivityMetrics {
+  chatMessages: number;
+  likes: number;
+  questionsAsked: number;
+  questionUpvotes: number;
+  questionsAnswered: number;
+}
+
+export interface MoneyMetrics {
+  revenue: RevenueByKind;
+  /** Payments (sales and tips) counted in `revenue`. */
+  sales: number;
+  /** Distinct users behind those payments. */
+  buyers: number;
+  /** buyers / unique viewers; null without viewers. */
+  conversion: number | null;
+  /** revenue.total / unique viewers; null without viewers. */
+  revenuePerViewer: number | null;
+  /** revenue.total / buyers; null without buyers. */
+  revenuePerBuyer: number | null;
+}
+
+/** One live session: a room's run from `startedAt` to `endedAt` (now, while live). */
+export interface SessionMetrics {
+  roomId: string;
+  title: string;
+  status: 'scheduled' | 'live' | 'ended';
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Length of the session so far; 0 before it starts. */
+  durationSeconds: number;
+  viewers: ViewerMetrics;
+  watch: WatchMetrics;
+  activity: ActivityMetrics;
+  money: MoneyMetrics;
+}
+
+/** One bucket of the session's time series (`bucketSeconds` long, aligned to the clock). */
+export interface SeriesPoint {
+  /** Start of the bucket. */
+  at: string;
+  /** Most concurrent viewers during the part of the bucket inside the session. */
+  peakViewers: number;
+  /** Time-weighted average of concurrent viewers over that part. */
+  averageViewers: number;
+  chatMessages: number;
+  likes: number;
+  /** Revenue (every kind) attributed to the session in the bucket. */
+  revenue: number;
+}
+
+/** Revenue = viewers x conversion x revenue per buyer, stated so a reader (or test) can check it. */
+export interface RevenueDecomposition {
+  viewers: number;
+  conversion: number | null;
+  revenuePerBuyer: number | null;
+  /** viewers x conversion x revenuePerBuyer (null when a factor is). */
+  product: number | null;
+  revenue: number;
+  /** product equals revenue (to float precision), or revenue is 0 with no viewers. */
+  holds: boolean;
+}
+
+export interface RoomAnalytics {
+  session: SessionMetrics;
+  decomposition: RevenueDecomposition;
+  bucketSeconds: number;
+  series: SeriesPoint[];
+  generatedAt: string;
+}
+
+export interface CreatorTotals {
+  sessions: number;
+  liveSessions: number;
+  durationSeconds: number;
+  viewers: ViewerMetrics;
+  watch: WatchMetrics;
+  activity: ActivityMetrics;
+  /** Payments attributed to the creator's sessions; buyers and unique viewers are distinct across sessions. */
+  money: MoneyMetrics;
+  decomposition: RevenueDecomposition;
+  /** Content and subscription sales while none of the creator's sessions was live. */
+  outsideSessions: { revenue: RevenueByKind; sales: number };
+  /** Everything the creator sold: in sessions and outside them. */
+  allRevenue: RevenueByKind;
+}
+
+export interface CreatorAnalytics {
+  creatorId: string;
+  totals: CreatorTotals;
+  /** The creator's sessions, newest first, one page of them. */
+  sessions: SessionMetrics[];
+  page: { limit: number; offset: number; total: number };
+  generatedAt: string;
+}

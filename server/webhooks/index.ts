@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { Config } from '../config';
+import type { DB } from '../db';
+import type { DomainEventMap, DomainEvents } from '../domain-events';
+import type { Logger } from '../log';
+import { WebhookDeliverer } from './deliverer';
+import { postOnce } from './post';
+import { createWebhookRegistry, type WebhookRegistry } from './registry';
+import type { WebhookEventType, WebhookPayload } from './types';
+
+export { isPublicAddress } from './address-guard';
+export { retryDelayMs } from './backoff';
+export { type ClaimedDelivery, WebhookDeliverer } from './deliverer';
+export { type AttemptResult, postOnce } from './post';
+export { checkWebhookUrl, MAX_WEBHOOKS_PER_OWNER, type WebhookRegistry } from './registry';
+export { SIGNATURE_HEADER, signatureHeader, verifySignature } from './signature';
+export * from './types';
+
+/**
+ * Webhooks: creators (their own rooms and sales) and admins (the whole platform) register URLs
+ * for domain events; each event becomes a durable delivery row per matching webhook, which a
+ * deliverer on any node POSTs, signed, retrying with backoff until it succeeds or runs out of
+ * attempts. See docs/webhooks.md.
+ */
+export interface Webhooks {
+  readonly registry: WebhookRegistry;
+  /** The deliverer of this node, when it runs one (`WEBHOOKS_ENABLED`). */
+  readonly deliverer?: WebhookDeliverer;
+  /** Queues deliveries of an event to every matching webhook; resolves how many were queued. */
+  enqueue<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): Promise<number>;
+  /** Stops listening, waits for queued writes, stops the deliverer. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface WebhooksDeps {
+  db: Kysely<DB>;
+  domain?: DomainEvents;
+  config: Pick<
+    Config,
+    | 'webhooksEnabled'
+    | 'webhookTimeoutMs'
+    | 'webhookMaxAttempts'
+    | 'webhookRetryBaseMs'
+    | 'webhookRetryMaxMs'
+    | 'webhookPollIntervalMs'
+    | 'webhookConcurrency'
+    | 'webhookAllowPrivateUrls'
+    | 'webhookDeliveryRetentionDays'
+  >;
+  log?: Logger;
+}
+
+/** Whose event it is: a creator's webhooks get the events of their own rooms and sales. */
+function creatorOf<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): string {
+  switch (type) {
+    case 'room.started':
+    case 'room.ended':
+      return (data as DomainEventMap['room.started']).room.ownerId;
+    case 'purchase.completed':
+      return (data as DomainEventMap['purchase.completed']).purchase.creatorId;
+    default:
+      return (data as DomainEventMap['tip.created' | 'subscription.started']).creatorId;
+  }
+}
+
+const PRUNE_INTERVAL_MS = 3600_000;
+const PRUNE_BATCH = 10_000;
+
+export function createWebhooks(deps: WebhooksDeps): Webhooks {
+  const { db, config, log } = deps;
+  const registry = createWebhookRegistry({ db, allowPrivateUrls: config.webhookAllowPrivateUrls });
+  const deliverer = config.webhooksEnabled
+    ? new WebhookDeliverer({
+        db,
+        send: (url, body, headers) =>
+          postOnce(url, body, headers, {
+            timeoutMs: config.webhookTimeoutMs,
+            allowPrivate: config.webhookAllowPrivateUrls,
+          }),
+        timeoutMs: config.webhookTimeoutMs,
+        maxAttempts: config.webhookMaxAttempts,
+        retryBaseMs: config.webhookRetryBaseMs,
+        retryMaxMs: config.webhookRetryMaxMs,
+        pollIntervalMs: config.webhookPollIntervalMs,
+        concurrency: config.webhookConcurrency,
+        log: log?.child({ component: 'webhooks' }),
+      })
+    : undefined;
+
+  async function enqueue<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): Promise<number> {
+    const eventId = randomUUID();
+    const payload: WebhookPayload<T> = { id: eventId, type, createdAt: new Date().toISOString(), data };
+    const body = JSON.stringify(payload);
+    // One row per matching webhook, in one statement: the deliveries exist (durably) before
+    // anything is sent, and a webhook registered a moment later does not get a half-set.
+    const result = await sql`
+      INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body)
+      SELECT id, ${eventId}, ${type}, ${body} FROM webhooks
+      WHERE ${type} = ANY (events) AND (scope = 'platform' OR owner_id = ${creatorOf(type, data)})
+    `.execute(db);
+    const queued = Number(result.numAffectedRows ?? 0);
+    if (queued > 0) deliverer?.nudge();
+    return queued;
+  }
+
+  // Writes in progress, so close() can wait for them before the database goes away.
+  const writing = new Set<Promise<unknown>>();
+  const listen = <T extends WebhookEventType>(type: T) =>
+    deps.domain?.on(type, (data) => {
+      const write = enqueue(type, data).catch((err) =>
+        log?.error({ err, type }, 'webhooks: deliveries of an event could not be queued'),
+      );
+      writing.add(write);
+      void write.finally(() => writing.delete(write));
+    });
+  const unsubscribe = [
+    listen('room.started'),
+    listen('room.ended'),
+    listen('purchase.completed'),
+    listen('tip.created'),
+    listen('subscription.started'),
+  ];
+
+  async function prune(): Promise<void> {
+    const cutoff = sql<Date>`now() - ${config.webhookDeliveryRetentionDays} * interval '1 day'`;
+    for (;;) {
+      const result = await db
+        .deleteFrom('webhook_deliveries')
+        .where(
+          'id',
+          'in',
+          db
+            .selectFrom('webhook_deliveries')
+            .select('id')
+            .where('status', '<>', 'pending')
+            .where('created_at', '<', cutoff)
+            .limit(PRUNE_BATCH),
+        )
+        .executeTakeFirst();
+      if (Number(result.numDeletedRows) < PRUNE_BATCH) return;
+    }
+  }
+  const pruner = deliverer
+    ? setInterval(
+        () => prune().catch((err) => log?.warn({ err }, 'webhooks: pruning deliveries failed')),
+        PRUNE_INTERVAL_MS,
+      )
+    : undefined;
+  pruner?.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    registry,
+    deliverer,
+    enqueue,
+    close() {
+      closing ??= (async () => {
+        for (const off of unsubscribe) off?.();
+        if (pruner) clearInterval(pruner);
+        await Promise.all(writing);
+        await deliverer?.close();
+      })();
+      return closing;
+    },
+  };
+}
