@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { freePort } from '../../tests/helpers/process';
 import { type EngagementEvent, newEvent } from './types';
 
 /**
@@ -83,17 +84,6 @@ export function seqOf(event: EngagementEvent | null): number {
 }
 
 export const uniqueName = (base: string) => `${base}-${randomBytes(4).toString('hex')}`;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server of the test's own on a free loopback port, no persistence; stop and start it at will. */
 export class PrivateRedis {

@@ -232,6 +232,29 @@ describe('media signalling', () => {
     expect((await ok(viewer, 'media:join', { roomId: room.id })).routerRtpCapabilities).toBeTruthy();
   });
 
+  it('exposes workers, routers, transports, producers, consumers and worker CPU on /metrics', async () => {
+    const { room } = await broadcastingRoom();
+    const viewer = await connect(s.url, (await s.api.register()).token);
+    await ok(viewer, 'room:join', { roomId: room.id });
+    await watch(viewer, room.id);
+    const metrics = (await s.api.get('/metrics')).body as string;
+    const value = (name: string) =>
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    expect(value('lectern_media_workers')).toBe(2);
+    for (const name of [
+      'lectern_media_routers',
+      'lectern_media_transports',
+      'lectern_media_producers',
+      'lectern_media_consumers',
+    ]) {
+      expect([name, value(name) > 0]).toEqual([name, true]);
+    }
+    expect(metrics).toMatch(/lectern_media_worker_cpu_seconds\{worker="0"\} [0-9.e-]+/);
+  });
+
   it('ending the room releases its media', async () => {
     const { room } = await broadcastingRoom();
     const viewer = await connect(s.url, (await s.api.register()).token);
