@@ -12,15 +12,18 @@
 #   5. an offline build of the sources shipped inside the npm package, against Debian's
 #      libraries, with shims/ replacing mediasoup's download-only meson subprojects.
 #
-# usage: scripts/mediasoup/setup-worker.sh [--strict]
+# usage: scripts/mediasoup/setup-worker.sh [--strict | --cache-path]
 #   Without --strict, failure is a warning (the server then runs with media UNAVAILABLE);
-#   with --strict (CI), failure exits non-zero.
+#   with --strict (CI), failure exits non-zero. --cache-path prints where the worker for this
+#   mediasoup version, recipe and set of system libraries is (or would be) cached, and exits.
 # env:   LECTERN_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/lectern)
 #        LECTERN_NO_APT=1   never apt-get install missing build packages
 set -euo pipefail
 
 STRICT=0
 [ "${1:-}" = "--strict" ] && STRICT=1
+PRINT_CACHE_PATH=0
+[ "${1:-}" = "--cache-path" ] && PRINT_CACHE_PATH=1
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 PKG="$ROOT/node_modules/mediasoup"
@@ -43,21 +46,25 @@ install_to_dest() {
 [ -f "$PKG/package.json" ] || fail "node_modules/mediasoup is not installed (run npm ci first)"
 VER="$(node -p "require('$PKG/package.json').version")"
 
-if [ -n "${MEDIASOUP_WORKER_BIN:-}" ]; then
+if [ -n "${MEDIASOUP_WORKER_BIN:-}" ] && [ "$PRINT_CACHE_PATH" = 0 ]; then
   usable "$MEDIASOUP_WORKER_BIN" && { log "using MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN"; exit 0; }
   log "MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN is not runnable here; looking further"
 fi
-usable "$DEST" && { log "worker present: $DEST"; exit 0; }
+[ "$PRINT_CACHE_PATH" = 0 ] && usable "$DEST" && { log "worker present: $DEST"; exit 0; }
 
 # Run-time libraries of the offline build; their versions are part of the cache key so that a
 # system upgrade that changes an ABI triggers a rebuild.
 RUNTIME_LIBS="libssl3 libuv1 libsrtp2-1 libusrsctp2 libabsl20220623"
 BUILD_PKGS="meson ninja-build pkg-config g++ libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler"
 lib_versions() { dpkg-query -W -f '${Package}=${Version}\n' $RUNTIME_LIBS 2>/dev/null || true; }
-recipe_hash() { (cd "$HERE" && find . -type f ! -name '*.md' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16; }
+# The build steps below are versioned by hand (bump RECIPE when they change what is built);
+# the shims are hashed. Editing comments or messages in this script keeps the cache.
+RECIPE=1
+recipe_hash() { { echo "recipe $RECIPE"; (cd "$HERE/shims" && find . -type f | LC_ALL=C sort | xargs sha256sum); } | sha256sum | cut -c1-16; }
 KEY="$(printf '%s\n' "$VER" "$(recipe_hash)" "$(lib_versions)" "$(uname -m)" | sha256sum | cut -c1-16)"
 CACHE_DIR="${LECTERN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lectern}/mediasoup-worker/$VER-$KEY"
 CACHED="$CACHE_DIR/mediasoup-worker"
+[ "$PRINT_CACHE_PATH" = 1 ] && { echo "$CACHED"; exit 0; }
 
 if usable "$CACHED"; then
   install_to_dest "$CACHED"
