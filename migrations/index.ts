@@ -3,6 +3,7 @@ import * as m0001 from './0001_foundation';
 import * as m0002 from './0002_room_previews';
 import * as m0003 from './0003_analytics';
 import * as m0004 from './0004_webhooks';
+import * as m0005 from './0005_recommender';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_room_previews': m0002,
   '0003_analytics': m0003,
   '0004_webhooks': m0004,
+  '0005_recommender': m0005,
 };

@@ -16,6 +16,7 @@ import { createMediaPlane, type MediaPlane } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { createPaymentsService, type PaymentProvider, type PaymentsService, SandboxPaymentProvider } from './payments';
 import { TokenBucketLimiter } from './ratelimit';
+import { createRecommender, type Recommender } from './recommender';
 import { createRoomsService, type RoomsService } from './rooms';
 import { createWebhooks, type Webhooks } from './webhooks';
 
@@ -38,6 +39,8 @@ export interface Lectern {
   readonly analytics: Analytics;
   /** Webhook registrations and this node's deliverer. */
   readonly webhooks: Webhooks;
+  /** The online recommender (RECOMMENDER_ENABLED): suggestions pushed into live rooms, trained online. */
+  readonly recommender?: Recommender;
   readonly services: {
     auth: AuthService;
     catalog: CatalogService;
@@ -133,7 +136,13 @@ async function assemble(
     logger: log,
   });
   onClose(() => engagement.close());
-  const record = (event: EngagementEvent) => void engagement.publish(event);
+  // The recommender is built after the gateway (it needs the audience) and sees every event this
+  // node records: room engagement features, purchases of what it suggested.
+  let recommender: Recommender | undefined;
+  const record = (event: EngagementEvent) => {
+    engagement.publish(event);
+    recommender?.observe(event);
+  };
   onClose(recordDomainEvents(domain, record));
 
   const media = await createMediaPlane(
@@ -216,6 +225,7 @@ async function assemble(
     redis,
     record,
     media,
+    suggestions: () => recommender,
   });
   onClose(async () => {
     // Closing the gateway closes the HTTP server it is attached to; connections go with it.
@@ -224,6 +234,19 @@ async function assemble(
     httpServer.closeAllConnections();
     await httpClosed;
   });
+  if (config.recommenderEnabled) {
+    recommender = createRecommender({
+      db,
+      config,
+      log: log.child({ component: 'recommender' }),
+      registry: metrics.registry,
+      events: engagement,
+      audience: gateway.audience,
+    });
+    const created = recommender;
+    // Closed before the gateway and the event log it uses (closers run in reverse order).
+    onClose(() => created.close());
+  }
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -245,6 +268,7 @@ async function assemble(
     redis,
     analytics,
     webhooks,
+    recommender,
     services: { auth, catalog, rooms, payments },
     health,
   };

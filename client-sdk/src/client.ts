@@ -238,6 +238,21 @@ export class LecternClient extends Emitter<ClientEvents> {
     return (await this.request('question:answer', { roomId, questionId })).question;
   }
 
+  // --- suggestions -----------------------------------------------------------------------------
+
+  /**
+   * The viewer opened (or is buying) a suggested item: the recommender learns from it. `contentId`
+   * is the item's `contentId` as suggested (a creator's id for a subscription suggestion).
+   */
+  async clickSuggestion(roomId: string, contentId: string): Promise<void> {
+    await this.request('suggestion:click', { roomId, contentId });
+  }
+
+  /** The viewer closed a suggestion: no more suggestions for a while, and not that item again soon. */
+  async dismissSuggestion(roomId: string, contentId: string): Promise<void> {
+    await this.request('suggestion:dismiss', { roomId, contentId });
+  }
+
   // --- money -----------------------------------------------------------------------------------
 
   tip(

@@ -6,12 +6,19 @@
 import { chatFanout, joinStorm, likeStorm } from './gateway';
 import { startBenchServer } from './harness';
 import { purchases } from './money';
+import { RECOMMENDER_BENCH_ENV, recommenderBench } from './recommender';
 
 const suites: Record<string, (server: Awaited<ReturnType<typeof startBenchServer>>) => Promise<unknown>> = {
   joinStorm: (s) => joinStorm(s),
   chatFanout: (s) => chatFanout(s),
   likeStorm: (s) => likeStorm(s),
   purchases: (s) => purchases(s),
+  recommender: (s) => recommenderBench(s),
+};
+
+/** Server settings a suite needs beyond the defaults. */
+const suiteEnv: Record<string, Record<string, string>> = {
+  recommender: RECOMMENDER_BENCH_ENV,
 };
 
 async function main(): Promise<void> {
@@ -21,7 +28,7 @@ async function main(): Promise<void> {
   const chosen = Object.keys(suites).filter((name) => !only || only.split(',').includes(name));
   const results: Record<string, unknown> = {};
   for (const name of chosen) {
-    const server = await startBenchServer();
+    const server = await startBenchServer(suiteEnv[name]);
     try {
       results[name] = await suites[name](server);
       console.error(JSON.stringify({ [name]: results[name] }));

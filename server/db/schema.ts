@@ -199,10 +199,12 @@ export interface QuestionVotesTable {
 }
 
 export interface RecommendationImpressionsTable {
+  /** The id of the impression's `suggestion.shown` event. */
   id: Generated<string>;
   user_id: string;
   room_id: string | null;
-  content_id: string;
+  /** Null for a subscription suggestion (migrations/0005_recommender.ts). */
+  content_id: string | null;
   model_version: string;
   score: number;
   reason: string;
@@ -210,6 +212,13 @@ export interface RecommendationImpressionsTable {
   clicked_at: NullableTimestamp;
   dismissed_at: NullableTimestamp;
   purchased_at: NullableTimestamp;
+  item_kind: Generated<'content' | 'subscription'>;
+  /** The creator whose subscription was suggested (and, for contents, may be set too). */
+  creator_id: string | null;
+  /** 0-based rank in the suggestion it was shown in. */
+  position: Generated<number>;
+  /** The features it was scored with: `{ user, candidate }` (recommender `ImpressionContext`). */
+  context: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface RoomPreviewsTable {
@@ -314,6 +323,22 @@ export interface WebhookDeliveriesTable {
   created_at: CreatedAt;
 }
 
+// --- recommender (migrations/0005_recommender.ts) -----------------------------------------------
+
+export interface RecommenderModelsTable {
+  id: Generated<number>;
+  version: string;
+  parent_version: string | null;
+  kind: 'incremental' | 'full';
+  status: 'serving' | 'retired' | 'rejected';
+  trained_examples: Generated<number>;
+  validation: ColumnType<Record<string, unknown>, string | undefined, string>;
+  checkpoint: Buffer | null;
+  checkpoint_bytes: number | null;
+  created_at: CreatedAt;
+  promoted_at: NullableTimestamp;
+}
+
 export interface DB {
   users: UsersTable;
   creator_profiles: CreatorProfilesTable;
@@ -344,6 +369,7 @@ export interface DB {
   analytics_sales: AnalyticsSalesTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  recommender_models: RecommenderModelsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

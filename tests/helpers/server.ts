@@ -109,6 +109,8 @@ export async function startTestServer(
     // Media tests turn workers on; the rest do not need them. Port 0: parallel servers never collide.
     MEDIA_ENABLED: 'false',
     MEDIA_PORT: '0',
+    // Recommender tests turn it on (tests/recommender); elsewhere it would only add pushes and a trainer.
+    RECOMMENDER_ENABLED: 'false',
     ...env,
   });
   const lectern = await startLectern(config, options);

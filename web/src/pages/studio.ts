@@ -219,7 +219,7 @@ class Studio {
     client.on('tip:new', (tip) => here(tip) && this.tips.add(tip));
     client.on('tip:leaderboard', (p) => here(p) && this.tips.leaderboard(p.top));
     client.on('question:list', (p) => here(p) && this.questions.render(p.questions));
-    client.on('suggestion', (p) => here(p) && this.suggestions.show(p.items, p.modelVersion));
+    client.on('suggestion:activity', (p) => here(p) && this.suggestions.showActivity(p.items, p.modelVersion));
     client.on('room:ended', (p) => here(p) && this.finish());
     client.on('disconnected', () => toast('Connection lost: reconnecting…', 'error'));
     client.on('rejoined', () => toast('Reconnected', 'success'));

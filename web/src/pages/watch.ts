@@ -78,11 +78,23 @@ class WatchPage {
     });
     this.questions.render(joined.questions);
     const buy = (item: SuggestionItem) => this.buyContent(item);
+    // What the viewer does with a suggestion teaches the recommender; a lost report is no reason
+    // to bother the viewer, so failures stay in the console.
+    const feedback = (action: 'click' | 'dismiss') => (item: SuggestionItem) => {
+      if (!this.session) return;
+      const sent =
+        action === 'click'
+          ? client.clickSuggestion(roomId, item.contentId)
+          : client.dismissSuggestion(roomId, item.contentId);
+      sent.catch((err) => console.warn(`suggestion ${action}:`, err));
+    };
     this.suggestions = new SuggestionsPanel({
       title: 'Suggested for you',
       empty: 'Lessons and courses picked for this stream will appear here.',
       currency: room.currency,
-      onBuy: buy,
+      onBuy: (item) => (item.kind === 'subscription' ? this.subscribeFrom(item) : buy(item)),
+      onOpen: feedback('click'),
+      onDismiss: feedback('dismiss'),
     });
     this.contents = new SuggestionsPanel({
       title: 'From this creator',
@@ -283,6 +295,30 @@ class WatchPage {
       toast('Subscribed.', 'success');
     } catch (err) {
       this.paymentFailed(err, 'The subscription does not fit in your wallet.', () => void this.subscribe());
+    }
+  }
+
+  /** A suggested subscription: `contentId` is the creator's id. Resolves whether it is held now. */
+  private async subscribeFrom(item: SuggestionItem): Promise<boolean> {
+    if (!this.session) {
+      this.signIn();
+      return false;
+    }
+    try {
+      const { balance } = await api<{ balance: number }>(
+        'POST',
+        '/api/subscriptions',
+        { creatorId: item.creatorId ?? item.contentId },
+        { idempotencyKey: crypto.randomUUID() },
+      );
+      this.wallet?.set(balance);
+      toast('Subscribed.', 'success');
+      return true;
+    } catch (err) {
+      this.paymentFailed(err, `${item.title} costs ${money(item.price, this.room.currency)}.`, () => {
+        void this.subscribeFrom(item).then((held) => held && this.suggestions.markOwned(item.contentId));
+      });
+      return false;
     }
   }
 
