@@ -12,13 +12,23 @@
 #   5. an offline build of the sources shipped inside the npm package, against Debian's
 #      libraries, with shims/ replacing mediasoup's download-only meson subprojects.
 #
-# usage: scripts/mediasoup/setup-worker.sh [--strict | --cache-path]
-#   Without --strict, failure is a warning (the server then runs with media UNAVAILABLE);
-#   with --strict (CI), failure exits non-zero. --cache-path prints where the worker for this
-#   mediasoup version, recipe and set of system libraries is (or would be) cached, and exits.
+# A worker found in node_modules (2, 4, 5) is also put in the cache when the cache has none, so
+# the next clean clone on this machine takes seconds.
+#
+# usage: scripts/mediasoup/setup-worker.sh [--strict | --cache-path | --runtime-packages]
+#   Without --strict, any failure, expected or not, is a warning and exit 0 (npm ci goes on and
+#   the server runs with media UNAVAILABLE); with --strict (CI), failure exits non-zero.
+#   --cache-path prints where the worker for this mediasoup version, recipe and set of system
+#   libraries is (or would be) cached, and exits. --runtime-packages prints the Debian packages an
+#   offline-built worker needs at run time (for a slim image) and exits.
 # env:   LECTERN_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/lectern)
 #        LECTERN_NO_APT=1   never apt-get install missing build packages
-set -euo pipefail
+set -Eeuo pipefail
+
+# Run-time libraries of the offline build; their versions are part of the cache key so that a
+# system upgrade that changes an ABI triggers a rebuild.
+RUNTIME_LIBS="libssl3 libuv1 libsrtp2-1 libusrsctp2 libabsl20220623"
+[ "${1:-}" = "--runtime-packages" ] && { echo "$RUNTIME_LIBS"; exit 0; }
 
 STRICT=0
 [ "${1:-}" = "--strict" ] && STRICT=1
@@ -36,11 +46,17 @@ fail() {
   log "continuing without a worker: the server will answer media requests with UNAVAILABLE"
   exit 0
 }
+# Anything that fails unexpectedly goes through fail() too. In a subshell or $(…) the failure is
+# passed up instead, where the script's own trap handles it.
+on_error() {
+  [ "$BASH_SUBSHELL" -gt 0 ] && exit "$1"
+  fail "unexpected failure (status $1) at line $2: $3"
+}
+trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 # Runnable here: an executable whose shared libraries all resolve.
 usable() { [ -x "$1" ] && ! ldd "$1" 2>/dev/null | grep -q 'not found'; }
 install_to_dest() {
-  mkdir -p "$(dirname "$DEST")"
-  cp "$1" "$DEST.tmp.$$" && chmod +x "$DEST.tmp.$$" && mv -f "$DEST.tmp.$$" "$DEST"
+  mkdir -p "$(dirname "$DEST")" && cp "$1" "$DEST.tmp.$$" && chmod +x "$DEST.tmp.$$" && mv -f "$DEST.tmp.$$" "$DEST"
 }
 
 [ -f "$PKG/package.json" ] || fail "node_modules/mediasoup is not installed (run npm ci first)"
@@ -50,32 +66,40 @@ if [ -n "${MEDIASOUP_WORKER_BIN:-}" ] && [ "$PRINT_CACHE_PATH" = 0 ]; then
   usable "$MEDIASOUP_WORKER_BIN" && { log "using MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN"; exit 0; }
   log "MEDIASOUP_WORKER_BIN=$MEDIASOUP_WORKER_BIN is not runnable here; looking further"
 fi
-[ "$PRINT_CACHE_PATH" = 0 ] && usable "$DEST" && { log "worker present: $DEST"; exit 0; }
 
-# Run-time libraries of the offline build; their versions are part of the cache key so that a
-# system upgrade that changes an ABI triggers a rebuild.
-RUNTIME_LIBS="libssl3 libuv1 libsrtp2-1 libusrsctp2 libabsl20220623"
 BUILD_PKGS="meson ninja-build pkg-config g++ libssl-dev libuv1-dev libsrtp2-dev libusrsctp-dev libabsl-dev libflatbuffers-dev flatbuffers-compiler"
 lib_versions() { dpkg-query -W -f '${Package}=${Version}\n' $RUNTIME_LIBS 2>/dev/null || true; }
 # The build steps below are versioned by hand (bump RECIPE when they change what is built);
 # the shims are hashed. Editing comments or messages in this script keeps the cache.
 RECIPE=1
 recipe_hash() { { echo "recipe $RECIPE"; (cd "$HERE/shims" && find . -type f | LC_ALL=C sort | xargs sha256sum); } | sha256sum | cut -c1-16; }
-KEY="$(printf '%s\n' "$VER" "$(recipe_hash)" "$(lib_versions)" "$(uname -m)" | sha256sum | cut -c1-16)"
-CACHE_DIR="${LECTERN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lectern}/mediasoup-worker/$VER-$KEY"
-CACHED="$CACHE_DIR/mediasoup-worker"
+# Sets KEY, CACHE_DIR and CACHED. Computed again after apt, which may install the libraries.
+cache_key() {
+  KEY="$(printf '%s\n' "$VER" "$(recipe_hash)" "$(lib_versions)" "$(uname -m)" | sha256sum | cut -c1-16)"
+  CACHE_DIR="${LECTERN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lectern}/mediasoup-worker/$VER-$KEY"
+  CACHED="$CACHE_DIR/mediasoup-worker"
+}
+install_cached() { usable "$CACHED" && install_to_dest "$CACHED" && log "installed cached worker ($VER-$KEY)"; }
+# Keeps a worker that works here for the next install; never fails the install.
+remember() {
+  usable "$CACHED" && return 0
+  { mkdir -p "$CACHE_DIR" && cp "$1" "$CACHED.tmp.$$" && mv -f "$CACHED.tmp.$$" "$CACHED" && log "cached: $CACHED"; } ||
+    log "could not cache the worker in $CACHE_DIR"
+}
+cache_key
 [ "$PRINT_CACHE_PATH" = 1 ] && { echo "$CACHED"; exit 0; }
 
-if usable "$CACHED"; then
-  install_to_dest "$CACHED"
-  log "installed cached worker ($VER-$KEY)"
+if usable "$DEST"; then
+  log "worker present: $DEST"
+  remember "$DEST"
   exit 0
 fi
+install_cached && exit 0
 
 if command -v curl >/dev/null && curl -fsS -m 5 -o /dev/null https://github.com 2>/dev/null; then
   log "GitHub reachable: trying mediasoup's own prebuilt worker"
   (cd "$PKG" && env -u MEDIASOUP_WORKER_BIN -u MEDIASOUP_SKIP_WORKER_PREBUILT_DOWNLOAD timeout 300 node npm-scripts.mjs postinstall) >&2 || true
-  usable "$DEST" && { log "prebuilt worker installed"; exit 0; }
+  usable "$DEST" && { log "prebuilt worker installed"; remember "$DEST"; exit 0; }
 fi
 
 # Offline build. Install the build packages when we may (root with apt), else name them.
@@ -89,6 +113,10 @@ if [ -n "$missing" ]; then
     log "installing build packages (missing:$missing)"
     (apt-get install -y -q $BUILD_PKGS || { apt-get update -q && apt-get install -y -q $BUILD_PKGS; }) >&2 \
       || fail "apt-get install failed; install: $BUILD_PKGS"
+    # apt brings the run-time libraries too: the build is cached under the key that the next
+    # install, with those libraries present, computes (and may already be there).
+    cache_key
+    install_cached && exit 0
   else
     fail "cannot build the worker, missing:$missing; install: apt-get install $BUILD_PKGS"
   fi
@@ -96,7 +124,7 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/lectern-mediasoup.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
-log "building mediasoup-worker $VER offline (about 7 minutes on 2 cores; cached afterwards)"
+log "building mediasoup-worker $VER offline (about 7 minutes on 2 cores), to be cached as $CACHED"
 start=$(date +%s)
 cp -r "$PKG/worker" "$WORK/worker"
 cd "$WORK/worker"

@@ -7,8 +7,8 @@ import type {
   TransportDirection,
   TransportOptions,
 } from '../../protocol';
-import { AppError } from '../errors';
-import type { MediaPlane, PeerRef } from '../media';
+import { AppError, conflict } from '../errors';
+import type { JoinedPeer, MediaPlane, PeerRef } from '../media';
 import { type GatewayContext, requireAccess, requireMember } from './context';
 import type { Membership } from './memberships';
 import { type IoSocket, roomChannel } from './types';
@@ -18,7 +18,7 @@ type Empty = Record<string, never>;
 /**
  * Media signalling: the `media:*` events, relayed to the media plane with the gateway's
  * authorisation — only the room owner publishes; only members with `full` or `preview` access
- * watch, and their consumers close when a preview ends. A connection's media peer id is its
+ * watch, and their media is released when a preview ends. A connection's media peer id is its
  * socket id, so everything it holds is released on leave, disconnect, ban or room end.
  */
 export class MediaSignalling {
@@ -66,16 +66,47 @@ export class MediaSignalling {
     const m = requireMember(this.ctx, socket, roomId);
     const canProduce = m.role === 'owner';
     if (!canProduce) requireAccess(m);
-    await this.plane.openRoom(roomId);
     const peer = { roomId, peerId: socket.id };
-    if (this.joined.has(m)) this.plane.closePeer(peer); // joining again starts afresh
-    const joined = await this.plane.joinPeer({ ...peer, canProduce });
+    // Joining again starts afresh; first, as the old peer may be all that keeps the room's media open.
+    if (this.joined.delete(m)) this.plane.closePeer(peer);
+    const joined = await this.placePeer(m, canProduce);
+    // The member may have left, disconnected or lost access while the peer was being placed;
+    // release() then found nothing recorded, so the peer must go here.
+    const current = this.isCurrent(m);
+    if (!current || (!canProduce && m.access === 'none')) {
+      this.plane.closePeer(peer);
+      if (!current) throw conflict('left the room while joining its media');
+      requireAccess(m);
+    }
     this.joined.add(m);
     return {
       routerRtpCapabilities: joined.routerRtpCapabilities as unknown as MediaJson,
       producers: joined.producers.map(({ producerId, kind, source, paused }) => ({ producerId, kind, source, paused })),
       canProduce,
     };
+  }
+
+  /** Still in the room on a live connection: nothing released this membership. */
+  private isCurrent(m: Membership): boolean {
+    return this.ctx.memberships.get(m.socket.id, m.roomId) === m && m.socket.connected;
+  }
+
+  /**
+   * Opens the room's media if needed and places the peer in it. A room's media closes when its
+   * last peer leaves, possibly between the open and the join: then it is opened again.
+   */
+  private async placePeer(m: Membership, canProduce: boolean): Promise<JoinedPeer> {
+    const peer = { roomId: m.roomId, peerId: m.socket.id };
+    for (let attempt = 1; ; attempt++) {
+      await this.plane.openRoom(peer.roomId);
+      try {
+        return await this.plane.joinPeer({ ...peer, canProduce });
+      } catch (err) {
+        const closedMeanwhile =
+          err instanceof AppError && err.code === 'NOT_FOUND' && !this.plane.isRoomOpen(peer.roomId);
+        if (!closedMeanwhile || attempt >= 3 || !this.isCurrent(m)) throw err;
+      }
+    }
   }
 
   async createTransport(socket: IoSocket, roomId: string, direction: TransportDirection): Promise<TransportOptions> {
@@ -165,16 +196,25 @@ export class MediaSignalling {
 
   /** The member left the room (or disconnected, was banned, the room ended). */
   release(m: Membership): void {
-    if (!this.joined.delete(m)) return;
+    this.joined.delete(m);
+    // Even with nothing recorded: a media:join may be placing this peer right now (closing a
+    // peer in the middle of its join cancels the join), and closing an unknown peer is a no-op.
     this.plane.closePeer({ roomId: m.roomId, peerId: m.socket.id });
   }
 
-  /** The member's access changed: no access closes its consumers; access again allows them. */
+  /**
+   * The member's access changed. Without access the viewer's media is released, consumers first
+   * (each gets `media:consumer:closed`, reason `revoked`), then its transports and peer; the
+   * client joins media again once access returns (a ticket bought after the preview).
+   */
   accessChanged(m: Membership): void {
-    if (!this.joined.has(m) || m.role === 'owner') return;
-    const peer = { roomId: m.roomId, peerId: m.socket.id };
-    if (m.access === 'none') this.plane.revokeConsumers(peer);
-    else this.plane.allowConsume(peer);
+    if (!this.joined.has(m) || m.role === 'owner' || m.access !== 'none') return;
+    try {
+      this.plane.revokeConsumers({ roomId: m.roomId, peerId: m.socket.id });
+    } catch {
+      // No peer or no worker: there is nothing to revoke, and release() below is safe anyway.
+    }
+    this.release(m);
   }
 
   roomClosed(roomId: string): void {

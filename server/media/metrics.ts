@@ -23,8 +23,8 @@ export interface MediaMetrics {
 const RESOURCES = ['routers', 'transports', 'producers', 'consumers'] as const;
 
 /**
- * `lectern_media_*` metrics. Gauges are read from the plane when Prometheus scrapes, so they cost
- * nothing between scrapes; without a registry the counters still count, unexported.
+ * `lectern_media_*` metrics. Gauges (and the CPU counter) are read from the plane when Prometheus
+ * scrapes, so they cost nothing between scrapes; without a registry the counters still count, unexported.
  */
 export function createMediaMetrics(registry: Registry | undefined, source: MediaMetricsSource): MediaMetrics {
   const registers = registry ? [registry] : [];
@@ -63,16 +63,20 @@ export function createMediaMetrics(registry: Registry | undefined, source: Media
       for (const w of source.workers()) g.set({ worker: String(w.index) }, w.counts[resource]);
     });
   }
-  gauge(
-    'lectern_media_worker_cpu_seconds',
-    'CPU time (user + system) used by the current process of each media worker',
-    ['worker'],
-    async (g) => {
+  // Cumulative CPU time is a counter (use rate()). Read from the workers at scrape time, it
+  // starts again from 0 when a worker is replaced, which Prometheus treats as a counter reset.
+  names.push('lectern_media_worker_cpu_seconds_total');
+  new Counter({
+    name: 'lectern_media_worker_cpu_seconds_total',
+    help: 'CPU time (user + system) used by the current process of each media worker',
+    labelNames: ['worker'],
+    registers,
+    async collect() {
       const usage = await source.cpu();
-      g.reset();
-      for (const w of usage) g.set({ worker: String(w.index) }, w.cpuMs / 1000);
+      this.reset();
+      for (const w of usage) this.inc({ worker: String(w.index) }, w.cpuMs / 1000);
     },
-  );
+  });
 
   return {
     workerDeaths: counter('lectern_media_worker_deaths_total', 'Media workers that died (and were replaced)'),

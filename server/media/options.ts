@@ -42,7 +42,10 @@ export interface MediaPlaneOptions {
   maxIncomingBitrate?: number;
   /** Transports one peer may hold at once (a browser needs one send and one recv). Default `4`. */
   maxTransportsPerPeer?: number;
-  /** First delay (ms) before restarting a worker that died or failed to start; doubles per failure up to 30 s. Default `500`. */
+  /**
+   * First delay (ms) before restarting a worker that failed to start, or died again within a minute
+   * of a previous death; doubles with each repeat up to 30 s. A lone death restarts at once. Default `500`.
+   */
   workerRestartDelayMs?: number;
 }
 

@@ -243,6 +243,25 @@ describe('media plane (real mediasoup workers)', () => {
     expect(await plane.stats()).toMatchObject({ rooms: 0, peers: 0, routers: 0 });
   });
 
+  it('closes a room’s media when its last peer leaves, and opens it again for the next', async () => {
+    const first = await plane.openRoom('idle');
+    await plane.joinPeer({ roomId: 'idle', peerId: 'a', canProduce: false });
+    await plane.joinPeer({ roomId: 'idle', peerId: 'b', canProduce: true });
+    plane.closePeer({ roomId: 'idle', peerId: 'b' });
+    expect(plane.isRoomOpen('idle')).toBe(true); // a is still watching
+    plane.closePeer({ roomId: 'idle', peerId: 'a' });
+    expect(plane.isRoomOpen('idle')).toBe(false);
+    expect(await plane.stats()).toMatchObject({ rooms: 0, peers: 0, routers: 0 });
+    const again = await plane.openRoom('idle');
+    expect(again.routerId).not.toBe(first.routerId);
+    // A join cancelled by its own peer leaving leaves no empty room behind either.
+    const joining = plane.joinPeer({ roomId: 'idle', peerId: 'c', canProduce: false });
+    plane.closePeer({ roomId: 'idle', peerId: 'c' });
+    expect(await codeOf(() => joining)).toBe('CONFLICT');
+    expect(plane.isRoomOpen('idle')).toBe(false);
+    expect(await plane.stats()).toMatchObject({ rooms: 0, routers: 0 });
+  });
+
   it('exports lectern_media_* metrics', async () => {
     await plane.openRoom('room-metrics');
     const text = await registry.metrics();
@@ -254,7 +273,7 @@ describe('media plane (real mediasoup workers)', () => {
       'lectern_media_transports{worker=',
       'lectern_media_producers{worker=',
       'lectern_media_consumers{worker=',
-      'lectern_media_worker_cpu_seconds{worker="0"}',
+      'lectern_media_worker_cpu_seconds_total{worker="0"}',
       'lectern_media_worker_deaths_total 0',
     ]) {
       expect(text).toContain(name);

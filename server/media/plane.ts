@@ -103,9 +103,9 @@ export class MediaPlaneImpl implements MediaPlane {
       this.refreshAvailability();
     });
     pool?.events.on('workerStartFailed', () => this.refreshAvailability());
-    pool?.events.on('workerDied', ({ slot, worker, error }) => {
+    pool?.events.on('workerDied', ({ slot, worker, error, restartDelayMs }) => {
       this.metrics.workerDeaths.inc();
-      this.events.emit('workerDied', { index: slot.index, pid: worker.pid, error: error.message });
+      this.events.emit('workerDied', { index: slot.index, pid: worker.pid, error: error.message, restartDelayMs });
       // Every room with a router on that worker lost part of its media: tear it down whole, so
       // clients re-establish against a consistent room rather than a half-dead one.
       for (const room of [...this.rooms.values()]) {
@@ -367,7 +367,14 @@ export class MediaPlaneImpl implements MediaPlane {
     const room = this.room(input?.roomId);
     requireId(input.peerId, 'peerId');
     if (typeof input.canProduce !== 'boolean') throw invalidArgument('canProduce must be a boolean');
-    const peer = await room.join(input);
+    let peer: MediaPeer;
+    try {
+      peer = await room.join(input);
+    } catch (err) {
+      // A join cancelled by its own peer leaving may have been all the room had.
+      this.closeIfIdle(room);
+      throw err;
+    }
     return {
       roomId: room.id,
       peerId: peer.id,
@@ -453,7 +460,22 @@ export class MediaPlaneImpl implements MediaPlane {
   closePeer(ref: PeerRef): void {
     // Cleanup never throws: the gateway calls it on every disconnect, media or not.
     if (typeof ref?.roomId !== 'string' || typeof ref.peerId !== 'string') return;
-    this.rooms.get(ref.roomId)?.leave(ref.peerId);
+    const room = this.rooms.get(ref.roomId);
+    if (!room) return;
+    room.leave(ref.peerId);
+    this.closeIfIdle(room);
+  }
+
+  /**
+   * A room's media is needed while someone is in it: without peers (and so without producers) its
+   * routers would only count towards their workers' load until the room ends. Whoever joins
+   * next opens it again.
+   */
+  private closeIfIdle(room: RoomMedia): void {
+    if (!room.idle || this.rooms.get(room.id) !== room) return;
+    this.rooms.delete(room.id);
+    room.close();
+    this.log.debug({ roomId: room.id }, 'room media closed: its last peer left');
   }
 
   // ---- shutdown ---------------------------------------------------------------------------

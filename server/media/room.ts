@@ -46,6 +46,11 @@ export class RoomMedia implements PeerRoom {
     return this.closedFlag;
   }
 
+  /** Open, with no peer in it and none joining (so no producer either). */
+  get idle(): boolean {
+    return !this.closedFlag && this.peers.size === 0 && this.joining.size === 0;
+  }
+
   get routers(): RoomRouter[] {
     return [this.origin, ...this.edges];
   }

@@ -218,7 +218,8 @@ export interface MediaPlaneEvents {
     producerId: string;
     reason: 'producerClosed' | 'revoked';
   };
-  workerDied: { index: number; pid: number; error: string };
+  /** `restartDelayMs`: when its replacement starts (0 at once; longer for repeated deaths, see WorkerPool). */
+  workerDied: { index: number; pid: number; error: string; restartDelayMs: number };
   /** A worker is serving (at start, or replacing one that died). */
   workerReady: { index: number; pid: number; udpPort: number; tcpPort: number };
   availabilityChanged: { available: boolean; reason: string | null };
@@ -275,7 +276,10 @@ export interface MediaPlane {
   revokeConsumers(peer: PeerRef): number;
   allowConsume(peer: PeerRef): void;
 
-  /** Releases the peer's transports, producers and consumers. Safe to call for an unknown peer. */
+  /**
+   * Releases the peer's transports, producers and consumers; a room left without peers closes its
+   * media (the next `openRoom` opens it again). Safe to call for an unknown peer.
+   */
   closePeer(peer: PeerRef): void;
   /** Stops every worker; safe to call twice. */
   close(): Promise<void>;

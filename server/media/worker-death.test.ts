@@ -72,3 +72,28 @@ describe('a media worker that dies', () => {
     expect(plane.status()).toMatchObject({ available: true, workersReady: 2 });
   });
 });
+
+describe('a media worker that keeps dying', () => {
+  it('is restarted at once the first time, then with a doubling delay', async () => {
+    const base = 50;
+    const plane = await createMediaPlane(testOptions({ numWorkers: 1, workerRestartDelayMs: base }), {
+      log: testLog(),
+    });
+    try {
+      const delays: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { pid } = (await plane.stats()).perWorker[0];
+        const died = nextEvent(plane, 'workerDied');
+        const ready = nextEvent(plane, 'workerReady');
+        process.kill(pid!, 'SIGKILL');
+        delays.push((await died).restartDelayMs);
+        expect((await ready).pid).not.toBe(pid);
+      }
+      // Four deaths within the window: a crash loop is slowed down, yet every worker was replaced.
+      expect(delays).toEqual([0, base, 2 * base, 4 * base]);
+      expect((await plane.stats()).perWorker[0]).toMatchObject({ state: 'ready', deaths: 4 });
+    } finally {
+      await plane.close();
+    }
+  });
+});

@@ -7,6 +7,8 @@ import { TypedEmitter } from './typed-emitter';
 
 /** Bound on waiting for a worker process to exit when the pool closes. */
 const EXIT_TIMEOUT_MS = 3_000;
+/** Deaths of a slot's workers within this window count towards the restart back-off. */
+const DEATH_WINDOW_MS = 60_000;
 
 /**
  * One worker position. The slot outlives its worker: a replacement takes the same index and the
@@ -24,13 +26,15 @@ export interface WorkerSlot {
   /** Consecutive failed starts, for the restart back-off. */
   failures: number;
   deaths: number;
+  /** When this slot's recent workers died (epoch ms, within DEATH_WINDOW_MS), for the restart back-off. */
+  recentDeaths: number[];
   lastError: string | null;
   restartTimer: NodeJS.Timeout | null;
 }
 
 export interface WorkerPoolEvents {
   workerReady: { slot: WorkerSlot; worker: Worker };
-  workerDied: { slot: WorkerSlot; worker: Worker; error: Error };
+  workerDied: { slot: WorkerSlot; worker: Worker; error: Error; restartDelayMs: number };
   workerStartFailed: { slot: WorkerSlot; error: string };
 }
 
@@ -70,6 +74,7 @@ export class WorkerPool {
       tcpPort: base ? base + index : 0,
       failures: 0,
       deaths: 0,
+      recentDeaths: [],
       lastError: null,
       restartTimer: null,
     }));
@@ -144,25 +149,37 @@ export class WorkerPool {
     // A worker dying during its own start-up is handled by spawn()'s failure path.
     if (slot.worker !== worker || this.closed) return;
     slot.deaths++;
+    const now = Date.now();
+    slot.recentDeaths = [...slot.recentDeaths.filter((t) => now - t < DEATH_WINDOW_MS), now];
     slot.state = 'dead';
     slot.worker = null;
     slot.webRtcServer = null;
     slot.tracker = null;
     slot.lastError = `media worker ${slot.index} died: ${error.message}`;
-    this.log.error({ worker: slot.index, pid: worker.pid, err: error }, 'media worker died; replacing it');
-    this.events.emit('workerDied', { slot, worker, error });
+    const restartDelayMs = this.restartDelay(slot);
+    this.log.error(
+      { worker: slot.index, pid: worker.pid, err: error, restartDelayMs, recentDeaths: slot.recentDeaths.length },
+      'media worker died; replacing it',
+    );
+    this.events.emit('workerDied', { slot, worker, error, restartDelayMs });
     // The dead process released its ports when it exited, so the replacement can bind them now.
     this.scheduleStart(slot);
   }
 
-  /** Immediately after a death; with exponential back-off after failed starts. */
+  /**
+   * At once after a first death (a replacement is what the rooms wait for); with exponential
+   * back-off after each further death within DEATH_WINDOW_MS and each failed start, so a worker
+   * that crashes on whatever it is sent does not restart in a tight loop.
+   */
+  private restartDelay(slot: WorkerSlot): number {
+    const strikes = slot.failures + Math.max(0, slot.recentDeaths.length - 1);
+    if (strikes === 0) return 0;
+    return Math.min(this.options.workerRestartDelayMs * 2 ** (strikes - 1), MAX_WORKER_RESTART_DELAY_MS);
+  }
+
   private scheduleStart(slot: WorkerSlot): void {
     if (this.closed || slot.restartTimer) return;
-    const delay =
-      slot.failures === 0
-        ? 0
-        : Math.min(this.options.workerRestartDelayMs * 2 ** (slot.failures - 1), MAX_WORKER_RESTART_DELAY_MS);
-    slot.restartTimer = setTimeout(() => void this.startSlot(slot), delay);
+    slot.restartTimer = setTimeout(() => void this.startSlot(slot), this.restartDelay(slot));
     slot.restartTimer.unref();
   }
 

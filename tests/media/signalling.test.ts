@@ -1,9 +1,25 @@
+import * as mediasoup from 'mediasoup';
+import type { Consumer } from 'mediasoup/types';
 import type { MediaJson } from '../../protocol';
 import { fakeDtlsParameters, opusRtpParameters, vp8SimulcastRtpParameters } from '../../server/media/test-support';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { type ClientSocket, closeAllSockets, connect, eventually, next, ok, refused } from '../helpers/socket';
 
 /** Media signalling through the gateway against a real mediasoup worker (no browser). */
+
+// The server's consumers as mediasoup has them (same module instance), to check their state.
+const liveConsumers = new Map<string, Consumer>();
+mediasoup.observer.on('newworker', (worker) =>
+  worker.observer.on('newrouter', (router) =>
+    router.observer.on('newtransport', (transport) =>
+      transport.observer.on('newconsumer', (consumer) => {
+        liveConsumers.set(consumer.id, consumer);
+        consumer.observer.once('close', () => liveConsumers.delete(consumer.id));
+      }),
+    ),
+  ),
+);
+
 let s: TestServer;
 let owner: Account;
 beforeAll(async () => {
@@ -71,8 +87,11 @@ async function watch(sock: ClientSocket, roomId: string) {
 
 const counts = async () => {
   const st = await s.lectern.media.stats();
-  return { transports: st.transports, consumers: st.consumers, producers: st.producers };
+  return { transports: st.transports, consumers: st.consumers, producers: st.producers, peers: st.peers };
 };
+
+const backTo = (baseline: Awaited<ReturnType<typeof counts>>, what: string) =>
+  eventually(async () => JSON.stringify(await counts()) === JSON.stringify(baseline), 10_000, what);
 
 describe('media signalling', () => {
   it('lets viewers watch what the owner publishes, and tells them about new producers', async () => {
@@ -145,16 +164,20 @@ describe('media signalling', () => {
     expect(await refused(viewer, 'media:join', { roomId: room.id })).toBe('PAYMENT_REQUIRED');
   });
 
-  it('closes a viewer’s consumers when the preview ends', async () => {
+  it('releases a viewer’s media when the preview ends, and serves it again once they buy a ticket', async () => {
     const { room } = await broadcastingRoom({ access: 'ticket', ticketPrice: 500, previewSeconds: 2 });
-    const viewer = await connect(s.url, (await s.api.register()).token);
+    const baseline = await counts();
+    const account = await s.api.register();
+    const viewer = await connect(s.url, account.token);
     expect((await ok(viewer, 'room:join', { roomId: room.id })).access).toBe('preview');
     const { consumers, transport } = await watch(viewer, room.id);
     const closed: string[] = [];
     viewer.on('media:consumer:closed', (p) => closed.push(`${p.consumerId}:${p.reason}`));
     await next(viewer, 'access:changed', (p) => p.access === 'none', 5000);
-    await eventually(() => closed.length === consumers.length, 5000, 'consumers closed');
+    // The consumers are closed first, each announced, and before access:changed arrives.
     expect(closed.sort()).toEqual(consumers.map((c) => `${c.id}:revoked`).sort());
+    // Without a media:leave from the client, its transport and peer are gone too.
+    await backTo(baseline, 'the viewer’s media released by the server');
     const { producers } = await s.lectern.media
       .listProducers(room.id)
       .reduce((acc, p) => ({ producers: [...acc.producers, p.producerId] }), { producers: [] as string[] });
@@ -166,6 +189,85 @@ describe('media signalling', () => {
         rtpCapabilities: {},
       }),
     ).toBe('PAYMENT_REQUIRED');
+
+    // A ticket bought after the preview: access returns and media:join works again.
+    await s.api.topUp(account.token, 1000);
+    const full = next(viewer, 'access:changed', (p) => p.access === 'full');
+    await ok(viewer, 'purchase:create', { roomId: room.id, idempotencyKey: `ticket-${account.user.id}` });
+    await full;
+    const again = await watch(viewer, room.id);
+    expect(again.consumers).toHaveLength(2);
+  });
+
+  it('releases the peer of a connection that drops while its media:join is in flight', async () => {
+    const baseline = await counts();
+    const rooms: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      // A room nobody watches yet: media:join has to create its router, which takes a while.
+      const room = await s.api.room(owner.token);
+      rooms.push(room.id);
+      const viewer = await connect(s.url, (await s.api.register()).token);
+      await ok(viewer, 'room:join', { roomId: room.id });
+      viewer.emit('media:join', { roomId: room.id }, () => undefined);
+      viewer.close();
+    }
+    await backTo(baseline, 'no peer left behind');
+    await eventually(() => rooms.every((id) => !s.lectern.media.isRoomOpen(id)), 10_000, 'no room media left open');
+    const dump = await s.lectern.media.dump();
+    expect(dump.workers.flatMap((w) => w.routers).filter((r) => rooms.includes(r.roomId!))).toEqual([]);
+  });
+
+  it('closes a room’s media when its last peer leaves, scheduled rooms included', async () => {
+    const room = await s.api.room(owner.token); // scheduled: viewers wait on the page for it to start
+    const routersOf = async () =>
+      (await s.lectern.media.dump()).workers.flatMap((w) => w.routers).filter((r) => r.roomId === room.id);
+    const a = await connect(s.url, (await s.api.register()).token);
+    const b = await connect(s.url, (await s.api.register()).token);
+    for (const v of [a, b]) {
+      await ok(v, 'room:join', { roomId: room.id });
+      await ok(v, 'media:join', { roomId: room.id });
+    }
+    expect(s.lectern.media.isRoomOpen(room.id)).toBe(true);
+    await ok(a, 'media:leave', { roomId: room.id });
+    expect(s.lectern.media.isRoomOpen(room.id)).toBe(true); // b still waits
+    await ok(b, 'room:leave', { roomId: room.id });
+    expect(s.lectern.media.isRoomOpen(room.id)).toBe(false);
+    expect(await routersOf()).toEqual([]);
+    // The next viewer opens it again; its disconnect closes it.
+    await ok(a, 'media:join', { roomId: room.id });
+    expect(await routersOf()).toHaveLength(1);
+    a.close();
+    await eventually(() => !s.lectern.media.isRoomOpen(room.id), 5000, 'closed on disconnect');
+    expect(await routersOf()).toEqual([]);
+  });
+
+  it('restarts ICE and pauses and resumes a viewer’s consumer', async () => {
+    const { room } = await broadcastingRoom();
+    const viewer = await connect(s.url, (await s.api.register()).token);
+    await ok(viewer, 'room:join', { roomId: room.id });
+    const { transport, consumers } = await watch(viewer, room.id);
+    const restarted = await ok(viewer, 'media:transport:restart-ice', { roomId: room.id, transportId: transport.id });
+    const ice = (p: MediaJson) => (p as { usernameFragment: string }).usernameFragment;
+    expect(ice(restarted.iceParameters)).not.toBe(ice(transport.iceParameters as MediaJson));
+
+    const consumer = consumers[0];
+    expect(liveConsumers.get(consumer.id)?.paused).toBe(false);
+    await ok(viewer, 'media:consumer:pause', { roomId: room.id, consumerId: consumer.id });
+    expect(liveConsumers.get(consumer.id)?.paused).toBe(true);
+    await ok(viewer, 'media:consumer:resume', { roomId: room.id, consumerId: consumer.id });
+    expect(liveConsumers.get(consumer.id)?.paused).toBe(false);
+
+    // Only one's own transports and consumers.
+    const other = await connect(s.url, (await s.api.register()).token);
+    await ok(other, 'room:join', { roomId: room.id });
+    await ok(other, 'media:join', { roomId: room.id });
+    expect(await refused(other, 'media:consumer:pause', { roomId: room.id, consumerId: consumer.id })).toBe(
+      'NOT_FOUND',
+    );
+    expect(await refused(other, 'media:transport:restart-ice', { roomId: room.id, transportId: transport.id })).toBe(
+      'NOT_FOUND',
+    );
+    expect(liveConsumers.get(consumer.id)?.paused).toBe(false);
   });
 
   it('serves viewers past the router threshold from a second worker through pipeToRouter', async () => {
@@ -252,7 +354,7 @@ describe('media signalling', () => {
     ]) {
       expect([name, value(name) > 0]).toEqual([name, true]);
     }
-    expect(metrics).toMatch(/lectern_media_worker_cpu_seconds\{worker="0"\} [0-9.e-]+/);
+    expect(metrics).toMatch(/lectern_media_worker_cpu_seconds_total\{worker="0"\} [0-9.e-]+/);
   });
 
   it('ending the room releases its media', async () => {
