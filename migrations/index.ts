@@ -4,6 +4,8 @@ import * as m0002 from './0002_room_previews';
 import * as m0003 from './0003_analytics';
 import * as m0004 from './0004_webhooks';
 import * as m0005 from './0005_recommender';
+import * as m0006 from './0006_subscription_periods';
+import * as m0007 from './0007_events_outbox';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_analytics': m0003,
   '0004_webhooks': m0004,
   '0005_recommender': m0005,
+  '0006_subscription_periods': m0006,
+  '0007_events_outbox': m0007,
 };

@@ -9,7 +9,7 @@ import type {
   TransportDirection,
   TransportOptions,
 } from './media';
-import type { AccessLevel, Content, PublicUser, Purchase, Role, Room, RoomSettings } from './models';
+import type { AccessLevel, Content, PublicUser, Purchase, Role, Room, RoomSettings, Subscription } from './models';
 
 // ---------------------------------------------------------------------------------------------
 // Payloads. One object per event; money in integer minor units; times as ISO-8601 strings.
@@ -94,6 +94,12 @@ export interface RoomRef {
   roomId: string;
 }
 
+/**
+ * Why the server took a connection out of a room (`room:left`): a ban, the room's end while the
+ * connection was away, or a room the server could not restore after a reconnect (join it again).
+ */
+export type RoomLeftReason = 'banned' | 'ended' | 'unavailable';
+
 export interface ModerationTarget extends RoomRef {
   userId: string;
   reason?: string;
@@ -121,6 +127,11 @@ export interface ClientToServerEvents {
   'purchase:create': (
     p: ({ contentId: string } | { roomId: string }) & { idempotencyKey: string },
     ack: Ack<{ purchase: Purchase; balance: number }>,
+  ) => void;
+  /** Subscribes to (or renews) a creator; same idempotency as `POST /api/subscriptions`. */
+  'subscription:create': (
+    p: { creatorId: string; idempotencyKey: string },
+    ack: Ack<{ purchase: Purchase; subscription: Subscription; balance: number }>,
   ) => void;
 
   'question:ask': (p: RoomRef & { text: string }, ack: Ack<{ question: Question }>) => void;
@@ -192,6 +203,8 @@ export interface ServerToClientEvents {
   'suggestion:activity': (p: RoomRef & { items: SuggestionActivity[]; modelVersion: string }) => void;
   'access:changed': (p: RoomRef & { access: AccessLevel; previewEndsAt?: string }) => void;
   'room:ended': (p: RoomRef) => void;
+  /** This connection is no longer in the room (not sent for `room:leave` nor with `room:ended`). */
+  'room:left': (p: RoomRef & { reason: RoomLeftReason }) => void;
 
   'media:producer:new': (p: RoomRef & MediaProducer) => void;
   'media:producer:paused': (p: RoomRef & { producerId: string }) => void;
@@ -222,4 +235,11 @@ export interface SocketData {
   user: (PublicUser & { role: Role }) | null;
   /** Rooms this socket has joined through `room:join`, kept for recovery and cleanup. */
   rooms: string[];
+  /**
+   * Per room, the access the client last heard (join answer or `access:changed`), so that a
+   * recovered connection is told of a change made while it was away.
+   */
+  accessSeen: Record<string, { access: AccessLevel; previewEndsAt?: string }>;
+  /** The client's address (after trusted proxies), for per-address limits. */
+  address: string;
 }

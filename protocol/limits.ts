@@ -10,8 +10,10 @@ export const Limits = {
   tagMax: 40,
   chatTextMax: 500,
   tipMessageMax: 200,
+  moderationReasonMax: 200,
   questionTextMax: 300,
   idempotencyKeyMax: 255,
   likesPerEventMax: 100,
   bannedWordsMax: 200,
+  slowModeSecondsMax: 3600,
 } as const;

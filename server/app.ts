@@ -8,7 +8,7 @@ import { type CatalogService, createCatalogService } from './catalog';
 import type { Config } from './config';
 import { type Database, openDatabase } from './db';
 import { DomainEvents } from './domain-events';
-import { createEvents, type EngagementEvent, type Events, recordDomainEvents } from './events';
+import { createEvents, type EngagementEvent, type Events, OutboxRelay } from './events';
 import { createGateway, type Gateway } from './gateway';
 import { createHttpApp, type Health, summarize } from './http';
 import { createLogger, type Logger } from './log';
@@ -31,6 +31,8 @@ export interface Lectern {
   readonly domain: DomainEvents;
   /** The engagement event log (Redis Streams or in-process) with its publisher and consumers. */
   readonly engagement: Events;
+  /** Relays the money events payments write to the Postgres outbox into the log and webhooks. */
+  readonly outbox: OutboxRelay;
   readonly metrics: Metrics;
   readonly gateway: Gateway;
   readonly media: MediaPlane;
@@ -131,7 +133,9 @@ async function assemble(
   const engagement = createEvents({
     redisUrl: config.redisUrl,
     redis: { keyPrefix: `${config.redisKeyPrefix}events:`, maxLength: config.eventsStreamMaxLength },
+    memory: { maxLength: config.eventsStreamMaxLength },
     publisher: { bufferLimit: config.eventsBufferLimit },
+    retention: { lagWarnThreshold: config.eventsLagWarnThreshold },
     registry: metrics.registry,
     logger: log,
   });
@@ -139,11 +143,18 @@ async function assemble(
   // The recommender is built after the gateway (it needs the audience) and sees every event this
   // node records: room engagement features, purchases of what it suggested.
   let recommender: Recommender | undefined;
+  const observe = (event: EngagementEvent) => {
+    // Apart from recording: a recommender failure must not read as a lost engagement event.
+    try {
+      recommender?.observe(event);
+    } catch (err) {
+      log.warn({ err, type: event.type }, 'recommender could not observe an event');
+    }
+  };
   const record = (event: EngagementEvent) => {
     engagement.publish(event);
-    recommender?.observe(event);
+    observe(event);
   };
-  onClose(recordDomainEvents(domain, record));
 
   const media = await createMediaPlane(
     {
@@ -164,6 +175,21 @@ async function assemble(
   onClose(() => analytics.close());
   const webhooks = createWebhooks({ db, domain, config, log });
   onClose(() => webhooks.close());
+  // Money events: from the outbox payments write in their transaction, into the log and webhooks.
+  const outbox = new OutboxRelay({
+    db,
+    log: engagement.log,
+    domain,
+    inTransaction: (trx, messages) => webhooks.queueRelayed(trx, messages),
+    relayed(_messages, events) {
+      webhooks.nudge();
+      for (const event of events) observe(event);
+    },
+    sweepIntervalMs: config.eventsOutboxSweepMs,
+    registry: metrics.registry,
+    logger: log.child({ component: 'outbox' }),
+  });
+  onClose(() => outbox.close());
 
   async function health(): Promise<Health> {
     const [dbOk, redisOk] = await Promise.all([
@@ -262,6 +288,7 @@ async function assemble(
     database,
     domain,
     engagement,
+    outbox,
     metrics,
     gateway,
     media,

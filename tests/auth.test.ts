@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from './helpers/server';
+import { closeAllSockets, connect, ok } from './helpers/socket';
 
 let s: TestServer;
 beforeAll(async () => {
   s = await startTestServer();
 });
+afterEach(closeAllSockets);
 afterAll(() => s.close());
 
 describe('register and login', () => {
@@ -111,6 +114,71 @@ describe('tokens', () => {
         'UNAUTHENTICATED',
       ]);
     }
+  });
+
+  it('refuses a well-signed token whose subject is not a user id', async () => {
+    const token = await new SignJWT({ username: 'x', role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('not-a-uuid')
+      .setIssuer('lectern')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const res = await s.api.get('/api/wallet', token);
+    expect([res.status, res.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
+  it('take the role from the database: a demotion or promotion applies to tokens already issued', async () => {
+    const admin = await s.admin();
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 1000);
+    const creator = await s.api.register('creator');
+    const lesson = await s.api.content(creator.token, { price: 100 });
+    const bought = await s.api.post('/api/purchases', { contentId: lesson.id }, viewer.token, randomUUID());
+    expect(bought.status).toBe(201);
+
+    await s.lectern.services.auth.setRole(admin.user.username, 'viewer');
+    const refund = await s.api.post(
+      `/api/admin/purchases/${bought.body.purchase.id}/refund`,
+      {},
+      admin.token,
+      randomUUID(),
+    );
+    expect([refund.status, refund.body.error?.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await s.api.get('/api/me', admin.token)).body.user.role).toBe('viewer');
+
+    await s.lectern.services.auth.setRole(viewer.user.username, 'creator');
+    expect((await s.api.post('/api/contents', { title: 'x', kind: 'lesson', price: 1 }, viewer.token)).status).toBe(
+      201,
+    );
+  });
+
+  it('refuse the token of a deleted user with UNAUTHENTICATED, on paying routes too', async () => {
+    const gone = await s.api.register();
+    await s.lectern.database.db.deleteFrom('users').where('id', '=', gone.user.id).execute();
+    for (const res of [
+      await s.api.get('/api/wallet', gone.token),
+      await s.api.post('/api/wallet/topup', { amount: 100 }, gone.token, randomUUID()),
+      await s.api.post('/api/purchases', { contentId: randomUUID() }, gone.token, randomUUID()),
+    ]) {
+      expect([res.status, res.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+    }
+  });
+
+  it('are checked against the database at the Socket.IO handshake as well', async () => {
+    const gone = await s.api.register();
+    await s.lectern.database.db.deleteFrom('users').where('id', '=', gone.user.id).execute();
+    await expect(connect(s.url, gone.token)).rejects.toMatchObject({ data: { code: 'UNAUTHENTICATED' } });
+
+    // A demoted admin no longer gets an admin's full access to a paid room.
+    const owner = await s.api.register('creator');
+    const room = await s.api.room(owner.token, { access: 'ticket', ticketPrice: 500, previewSeconds: 0 });
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const admin = await s.admin();
+    const before = await connect(s.url, admin.token);
+    expect((await ok(before, 'room:join', { roomId: room.id })).access).toBe('full');
+    await s.lectern.services.auth.setRole(admin.user.username, 'viewer');
+    const after = await connect(s.url, admin.token);
+    expect((await ok(after, 'room:join', { roomId: room.id })).access).toBe('none');
   });
 
   it('guards role-restricted routes', async () => {

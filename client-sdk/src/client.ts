@@ -10,6 +10,7 @@ import {
   type RoomJoinResult,
   type RoomSettings,
   type ServerToClientEvents,
+  type Subscription,
   type Tip,
 } from '../../protocol';
 import { Emitter } from './emitter';
@@ -18,9 +19,22 @@ import { newIdempotencyKey } from './ids';
 
 export type LecternSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Event = keyof ClientToServerEvents;
+type MoneyEvent = 'tip:send' | 'purchase:create' | 'subscription:create';
 type Payload<E extends Event> = Parameters<ClientToServerEvents[E]>[0];
 type Data<E extends Event> =
   Parameters<Parameters<ClientToServerEvents[E]>[1]>[0] extends AckResponse<infer T> ? T : never;
+
+/**
+ * Refusals worth trying again: the server was busy or unreachable. Anything else (banned, ended,
+ * not found, no access, …) is final.
+ */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNAVAILABLE', 'RATE_LIMITED', 'INTERNAL']);
+/** Attempts at rejoining one room after a reconnect before giving up until the next one. */
+const REJOIN_ATTEMPTS = 5;
+
+const asLecternError = (err: unknown) =>
+  err instanceof LecternError ? err : new LecternError('INTERNAL', String(err));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything a client can listen to: the server's events plus the connection's life. */
 export type ClientEvents = ServerToClientEvents & {
@@ -81,16 +95,19 @@ export class LecternClient extends Emitter<ClientEvents> {
     this.socket.on('connect', () => {
       const again = this.everConnected;
       this.everConnected = true;
+      // Rejoining first: what a `connected` listener sends waits for it.
+      if (again && !this.socket.recovered) this.holdRequestsWhile(this.rejoinAll());
       this.emit('connected', { recovered: this.socket.recovered });
-      if (again && !this.socket.recovered) {
-        this.rejoining = this.rejoinAll().finally(() => {
-          this.rejoining = undefined;
-        });
-      }
     });
     this.socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
     // A room that ends is left for good: do not rejoin it.
-    this.socket.on('room:ended', ({ roomId }) => this.rooms.delete(roomId));
+    this.socket.on('room:ended', ({ roomId }) => this.forgetRoom(roomId));
+    // Out of a room on the server's initiative: for good (banned, ended), or because the server
+    // could not restore it after a reconnect — then join it again.
+    this.socket.on('room:left', ({ roomId, reason }) => {
+      if (reason === 'unavailable' && this.rooms.has(roomId)) this.holdRequestsWhile(this.rejoin(roomId));
+      else this.forgetRoom(roomId);
+    });
   }
 
   get connected(): boolean {
@@ -124,8 +141,18 @@ export class LecternClient extends Emitter<ClientEvents> {
     this.socket.disconnect();
   }
 
-  /** Any client event, typed: resolves with its data or rejects with a LecternError. */
+  /**
+   * Any client event, typed: resolves with its data or rejects with a LecternError. While the
+   * connection is down or its rooms are being joined again, requests wait (up to the request
+   * timeout) so that they reach a server that knows this client is in the room.
+   */
   async request<E extends Event>(event: E, payload: Payload<E>): Promise<Data<E>> {
+    if (event !== 'room:join' && this.everConnected && (!this.socket.connected || this.rejoining)) {
+      await this.ready();
+      // Socket.IO would buffer the event and send it on reconnect ahead of the rejoins, to a
+      // server that no longer knows this client is in the room.
+      if (!this.socket.connected) throw new LecternError('UNAVAILABLE', `not connected: ${event} not sent`);
+    }
     let response: AckResponse<Data<E>>;
     try {
       response = await (this.socket.timeout(this.timeoutMs) as any).emitWithAck(event, payload);
@@ -141,7 +168,7 @@ export class LecternClient extends Emitter<ClientEvents> {
    * so a retry after a lost answer can never charge twice. Only unanswered requests are retried;
    * a refusal from the server is final.
    */
-  private async requestOnce<E extends 'tip:send' | 'purchase:create'>(event: E, payload: Payload<E>): Promise<Data<E>> {
+  private async requestOnce<E extends MoneyEvent>(event: E, payload: Payload<E>): Promise<Data<E>> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.request(event, payload);
@@ -153,12 +180,24 @@ export class LecternClient extends Emitter<ClientEvents> {
     }
   }
 
-  /** Resolves once connected and back in this client's rooms (bounded by the request timeout). */
+  /**
+   * Resolves once connected and back in this client's rooms (bounded by the request timeout); at
+   * once when the socket is not trying to connect (closed, or never opened).
+   */
   private async ready(): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
-    while ((!this.socket.connected || this.rejoining) && Date.now() < deadline) {
-      await (this.rejoining ?? new Promise((r) => setTimeout(r, 50)));
+    while ((!this.socket.connected || this.rejoining) && this.socket.active && Date.now() < deadline) {
+      await (this.rejoining ?? sleep(50));
     }
+  }
+
+  /** Requests wait for `work` (rejoining rooms) to finish, along with any already waited for. */
+  private holdRequestsWhile(work: Promise<void>): void {
+    const all = Promise.all([this.rejoining, work]).then(() => undefined);
+    this.rejoining = all;
+    void all.finally(() => {
+      if (this.rejoining === all) this.rejoining = undefined;
+    });
   }
 
   // --- rooms -----------------------------------------------------------------------------------
@@ -170,8 +209,7 @@ export class LecternClient extends Emitter<ClientEvents> {
   }
 
   async leaveRoom(roomId: string): Promise<void> {
-    this.rooms.delete(roomId);
-    this.pendingLikes.delete(roomId);
+    this.forgetRoom(roomId);
     await this.request('room:leave', { roomId });
   }
 
@@ -181,14 +219,37 @@ export class LecternClient extends Emitter<ClientEvents> {
   }
 
   private async rejoinAll(): Promise<void> {
-    for (const roomId of this.rooms) {
+    for (const roomId of [...this.rooms]) await this.rejoin(roomId);
+  }
+
+  /**
+   * Joins a room again. A final refusal (banned, ended, …) forgets the room; a transient one
+   * (unavailable, rate limited) is retried with a growing delay, and after the last attempt the
+   * room is kept so that the next reconnect tries again.
+   */
+  private async rejoin(roomId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      // Left meanwhile; or disconnected again, and the next connect rejoins.
+      if (!this.rooms.has(roomId) || !this.socket.connected) return;
       try {
         this.emit('rejoined', await this.request('room:join', { roomId }));
+        return;
       } catch (err) {
-        this.rooms.delete(roomId);
-        this.emit('error', err instanceof LecternError ? err : new LecternError('INTERNAL', String(err)));
+        const error = asLecternError(err);
+        if (!TRANSIENT.has(error.code)) this.forgetRoom(roomId);
+        if (!TRANSIENT.has(error.code) || attempt >= REJOIN_ATTEMPTS) {
+          this.emit('error', error);
+          return;
+        }
+        const retryAfterMs = Number(error.details?.retryAfterMs) || 0;
+        await sleep(Math.min(5000, Math.max(retryAfterMs, 250 * 2 ** (attempt - 1))));
       }
     }
+  }
+
+  private forgetRoom(roomId: string): void {
+    this.rooms.delete(roomId);
+    this.pendingLikes.delete(roomId);
   }
 
   // --- chat, likes, questions --------------------------------------------------------------------
@@ -205,24 +266,55 @@ export class LecternClient extends Emitter<ClientEvents> {
   like(roomId: string, count = 1): void {
     if (!Number.isInteger(count) || count < 1)
       throw new LecternError('INVALID_ARGUMENT', 'count must be a positive integer');
-    this.pendingLikes.set(roomId, (this.pendingLikes.get(roomId) ?? 0) + count);
-    this.likeTimer ??= setTimeout(() => {
-      this.likeTimer = undefined;
-      this.flushLikes().catch((err) => this.emit('error', err));
-    }, this.likeFlushMs);
+    this.addLikes(roomId, count);
+    this.scheduleLikeFlush(this.likeFlushMs);
   }
 
-  /** Sends the taps counted so far; resolves with how many the server accepted. */
+  private addLikes(roomId: string, count: number): void {
+    this.pendingLikes.set(roomId, (this.pendingLikes.get(roomId) ?? 0) + count);
+  }
+
+  private scheduleLikeFlush(delayMs: number): void {
+    this.likeTimer ??= setTimeout(() => {
+      this.likeTimer = undefined;
+      this.flushLikes().catch((err: LecternError) => {
+        this.emit('error', err);
+        // Taps kept after a transient failure go out later.
+        const retryAfterMs = Number(err.details?.retryAfterMs) || 0;
+        if (this.pendingLikes.size > 0 && this.socket.active) {
+          this.scheduleLikeFlush(Math.max(this.likeFlushMs, retryAfterMs));
+        }
+      });
+    }, delayMs);
+  }
+
+  /**
+   * Sends the taps counted so far; resolves with how many the server accepted. A room that
+   * fails does not stop the others; after a transient failure the taps not sent are kept for
+   * the next flush, and the first error is thrown once every room has been tried.
+   */
   async flushLikes(): Promise<number> {
     const batch = [...this.pendingLikes];
     this.pendingLikes.clear();
     let accepted = 0;
+    let failure: LecternError | undefined;
     for (const [roomId, total] of batch) {
-      for (let left = total; left > 0; left -= Limits.likesPerEventMax) {
-        const count = Math.min(left, Limits.likesPerEventMax);
-        accepted += (await this.request('like:send', { roomId, count })).accepted;
+      let left = total;
+      let count = 0;
+      try {
+        for (; left > 0; left -= count) {
+          count = Math.min(left, Limits.likesPerEventMax);
+          accepted += (await this.request('like:send', { roomId, count })).accepted;
+        }
+      } catch (err) {
+        const error = asLecternError(err);
+        failure ??= error;
+        // Unanswered (UNAVAILABLE), the last message may have been counted: keep only the rest.
+        const unsent = error.code === 'UNAVAILABLE' ? left - count : left;
+        if (TRANSIENT.has(error.code) && unsent > 0 && this.rooms.has(roomId)) this.addLikes(roomId, unsent);
       }
     }
+    if (failure) throw failure;
     return accepted;
   }
 
@@ -270,6 +362,20 @@ export class LecternClient extends Emitter<ClientEvents> {
   ): Promise<{ purchase: Purchase; balance: number }> {
     return this.requestOnce('purchase:create', {
       contentId,
+      idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
+    });
+  }
+
+  /**
+   * Subscribes to (or renews) a creator; in their subscribers rooms access upgrades at once
+   * (`access:changed`), and downgrades when the period ends.
+   */
+  subscribe(
+    creatorId: string,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<{ purchase: Purchase; subscription: Subscription; balance: number }> {
+    return this.requestOnce('subscription:create', {
+      creatorId,
       idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
     });
   }

@@ -14,8 +14,10 @@ export type {
   Question,
   Room,
   RoomJoinResult,
+  RoomLeftReason,
   RoomRole,
   RoomSettings,
+  Subscription,
   SuggestionItem,
   Tip,
 } from '../../protocol';

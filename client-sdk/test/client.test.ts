@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 // The built entry, as an application would import it (npm run build:sdk runs before the tests).
 import { LecternClient, LecternError } from '@lectern/client-sdk';
+import { sql } from 'kysely';
 import { type Account, startTestServer, type TestServer } from '../../tests/helpers/server';
 import { eventually } from '../../tests/helpers/socket';
 
@@ -80,7 +81,7 @@ describe('LecternClient', () => {
     expect(sent).toBeLessThanOrEqual(6);
   });
 
-  it('retries a tip whose answer was lost with the same key, and charges once', async () => {
+  it('retries a tip whose answer is late with the same key: the server sees both, stores one', async () => {
     const room = await liveRoom();
     const fan = await s.api.register();
     await s.api.topUp(fan.token, 1000);
@@ -89,17 +90,40 @@ describe('LecternClient', () => {
     await c.joinRoom(room.id);
     const announced: string[] = [];
     c.on('tip:new', (t) => announced.push(t.id));
-    const tip = c.tip(room.id, 250, { message: 'through a flaky network' });
-    (c.socket.io as any).engine.close(); // the network drops right after sending
+    const sent: { idempotencyKey: string }[] = [];
+    c.socket.onAnyOutgoing((event, payload) => {
+      if (event === 'tip:send') sent.push(payload);
+    });
+    // Hold the fan's wallet: the first tip reaches the server and waits there, unanswered.
+    const db = s.lectern.database.db;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = db.transaction().execute(async (trx) => {
+      await sql`SELECT id FROM accounts WHERE owner_id = ${fan.user.id} AND kind = 'wallet' FOR UPDATE`.execute(trx);
+      locked();
+      await held;
+    });
+    await lockTaken;
+    const handledBefore = await eventCount('tip:send');
+    const tip = c.tip(room.id, 250, { message: 'through a slow network' });
+    // The SDK gives up on the first answer and sends the same request again.
+    await eventually(() => sent.length === 2, 10_000, 'a retry');
+    release();
+    await holder;
     const { tip: made, balance } = await tip;
+    expect(sent[1]).toEqual(sent[0]);
+    await eventually(async () => (await eventCount('tip:send')) - handledBefore === 2, 5000, 'both handled');
     expect(balance).toBe(750);
     expect((await s.api.get('/api/wallet', fan.token)).body.balance).toBe(750);
-    const tips = await s.lectern.database.db
-      .selectFrom('tips')
-      .select('id')
-      .where('sender_id', '=', fan.user.id)
-      .execute();
+    const tips = await db.selectFrom('tips').select('id').where('sender_id', '=', fan.user.id).execute();
     expect(tips.map((t) => t.id)).toEqual([made.id]);
+    await eventually(() => announced.includes(made.id));
     // An explicit key makes a later call a replay, not a second tip.
     const key = randomUUID();
     const first = await c.tip(room.id, 100, { idempotencyKey: key });
@@ -108,6 +132,25 @@ describe('LecternClient', () => {
     expect(again.balance).toBe(650);
     await eventually(() => announced.includes(first.tip.id));
     expect(announced.filter((id) => id === first.tip.id)).toHaveLength(1);
+    expect(announced.filter((id) => id === made.id)).toHaveLength(1);
+  });
+
+  it('subscribes to a creator in the room and sees access upgrade', async () => {
+    const creator = await s.api.register('creator');
+    await s.api.request('PATCH', '/api/creators/me', { token: creator.token, body: { subscriptionPrice: 300 } });
+    const room = await s.api.room(creator.token, { access: 'subscribers' });
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, creator.token);
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 500);
+    const c = client(viewer.token);
+    await c.connect();
+    expect((await c.joinRoom(room.id)).access).toBe('none');
+    const upgraded = new Promise((resolve) => c.on('access:changed', resolve));
+    const { subscription, balance } = await c.subscribe(creator.user.id);
+    expect(subscription).toMatchObject({ creatorId: creator.user.id, status: 'active' });
+    expect(balance).toBe(200);
+    expect(await upgraded).toEqual({ roomId: room.id, access: 'full' });
+    expect((await c.sendChat(room.id, 'subscribed')).text).toBe('subscribed');
   });
 
   it('buys a ticket in the room and sees access upgrade', async () => {
@@ -127,34 +170,80 @@ describe('LecternClient', () => {
 });
 
 describe('reconnection', () => {
+  // A server that forgets: every reconnect needs the rooms joined again. Two events a second
+  // (a burst of six) per user, so a user can spend their budget.
+  let forgetful: TestServer;
+  beforeAll(async () => {
+    forgetful = await startTestServer({
+      RECOVERY_WINDOW_SECONDS: '0',
+      SOCKET_EVENTS_PER_SECOND: '2',
+      LIKES_PER_SECOND: '1000',
+    });
+  });
+  afterAll(() => forgetful.close());
+
+  async function inRoom() {
+    const creator = await forgetful.api.register('creator');
+    const room = await forgetful.api.room(creator.token);
+    await forgetful.api.post(`/api/rooms/${room.id}/start`, {}, creator.token);
+    const c = new LecternClient({
+      url: forgetful.url,
+      token: (await forgetful.api.register()).token,
+      socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100 },
+    });
+    clients.push(c);
+    await c.connect();
+    await c.joinRoom(room.id);
+    return { room, c };
+  }
+
+  const nextConnect = (c: LecternClient) =>
+    new Promise<{ recovered: boolean }>((resolve) => {
+      const off = c.on('connected', (p) => {
+        off();
+        resolve(p);
+      });
+    });
+
   it('rejoins rooms after a reconnect the server did not recover', async () => {
-    const forgetful = await startTestServer({ RECOVERY_WINDOW_SECONDS: '0' });
-    try {
-      const creator = await forgetful.api.register('creator');
-      const room = await forgetful.api.room(creator.token);
-      const c = new LecternClient({
-        url: forgetful.url,
-        token: (await forgetful.api.register()).token,
-        socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100 },
+    const { room, c } = await inRoom();
+    const rejoined = new Promise<{ room: { id: string } }>((resolve) => c.on('rejoined', resolve));
+    const reconnected = nextConnect(c);
+    (c.socket.io as any).engine.close();
+    expect((await reconnected).recovered).toBe(false);
+    expect((await rejoined).room.id).toBe(room.id);
+    expect((await c.sendChat(room.id, 'I am back')).text).toBe('I am back');
+  });
+
+  it('holds requests made while rejoining until the rooms are joined again', async () => {
+    const { room, c } = await inRoom();
+    const sent = new Promise<unknown>((resolve, reject) => {
+      const off = c.on('connected', () => {
+        off();
+        // Right away: the rejoin is still on its way.
+        c.sendChat(room.id, 'first words back').then(resolve, reject);
       });
-      clients.push(c);
-      await c.connect();
-      await c.joinRoom(room.id);
-      const rejoined = new Promise<{ room: { id: string } }>((resolve) => c.on('rejoined', resolve));
-      const reconnected = new Promise<{ recovered: boolean }>((resolve) => {
-        const off = c.on('connected', (p) => {
-          off();
-          resolve(p);
-        });
-      });
-      (c.socket.io as any).engine.close();
-      expect((await reconnected).recovered).toBe(false);
-      expect((await rejoined).room.id).toBe(room.id);
-      expect((await c.sendChat(room.id, 'I am back')).text).toBe('I am back');
-    } finally {
-      await Promise.all(clients.splice(0).map((c) => c.close()));
-      await forgetful.close();
-    }
+    });
+    (c.socket.io as any).engine.close();
+    expect(await sent).toMatchObject({ text: 'first words back' });
+  });
+
+  it('keeps a room after a transient refusal to rejoin, and retries', async () => {
+    const { room, c } = await inRoom();
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.code));
+    // Spend the user's budget: the rejoin right after the reconnect is RATE_LIMITED.
+    await Promise.all(
+      Array.from({ length: 8 }, () => c.request('room:leave', { roomId: randomUUID() }).catch(() => 0)),
+    );
+    const rejoined = new Promise<{ room: { id: string } }>((resolve, reject) => {
+      c.on('rejoined', resolve);
+      setTimeout(() => reject(new Error('not rejoined within 10 s')), 10_000).unref();
+    });
+    (c.socket.io as any).engine.close();
+    expect((await rejoined).room.id).toBe(room.id);
+    expect(c.joinedRooms()).toEqual([room.id]);
+    expect(errors).toEqual([]);
   });
 
   it('does not rejoin when the server recovered the session', async () => {
@@ -170,15 +259,25 @@ describe('reconnection', () => {
     await heard;
     let rejoins = 0;
     c.on('rejoined', () => rejoins++);
-    const reconnected = new Promise<{ recovered: boolean }>((resolve) => {
-      const off = c.on('connected', (p) => {
-        off();
-        resolve(p);
-      });
-    });
+    const reconnected = nextConnect(c);
     (c.socket.io as any).engine.close();
     expect((await reconnected).recovered).toBe(true);
     expect((await c.sendChat(room.id, 'never left')).text).toBe('never left');
     expect(rejoins).toBe(0);
+  });
+
+  it('keeps the likes a refused batch did not send, and sends them later', async () => {
+    const { room, c } = await inRoom();
+    // 700 taps are seven messages; the budget has five left after the join.
+    c.like(room.id, 700);
+    const total = async () =>
+      (
+        await forgetful.lectern.database.db
+          .selectFrom('rooms')
+          .select('likes_total')
+          .where('id', '=', room.id)
+          .executeTakeFirstOrThrow()
+      ).likes_total;
+    await eventually(async () => (await total()) === 700, 10_000, 'all 700 likes saved');
   });
 });

@@ -30,41 +30,46 @@ export function moneyMetrics(input: {
   revenue: RevenueByKind;
   sales: number;
   buyers: number;
+  /** Of the buyers, those who were viewers too. */
+  viewerBuyers: number;
   uniqueViewers: number;
 }): MoneyMetrics {
-  const { revenue, sales, buyers, uniqueViewers } = input;
+  const { revenue, sales, buyers, viewerBuyers, uniqueViewers } = input;
   return {
     revenue,
     sales,
     buyers,
-    conversion: ratio(buyers, uniqueViewers),
+    buyersPerViewer: ratio(buyers, uniqueViewers),
+    viewerBuyers,
+    viewerConversion: ratio(viewerBuyers, uniqueViewers),
     revenuePerViewer: ratio(revenue.total, uniqueViewers),
     revenuePerBuyer: ratio(revenue.total, buyers),
   };
 }
 
 /**
- * Revenue = viewers x conversion x revenue per buyer. The identity holds by algebra whenever
- * there are viewers, but only if revenue and buyers come from the same payments and conversion
- * from the same viewers: stating it per report catches any two of them drifting apart.
+ * Revenue = viewers x buyers per viewer x revenue per buyer. The identity holds by algebra
+ * whenever there are viewers, but only if revenue and buyers come from the same payments and
+ * buyers per viewer from the same viewers: stating it per report catches any two drifting apart.
+ * (It needs every buyer, so its factor is `buyersPerViewer`, not `viewerConversion`.)
  */
 export function decompose(money: MoneyMetrics, uniqueViewers: number): RevenueDecomposition {
   const revenue = money.revenue.total;
   const product =
-    money.conversion === null
+    money.buyersPerViewer === null
       ? null
       : money.revenuePerBuyer === null
-        ? money.conversion === 0
+        ? money.buyersPerViewer === 0
           ? 0
           : null
-        : uniqueViewers * money.conversion * money.revenuePerBuyer;
+        : uniqueViewers * money.buyersPerViewer * money.revenuePerBuyer;
   const holds =
     product === null
       ? revenue === 0 && uniqueViewers === 0
       : Math.abs(product - revenue) <= 1e-9 * Math.max(1, Math.abs(revenue));
   return {
     viewers: uniqueViewers,
-    conversion: money.conversion,
+    buyersPerViewer: money.buyersPerViewer,
     revenuePerBuyer: money.revenuePerBuyer,
     product,
     revenue,

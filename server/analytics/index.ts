@@ -4,7 +4,7 @@ import type { Principal } from '../auth';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import { forbidden, notFound } from '../errors';
-import type { Consumer, EngagementEvent, Events } from '../events';
+import { type Consumer, type EngagementEvent, type Events, seenOptionsFor } from '../events';
 import type { Logger } from '../log';
 import { id, parse } from '../validation';
 import { AnalyticsAggregator } from './aggregator';
@@ -80,7 +80,11 @@ export function createAnalytics(deps: AnalyticsDeps): Analytics {
           // The seen store skips most redeliveries cheaply; the processed ids written in the
           // same transaction as the aggregates make them exact even when it cannot (a restart,
           // an expired seen id, a crash between the commit and the ack).
-          handler: batchHandler(deps.events.seenEvents(ANALYTICS_GROUP), (events) => aggregator.applyAll(events), log),
+          handler: batchHandler(
+            deps.events.seenEvents(ANALYTICS_GROUP, seenOptionsFor(config.eventsClaimMinIdleMs)),
+            (events) => aggregator.applyAll(events),
+            log,
+          ),
           claimMinIdleMs: config.eventsClaimMinIdleMs,
           maxDeliveries: config.eventsMaxDeliveries,
         })

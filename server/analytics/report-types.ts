@@ -50,8 +50,16 @@ export interface MoneyMetrics {
   sales: number;
   /** Distinct users behind those payments. */
   buyers: number;
-  /** buyers / unique viewers; null without viewers. */
-  conversion: number | null;
+  /**
+   * buyers / unique viewers; null without viewers. Not a rate: buyers who never joined (a presold
+   * ticket, a lesson bought from the catalog during the session) count, so it can exceed 1. The
+   * decomposition's factor.
+   */
+  buyersPerViewer: number | null;
+  /** Buyers who were also viewers of the session (creator: of the session they paid in). */
+  viewerBuyers: number;
+  /** viewerBuyers / unique viewers: the share of viewers who bought, 0 to 1; null without viewers. */
+  viewerConversion: number | null;
   /** revenue.total / unique viewers; null without viewers. */
   revenuePerViewer: number | null;
   /** revenue.total / buyers; null without buyers. */
@@ -87,12 +95,12 @@ export interface SeriesPoint {
   revenue: number;
 }
 
-/** Revenue = viewers x conversion x revenue per buyer, stated so a reader (or test) can check it. */
+/** Revenue = viewers x buyers per viewer x revenue per buyer, stated so a reader (or test) can check it. */
 export interface RevenueDecomposition {
   viewers: number;
-  conversion: number | null;
+  buyersPerViewer: number | null;
   revenuePerBuyer: number | null;
-  /** viewers x conversion x revenuePerBuyer (null when a factor is). */
+  /** viewers x buyersPerViewer x revenuePerBuyer (null when a factor is). */
   product: number | null;
   revenue: number;
   /** product equals revenue (to float precision), or revenue is 0 with no viewers. */

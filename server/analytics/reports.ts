@@ -63,7 +63,7 @@ export class AnalyticsReports {
   async sessions(rooms: readonly SessionRoom[], now: number): Promise<SessionMetrics[]> {
     if (rooms.length === 0) return [];
     const ids = rooms.map((r) => r.id);
-    const [stats, uniques, sales, buyers] = await Promise.all([
+    const [stats, uniques, sales, buyers, viewerBuyers] = await Promise.all([
       this.db.selectFrom('analytics_rooms').selectAll().where('room_id', 'in', ids).execute(),
       this.db
         .selectFrom('analytics_room_viewers')
@@ -83,10 +83,21 @@ export class AnalyticsReports {
         .where('room_id', 'in', ids)
         .groupBy('room_id')
         .execute(),
+      // Buyers who joined the session they paid in (the share of viewers who bought).
+      this.db
+        .selectFrom('analytics_sales as s')
+        .innerJoin('analytics_room_viewers as v', (j) =>
+          j.onRef('v.room_id', '=', 's.room_id').onRef('v.user_id', '=', 's.buyer_id'),
+        )
+        .select(['s.room_id', sql<number>`count(DISTINCT s.buyer_id)::int8`.as('n')])
+        .where('s.room_id', 'in', ids)
+        .groupBy('s.room_id')
+        .execute(),
     ]);
     const statsOf = new Map(stats.map((s) => [s.room_id, s]));
     const uniqueOf = new Map(uniques.map((u) => [u.room_id, u.n]));
     const buyersOf = new Map(buyers.map((b) => [b.room_id, b.n]));
+    const viewerBuyersOf = new Map(viewerBuyers.map((b) => [b.room_id, b.n]));
     const salesOf = new Map<string, { amounts: Partial<Record<SaleKind, number>>; n: number }>();
     for (const s of sales) {
       const entry = salesOf.get(s.room_id!) ?? { amounts: {}, n: 0 };
@@ -139,6 +150,7 @@ export class AnalyticsReports {
           revenue: revenueByKind(sold?.amounts ?? {}),
           sales: sold?.n ?? 0,
           buyers: buyersOf.get(room.id) ?? 0,
+          viewerBuyers: viewerBuyersOf.get(room.id) ?? 0,
           uniqueViewers: unique,
         }),
       };
@@ -199,8 +211,8 @@ export class AnalyticsReports {
   }
 
   /** Viewers and buyers counted once across all of a creator's sessions. */
-  private async distinctAcrossSessions(creatorId: string): Promise<{ viewers: number; buyers: number }> {
-    const [viewers, buyers] = await Promise.all([
+  private async distinctAcrossSessions(creatorId: string): Promise<Distinct> {
+    const [viewers, buyers, viewerBuyers] = await Promise.all([
       this.db
         .selectFrom('analytics_room_viewers as v')
         .innerJoin('rooms as r', 'r.id', 'v.room_id')
@@ -215,8 +227,18 @@ export class AnalyticsReports {
         .where('r.started_at', 'is not', null)
         .select(sql<number>`count(DISTINCT s.buyer_id)::int8`.as('n'))
         .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('analytics_sales as s')
+        .innerJoin('rooms as r', 'r.id', 's.room_id')
+        .innerJoin('analytics_room_viewers as v', (j) =>
+          j.onRef('v.room_id', '=', 's.room_id').onRef('v.user_id', '=', 's.buyer_id'),
+        )
+        .where('s.creator_id', '=', creatorId)
+        .where('r.started_at', 'is not', null)
+        .select(sql<number>`count(DISTINCT s.buyer_id)::int8`.as('n'))
+        .executeTakeFirstOrThrow(),
     ]);
-    return { viewers: viewers.n, buyers: buyers.n };
+    return { viewers: viewers.n, buyers: buyers.n, viewerBuyers: viewerBuyers.n };
   }
 
   /**
@@ -313,10 +335,18 @@ export class AnalyticsReports {
   }
 }
 
+/** Viewers and buyers of a creator, each counted once across sessions. */
+interface Distinct {
+  viewers: number;
+  buyers: number;
+  /** Buyers who viewed the session they paid in. */
+  viewerBuyers: number;
+}
+
 /** A creator's totals from their sessions' metrics; viewers and buyers counted once across sessions. */
 export function sumSessions(
   sessions: readonly SessionMetrics[],
-  distinct: { viewers: number; buyers: number },
+  distinct: Distinct,
 ): Omit<CreatorTotals, 'outsideSessions' | 'allRevenue'> {
   let durationSeconds = 0;
   let viewerSeconds = 0;
@@ -340,7 +370,13 @@ export function sumSessions(
     revenue = addRevenue(revenue, s.money.revenue);
     for (const k of Object.keys(activity) as (keyof ActivityMetrics)[]) activity[k] += s.activity[k];
   }
-  const money = moneyMetrics({ revenue, sales, buyers: distinct.buyers, uniqueViewers: distinct.viewers });
+  const money = moneyMetrics({
+    revenue,
+    sales,
+    buyers: distinct.buyers,
+    viewerBuyers: distinct.viewerBuyers,
+    uniqueViewers: distinct.viewers,
+  });
   return {
     sessions: sessions.length,
     liveSessions: sessions.filter((s) => s.status === 'live').length,

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { Limits, type Role, type User } from '../../protocol';
 import { type DB, isUniqueViolation, type UserRow } from '../db';
-import { AppError, conflict, notFound } from '../errors';
+import { AppError, conflict, notFound, unauthenticated } from '../errors';
 import { parse } from '../validation';
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords';
 import { type Principal, TokenService } from './tokens';
@@ -31,7 +31,10 @@ export interface Session {
 export interface AuthService {
   register(input: unknown): Promise<Session>;
   login(input: unknown): Promise<Session>;
-  /** The principal a bearer token names; UNAUTHENTICATED when it is bad or expired. */
+  /**
+   * The principal a bearer token names, as the database has it now; UNAUTHENTICATED when the
+   * token is bad or expired or its user no longer exists.
+   */
   authenticate(token: string): Promise<Principal>;
   getUser(id: string): Promise<User>;
   /** Operator action (CLI): change a user's role. */
@@ -85,7 +88,18 @@ export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSec
       return session(toUser(row));
     },
 
-    authenticate: (token) => tokens.verify(token),
+    async authenticate(token) {
+      const { id } = await tokens.verify(token);
+      // The token proves who the bearer is; the role is read now (one primary-key lookup), so a
+      // demotion or a deleted account takes effect at once rather than at the token's expiry.
+      const row = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'role'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) throw unauthenticated('this account no longer exists');
+      return row;
+    },
 
     async getUser(id) {
       const row = await db

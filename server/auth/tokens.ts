@@ -1,6 +1,7 @@
 import { jwtVerify, SignJWT } from 'jose';
 import type { Role } from '../../protocol';
 import { unauthenticated } from '../errors';
+import { id } from '../validation';
 
 export interface Principal {
   id: string;
@@ -11,7 +12,12 @@ export interface Principal {
 const ISSUER = 'lectern';
 const ROLES: readonly Role[] = ['viewer', 'creator', 'admin'];
 
-/** HS256 access tokens: who the bearer is, for how long. */
+const isId = (sub: unknown): sub is string => id.safeParse(sub).success;
+
+/**
+ * HS256 access tokens: who the bearer is, for how long. The role claim is informative only:
+ * `AuthService.authenticate` reads the user's current role from the database.
+ */
 export class TokenService {
   private readonly key: Uint8Array;
 
@@ -37,7 +43,7 @@ export class TokenService {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const { sub, username, role } = payload;
-      if (typeof sub !== 'string' || typeof username !== 'string' || !ROLES.includes(role as Role)) {
+      if (!isId(sub) || typeof username !== 'string' || !ROLES.includes(role as Role)) {
         throw new Error('malformed claims');
       }
       return { id: sub, username, role: role as Role };

@@ -137,11 +137,11 @@ export const configFields = {
     '600',
     'Other API requests per user (or IP for guests) per minute.',
   ),
-  trustProxy: field(
-    'TRUST_PROXY',
-    bool,
-    'false',
-    'Trust X-Forwarded-* headers (set behind a reverse proxy) for client IPs.',
+  trustedProxyHops: field(
+    'TRUSTED_PROXY_HOPS',
+    int(0, 10),
+    '0',
+    "Reverse proxies in front of the node (HTTP and Socket.IO): a client's address is the one this many hops from the right of X-Forwarded-For (0: the socket address; the header is ignored). Rate limits and connection caps key on it.",
   ),
 
   // Media plane (mediasoup)
@@ -219,6 +219,18 @@ export const configFields = {
     int(1, 1000),
     '5',
     'An event that fails this many times goes to the dead-letter stream instead of blocking its group.',
+  ),
+  eventsLagWarnThreshold: field(
+    'EVENTS_LAG_WARN_THRESHOLD',
+    int(1, 1_000_000_000),
+    '10000',
+    'A consumer group with more unread engagement events than this is logged as a warning (`lectern_events_group_lag` has the number).',
+  ),
+  eventsOutboxSweepMs: field(
+    'EVENTS_OUTBOX_SWEEP_MS',
+    int(100, 3_600_000),
+    '5000',
+    'How often each node relays money events left in the Postgres outbox (a node that died between a payment and relaying its events); new ones are relayed at once.',
   ),
   watchHeartbeatSeconds: field(
     'WATCH_HEARTBEAT_SECONDS',

@@ -119,6 +119,9 @@ export interface PurchasesTable {
   fee: number;
   currency: string;
   subscription_days: number | null;
+  /** The period a subscription purchase pays for (migrations/0006_subscription_periods.ts). */
+  period_start: NullableTimestamp;
+  period_end: NullableTimestamp;
   status: Generated<'completed' | 'refunded'>;
   transaction_id: string;
   refund_transaction_id: string | null;
@@ -323,6 +326,16 @@ export interface WebhookDeliveriesTable {
   created_at: CreatedAt;
 }
 
+// --- events outbox (migrations/0007_events_outbox.ts) --------------------------------------------
+
+export interface EventsOutboxTable {
+  id: Generated<string>;
+  event_id: Generated<string>;
+  topic: string;
+  payload: ColumnType<unknown, string, never>;
+  created_at: CreatedAt;
+}
+
 // --- recommender (migrations/0005_recommender.ts) -----------------------------------------------
 
 export interface RecommenderModelsTable {
@@ -369,6 +382,7 @@ export interface DB {
   analytics_sales: AnalyticsSalesTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  events_outbox: EventsOutboxTable;
   recommender_models: RecommenderModelsTable;
 }
 

@@ -6,8 +6,17 @@ import { type Consumer, type ConsumerOptions, startConsumer } from './consumer';
 import type { EventLog, LogEntry } from './event-log';
 import { InMemoryEventLog } from './memory-log';
 import { RedisStreamsEventLog } from './redis-log';
-import { onceEach } from './seen-events';
-import { chatEvents, deleteKeys, seqOf, TEST_REDIS_URL, testKeyPrefix, uniqueName, waitFor } from './testing';
+import { onceEach, seenOptionsFor } from './seen-events';
+import {
+  chatEvents,
+  deleteKeys,
+  metricValue,
+  seqOf,
+  TEST_REDIS_URL,
+  testKeyPrefix,
+  uniqueName,
+  waitFor,
+} from './testing';
 
 const keyPrefix = testKeyPrefix('consumer');
 
@@ -179,6 +188,89 @@ describe.each(variants)('Consumer on the %s', (kind, createLog) => {
     expect([...counted.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('finishes, without dead-lettering, what a consumer stopped mid-batch left claimed in onceEach', async () => {
+    const stream = uniqueName('s');
+    const ns = uniqueName('ns');
+    const claimMinIdleMs = 300;
+    await log.createGroup(stream, 'g');
+    const ids = await log.append(stream, chatEvents(6));
+    // What a consumer stopped abruptly leaves behind: entries delivered to it whose events its
+    // onceEach claimed, never committed nor released.
+    const taken = await log.read(stream, 'g', 'stopped', { count: 4 });
+    await log.seenEvents(ns, seenOptionsFor(claimMinIdleMs)).begin(taken.map((e) => e.event!.id));
+
+    const counted = new Map<string, number>();
+    const survivor = start({
+      stream,
+      group: 'g',
+      claimMinIdleMs,
+      reclaimIntervalMs: 50,
+      maxDeliveries: 2,
+      handler: onceEach(log.seenEvents(ns, seenOptionsFor(claimMinIdleMs)), async (event) => {
+        counted.set(event.id, (counted.get(event.id) ?? 0) + 1);
+      }),
+    });
+    await waitFor(async () => (await log.pending(stream, 'g')).count === 0 && counted.size === 6, {
+      what: 'the survivor to finish the stopped consumer’s entries',
+    });
+    expect([...counted.values()]).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(await log.deadLetters(stream)).toEqual([]);
+    expect(survivor.stats).toMatchObject({ processed: ids.length, failed: 0, deadLettered: 0 });
+  });
+
+  it('never fails nor dead-letters an entry whose event another handler is still working on', async () => {
+    const stream = uniqueName('s');
+    const ns = uniqueName('ns');
+    const events = chatEvents(3);
+    // The same event twice (a retried append): one copy is in the hands of a live handler.
+    await log.append(stream, [...events, events[1]]);
+    const holder = log.seenEvents(ns, { leaseMs: 60_000 });
+    expect(await holder.begin([events[1].id])).toEqual(['new']);
+
+    const counted: number[] = [];
+    const registry = new Registry();
+    const consumer = start({
+      stream,
+      group: 'g',
+      maxDeliveries: 2,
+      registry,
+      handler: onceEach(log.seenEvents(ns), async (event) => void counted.push(seqOf(event))),
+    });
+    // Busy, it stays pending and is claimed again and again, well past maxDeliveries…
+    await waitFor(async () => (await log.pendingEntries(stream, 'g', { count: 10 })).some((p) => p.deliveries >= 4), {
+      what: 'the busy entry to be redelivered',
+    });
+    expect(await log.deadLetters(stream)).toEqual([]);
+    // …until the holder finishes: then it is skipped as done and acknowledged.
+    await holder.commit([events[1].id]);
+    await waitFor(async () => (await log.pending(stream, 'g')).count === 0, { what: 'nothing pending' });
+    expect(counted.sort()).toEqual([1, 3]);
+    expect(await log.deadLetters(stream)).toEqual([]);
+    expect(consumer.stats).toMatchObject({ processed: 4, failed: 0, deadLettered: 0 });
+    expect(await metricValue(registry, 'lectern_events_consumer_failed_total')).toBeUndefined();
+  });
+
+  it('counts pending entries deleted from the stream before they were acknowledged as lost', async () => {
+    const stream = uniqueName('s');
+    await log.createGroup(stream, 'g');
+    await log.append(stream, chatEvents(10));
+    await log.read(stream, 'g', 'killed', { count: 4 });
+    await log.trim(stream, { maxLength: 7, approximate: false }); // the cap took 3 of them
+    const registry = new Registry();
+    const handled: number[] = [];
+    const consumer = start({
+      stream,
+      group: 'g',
+      registry,
+      handler: async (batch) => void handled.push(...batch.map((e) => seqOf(e.event))),
+    });
+    await waitFor(async () => (await log.pending(stream, 'g')).count === 0 && handled.length === 7, {
+      what: 'the rest handled',
+    });
+    expect(consumer.stats.lost).toBe(3);
+    expect(await metricValue(registry, 'lectern_events_lost_total', { stream, group: 'g' })).toBe(3);
+  });
+
   it('close() waits for the batch in flight, which is then acknowledged', async () => {
     const stream = uniqueName('s');
     await log.append(stream, chatEvents(3));
@@ -268,6 +360,56 @@ describe.each(variants)('Consumer on the %s', (kind, createLog) => {
       });
       expect(handled.map((e) => e.id).sort()).toEqual([...ids].sort());
       expect(handled.filter((e) => e.deliveries === 2)).toHaveLength(5);
+    });
+
+    it('finishes the entries a killed process had claimed in onceEach, none dead-lettered', async () => {
+      const stream = uniqueName('s');
+      const ns = uniqueName('ns');
+      const claimMinIdleMs = 400;
+      const ids = await log.append(stream, chatEvents(8));
+      // A real consumer process using onceEach (with the production lease rule), killed while its
+      // handler is inside a batch whose events it has claimed.
+      const script = `
+        const { RedisStreamsEventLog, startConsumer, onceEach, seenOptionsFor } = require(${JSON.stringify(path.join(__dirname, 'index.ts'))});
+        const log = new RedisStreamsEventLog({ url: ${JSON.stringify(TEST_REDIS_URL)}, keyPrefix: ${JSON.stringify(keyPrefix)} });
+        const seen = log.seenEvents(${JSON.stringify(ns)}, seenOptionsFor(${claimMinIdleMs}));
+        startConsumer({ log, stream: ${JSON.stringify(stream)}, group: 'g', consumer: 'doomed', batchSize: 5,
+          claimMinIdleMs: ${claimMinIdleMs},
+          handler: onceEach(seen, async () => { console.log('hold' + 'ing'); await new Promise(() => {}); }) });`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      let output = '';
+      child.stdout.on('data', (d) => {
+        output += d;
+      });
+      child.stderr.on('data', (d) => {
+        output += d;
+      });
+      try {
+        await waitFor(() => output.includes('holding'), { timeoutMs: 30_000, what: `child consumer: ${output}` });
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      expect((await log.pending(stream, 'g')).consumers).toEqual([{ name: 'doomed', pending: 5 }]);
+
+      const counted = new Map<string, number>();
+      const survivor = start({
+        stream,
+        group: 'g',
+        claimMinIdleMs,
+        reclaimIntervalMs: 50,
+        maxDeliveries: 2,
+        handler: onceEach(log.seenEvents(ns, seenOptionsFor(claimMinIdleMs)), async (event) => {
+          counted.set(event.id, (counted.get(event.id) ?? 0) + 1);
+        }),
+      });
+      await waitFor(async () => (await log.pending(stream, 'g')).count === 0 && counted.size === 8, {
+        what: 'the survivor to finish everything',
+      });
+      expect([...counted.values()].every((n) => n === 1)).toBe(true);
+      expect(await log.deadLetters(stream)).toEqual([]);
+      expect(survivor.stats).toMatchObject({ processed: ids.length, failed: 0, deadLettered: 0 });
     });
   }
 });

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import type { Logger } from '../log';
 import { type DeadLetterInput, type EventLog, type LogEntry, NoGroupError, type ReadEntry } from './event-log';
 import { type EventMetrics, eventMetrics } from './metrics';
+import { EventBusyError } from './seen-events';
 import { ZERO_ID } from './stream-id';
 
 /**
@@ -56,6 +57,8 @@ export interface ConsumerStats {
   failed: number;
   deadLettered: number;
   reclaimed: number;
+  /** Pending entries found deleted from the stream when reclaimed (see `lectern_events_lost_total`). */
+  lost: number;
 }
 
 export function defaultConsumerName(): string {
@@ -78,7 +81,9 @@ export function startConsumer(options: ConsumerOptions): Consumer {
  *
  * Failures: a failed batch is retried entry by entry at once, to find the failing entry and let
  * the rest through. A failed entry stays pending and is retried after `claimMinIdleMs`, up to
- * `maxDeliveries` deliveries, then dead-lettered. Order is not kept across retries.
+ * `maxDeliveries` deliveries, then dead-lettered. Order is not kept across retries. An entry whose
+ * event another handler is still working on (`EventBusyError` from `onceEach`) is not a failure:
+ * it stays pending, uncounted, and is never dead-lettered for it.
  */
 export class Consumer {
   readonly name: string;
@@ -100,7 +105,9 @@ export class Consumer {
   private readonly stopSignal = new AbortController();
   /** The last handler error of entries left pending, for the dead letter if they never succeed. */
   private readonly lastErrors = new Map<string, string>();
-  private readonly counts: ConsumerStats = { processed: 0, failed: 0, deadLettered: 0, reclaimed: 0 };
+  /** Entries left pending because their event was busy: a redelivery of them runs, however many deliveries it took. */
+  private readonly busy = new Set<string>();
+  private readonly counts: ConsumerStats = { processed: 0, failed: 0, deadLettered: 0, reclaimed: 0, lost: 0 };
   private readonly loop: Promise<void>;
   private closing?: Promise<void>;
 
@@ -193,7 +200,7 @@ export class Consumer {
         count: this.batchSize,
         cursor,
       });
-      for (const id of result.deleted) this.lastErrors.delete(id);
+      if (result.deleted.length > 0) this.lost(result.deleted);
       if (result.entries.length > 0) {
         this.counts.reclaimed += result.entries.length;
         this.metrics.reclaimed.inc(this.labels, result.entries.length);
@@ -209,7 +216,7 @@ export class Consumer {
     for (const entry of entries) {
       if (entry.event === null) {
         poison.push({ entry, error: `undecodable entry: ${entry.reason}` });
-      } else if (entry.deliveries > this.maxDeliveries) {
+      } else if (entry.deliveries > this.maxDeliveries && !this.busy.has(entry.id)) {
         const last = this.lastErrors.get(entry.id);
         poison.push({
           entry,
@@ -252,12 +259,21 @@ export class Consumer {
       this.group,
       entries.map((e) => e.id),
     );
-    for (const e of entries) this.lastErrors.delete(e.id);
+    this.forget(entries.map((e) => e.id));
     this.counts.processed += entries.length;
     this.metrics.processed.inc(this.labels, entries.length);
   }
 
   private async failedEntry(entry: LogEntry, error: unknown): Promise<void> {
+    if (error instanceof EventBusyError) {
+      // Another handler holds the event: a live one, or a dead one whose lease has not lapsed yet
+      // (it lapses within `claimMinIdleMs`, see `seenOptionsFor`). Left pending, it comes back
+      // by reclaim and is then done (skipped) or free (run); its deliveries are not failures.
+      this.logger?.debug({ entryId: entry.id, deliveries: entry.deliveries }, 'event busy elsewhere; left pending');
+      if (this.busy.size >= 10_000) this.busy.delete(this.busy.values().next().value!);
+      this.busy.add(entry.id);
+      return;
+    }
     this.counts.failed++;
     this.metrics.failed.inc(this.labels);
     const text = message(error);
@@ -273,13 +289,36 @@ export class Consumer {
 
   private async deadLetter(letters: DeadLetterInput[]): Promise<void> {
     await this.log.deadLetter(this.stream, this.group, this.name, letters);
-    for (const l of letters) this.lastErrors.delete(l.entry.id);
+    this.forget(letters.map((l) => l.entry.id));
     this.counts.deadLettered += letters.length;
     this.metrics.deadLettered.inc(this.labels, letters.length);
     this.logger?.warn(
       { entries: letters.map((l) => ({ id: l.entry.id, deliveries: l.entry.deliveries, error: l.error })) },
       'event consumer: entries moved to the dead-letter stream',
     );
+  }
+
+  /**
+   * Pending entries whose stream entry was deleted (the length cap trimmed them before the group
+   * acknowledged them): reclaim drops them from the pending list. They may never have been
+   * processed, so they are counted and logged, not dropped silently.
+   */
+  private lost(ids: readonly string[]): void {
+    this.forget(ids);
+    this.counts.lost += ids.length;
+    this.metrics.lost.inc(this.labels, ids.length);
+    this.logger?.warn(
+      { count: ids.length, first: ids[0], last: ids.at(-1) },
+      'event consumer: pending entries were deleted from the stream before being acknowledged (lost)',
+    );
+  }
+
+  /** Entries that left the pending list: nothing more to remember about them. */
+  private forget(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.lastErrors.delete(id);
+      this.busy.delete(id);
+    }
   }
 }
 

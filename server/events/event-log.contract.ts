@@ -316,6 +316,8 @@ export function eventLogContract(harness: EventLogHarness): void {
       ]);
       expect(JSON.parse(dead[0].payload)).toEqual(entries[0].event);
       expect(await log.deadLetters(stream, { count: 1 })).toHaveLength(1);
+      expect(await log.deadLetterCount(stream)).toBe(2);
+      expect(await log.deadLetterCount(uniqueName('none'))).toBe(0);
       // The source stream keeps its entries; only the group's obligation is gone.
       expect(await log.length(stream)).toBe(3);
     });

@@ -75,6 +75,9 @@ export interface EventLog {
   /** Reads the dead-letter stream of `stream`, oldest first. */
   deadLetters(stream: string, options?: { start?: string; count?: number }): Promise<DeadLetter[]>;
 
+  /** Number of entries in the dead-letter stream of `stream` (0 if none). */
+  deadLetterCount(stream: string): Promise<number>;
+
   /**
    * Deletes `consumer` from the group if it owns no pending entries (so names of stopped
    * consumers do not pile up); resolves whether it did. Never drops pending work.
@@ -209,7 +212,9 @@ export interface SeenEventsOptions {
   /**
    * How long an id stays claimed by a handler that has begun but not finished it. Another
    * delivery meanwhile is told `busy` (retried later, never run twice concurrently); after a
-   * crash the claim lapses and the event can run again. Default 5 min: above any handler's time.
+   * crash the claim lapses and the event can run again. Must not exceed the consumer's
+   * `claimMinIdleMs` (build options with `seenOptionsFor`), and must exceed a batch's handling
+   * time, as that does. Default 60 s, the consumer's default `claimMinIdleMs`.
    */
   leaseMs?: number;
   /** In-memory store only: most ids remembered; the oldest are forgotten first. Default 200,000. */

@@ -16,14 +16,22 @@ import type { EngagementEvent } from './types';
  */
 
 export { type BatchHandler, Consumer, type ConsumerOptions, type ConsumerStats, startConsumer } from './consumer';
-export { recordDomainEvents } from './domain-bridge';
+export { engagementEventOf } from './domain-bridge';
 export * from './event-log';
 export { InMemoryEventLog, type InMemoryEventLogOptions } from './memory-log';
 export { type EventMetrics, eventMetrics } from './metrics';
+export {
+  OUTBOX_TOPICS,
+  type OutboxMessage,
+  OutboxRelay,
+  type OutboxRelayOptions,
+  type OutboxTopic,
+  stageDomainEvent,
+} from './outbox';
 export { type DropReason, EventPublisher, type EventPublisherOptions, type PublisherHealth } from './publisher';
 export { type RedisEventLogOptions, RedisStreamsEventLog } from './redis-log';
 export { type RetentionOptions, type RetentionReport, StreamRetention, safeTrimPoint } from './retention';
-export { EventBusyError, onceEach } from './seen-events';
+export { EventBusyError, onceEach, SEEN_DEFAULTS, seenOptionsFor } from './seen-events';
 export * from './types';
 
 /** The stream engagement events go to. */

@@ -289,6 +289,11 @@ export class InMemoryEventLog implements EventLog {
     return from.slice(0, options.count ?? from.length).map((l) => ({ ...l }));
   }
 
+  async deadLetterCount(stream: string): Promise<number> {
+    this.open();
+    return this.dead.get(deadLetterStream(stream))?.letters.length ?? 0;
+  }
+
   async removeConsumerIfIdle(stream: string, group: string, consumer: string): Promise<boolean> {
     this.open();
     const g = this.group(stream, group);

@@ -33,6 +33,14 @@ export interface EventMetrics {
   groupPending: Gauge<'stream' | 'group'>;
   /** Entries removed by retention (safe MINID trims). */
   trimmed: Counter<'stream'>;
+  /** Pending entries deleted from the stream (length cap) before their group acknowledged them. */
+  lost: Counter<'stream' | 'group'>;
+  /** Entries in `<stream>:dead`, per retention pass. */
+  deadLetters: Gauge<'stream'>;
+  /** Domain events moved from the Postgres outbox into the stream (`outbox.ts`). */
+  outboxRelayed: Counter<'stream'>;
+  /** Outbox relay passes that failed (the rows stay and are retried). */
+  outboxFailures: Counter<'stream'>;
 }
 
 const byRegistry = new WeakMap<Registry, EventMetrics>();
@@ -117,6 +125,30 @@ export function eventMetrics(registry: Registry): EventMetrics {
     trimmed: new Counter({
       name: 'lectern_events_trimmed_total',
       help: 'Entries removed by retention',
+      labelNames: ['stream'],
+      registers,
+    }),
+    lost: new Counter({
+      name: 'lectern_events_lost_total',
+      help: 'Pending entries deleted from the stream (length cap) before the group acknowledged them',
+      labelNames: ['stream', 'group'],
+      registers,
+    }),
+    deadLetters: new Gauge({
+      name: 'lectern_events_dead_letters',
+      help: 'Entries in the dead-letter stream',
+      labelNames: ['stream'],
+      registers,
+    }),
+    outboxRelayed: new Counter({
+      name: 'lectern_events_outbox_relayed_total',
+      help: 'Domain events relayed from the Postgres outbox into the event log',
+      labelNames: ['stream'],
+      registers,
+    }),
+    outboxFailures: new Counter({
+      name: 'lectern_events_outbox_failures_total',
+      help: 'Outbox relay passes that failed; their rows stay in the outbox and are retried',
       labelNames: ['stream'],
       registers,
     }),

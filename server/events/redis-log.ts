@@ -406,6 +406,11 @@ export class RedisStreamsEventLog implements EventLog {
     });
   }
 
+  async deadLetterCount(stream: string): Promise<number> {
+    this.open();
+    return this.redis.xlen(this.key(deadLetterStream(stream)));
+  }
+
   async removeConsumerIfIdle(stream: string, group: string, consumer: string): Promise<boolean> {
     this.open();
     const removed = await this.command(

@@ -1,4 +1,6 @@
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { createLogger } from '../log';
 import { startConsumer } from './consumer';
 import type { EventLog, GroupInfo } from './event-log';
 import { InMemoryEventLog } from './memory-log';
@@ -64,7 +66,14 @@ const variants: [string, () => Promise<EventLog>][] = [
   ],
 ];
 
-describe.each(variants)('StreamRetention on the %s', (_kind, createLog) => {
+/** A logger whose lines (parsed) land in `lines`. */
+function capturedLogger() {
+  const lines: { level: number; msg: string; group?: string; lag?: number | null }[] = [];
+  const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines, warnings: () => lines.filter((l) => l.level === 40) };
+}
+
+describe.each(variants)('StreamRetention on the %s', (kind, createLog) => {
   let log: EventLog;
   beforeAll(async () => {
     log = await createLog();
@@ -108,6 +117,69 @@ describe.each(variants)('StreamRetention on the %s', (_kind, createLog) => {
     await task.close();
     await task.close();
   });
+
+  it('counts dead letters and warns once of a lagging group, then that it caught up', async () => {
+    const stream = uniqueName('s');
+    await log.createGroup(stream, 'slow');
+    await log.createGroup(stream, 'quick');
+    const ids = await log.append(stream, chatEvents(30));
+    const read = await log.read(stream, 'quick', 'c', { count: 10 });
+    await log.deadLetter(stream, 'quick', 'c', [{ entry: read[0], error: 'poison' }]);
+    await log.ack(stream, 'quick', ids.slice(1, 10));
+    const registry = new Registry();
+    const { logger, lines, warnings } = capturedLogger();
+    const task = new StreamRetention({
+      log,
+      streams: [stream],
+      intervalMs: 3_600_000,
+      registry,
+      logger,
+      lagWarnThreshold: 25,
+    });
+
+    await task.runOnce();
+    expect(await metricValue(registry, 'lectern_events_dead_letters', { stream })).toBe(1);
+    expect(await metricValue(registry, 'lectern_events_group_lag', { group: 'slow' })).toBe(30);
+    expect(await metricValue(registry, 'lectern_events_group_lag', { group: 'quick' })).toBe(20);
+    expect(warnings()).toMatchObject([{ group: 'slow', lag: 30 }]);
+    await task.runOnce();
+    expect(warnings()).toHaveLength(1); // once, not on every pass
+
+    await log.read(stream, 'slow', 'c', { count: 30 });
+    await task.runOnce();
+    expect(await metricValue(registry, 'lectern_events_group_lag', { group: 'slow' })).toBe(0);
+    expect(lines.filter((l) => l.msg.includes('caught up'))).toMatchObject([{ group: 'slow', lag: 0 }]);
+    await task.close();
+  });
+
+  if (kind === 'Redis log') {
+    it('drops the lag series when Redis cannot tell the lag, and when the group is gone', async () => {
+      const stream = uniqueName('s');
+      await log.createGroup(stream, 'g');
+      const ids = await log.append(stream, chatEvents(10));
+      const registry = new Registry();
+      const { logger, warnings } = capturedLogger();
+      const task = new StreamRetention({ log, streams: [stream], intervalMs: 3_600_000, registry, logger });
+      await task.runOnce();
+      expect(await metricValue(registry, 'lectern_events_group_lag', { group: 'g' })).toBe(10);
+
+      const raw = new Redis(TEST_REDIS_URL);
+      try {
+        // A group moved into the middle of the stream: Redis reports its lag as unknown (nil).
+        await raw.xgroup('SETID', `${keyPrefix}${stream}`, 'g', ids[4]);
+        await task.runOnce();
+        expect(await metricValue(registry, 'lectern_events_group_lag', { group: 'g' })).toBeUndefined();
+        expect(warnings()).toMatchObject([{ group: 'g', lag: null }]);
+
+        await raw.xgroup('DESTROY', `${keyPrefix}${stream}`, 'g');
+        await task.runOnce();
+        expect(await metricValue(registry, 'lectern_events_group_pending', { group: 'g' })).toBeUndefined();
+      } finally {
+        raw.disconnect();
+        await task.close();
+      }
+    });
+  }
 
   it('trims nothing from a stream no group reads yet', async () => {
     const stream = uniqueName('s');

@@ -17,9 +17,24 @@ import type { EngagementEvent } from './types';
  * on the event id in Postgres).
  */
 
-export const SEEN_DEFAULTS = { ttlMs: 3600_000, leaseMs: 5 * 60_000, maxEntries: 200_000 } as const;
+/** `leaseMs` matches the consumer's default `claimMinIdleMs`: see `seenOptionsFor`. */
+export const SEEN_DEFAULTS = { ttlMs: 3600_000, leaseMs: 60_000, maxEntries: 200_000 } as const;
 
-/** Thrown into a batch when another handler is still working on one of its events. */
+/**
+ * Seen-store options for a consumer reclaiming after `claimMinIdleMs`. The lease must not outlive
+ * the reclaim idle time: when a consumer dies holding claims, the live one that reclaims its
+ * entries must find the claims lapsed, not `busy` until long after (and, before this rule, past
+ * its last delivery into the dead-letter stream). The reclaim idle time already has to exceed the
+ * slowest batch, so the lease does too.
+ */
+export function seenOptionsFor(claimMinIdleMs: number, options: SeenEventsOptions = {}): SeenEventsOptions {
+  return { ...options, leaseMs: Math.min(options.leaseMs ?? claimMinIdleMs, claimMinIdleMs) };
+}
+
+/**
+ * Thrown into a batch when another handler is still working on one of its events. Not a failure
+ * of the event: the consumer leaves it pending, uncounted, for a later redelivery (see `Consumer`).
+ */
 export class EventBusyError extends Error {
   constructor(readonly eventId: string) {
     super(`event ${eventId} is being processed by another consumer`);

@@ -14,6 +14,11 @@ import { id } from '../validation';
  */
 export const EVENT_SCHEMA_VERSION = 1;
 
+/**
+ * `creatorId` on room-scoped events (joins, leaves, heartbeats, chat, likes, questions) is the
+ * room's owner, set by the gateway (`withCreatorId`). The envelope always allowed it, so this
+ * needed no new version; events recorded before lack it and consumers must not require it.
+ */
 interface Envelope<T extends string, D> {
   /** Unique per event (a UUID): the deduplication key for at-least-once consumers. */
   id: string;
@@ -274,7 +279,35 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-type NewEventFields<T extends EngagementEventType> = Omit<EventOf<T>, 'id' | 'v' | 'type' | 'at'> & { at?: number };
+type NewEventFields<T extends EngagementEventType> = Omit<EventOf<T>, 'id' | 'v' | 'type' | 'at'> & {
+  at?: number;
+  /** Only for an event recorded again from a durable source (the outbox): the id it always has. */
+  id?: string;
+};
+
+/** Events about what happens in a room, which the gateway records and tags with the room's creator. */
+export const ROOM_SCOPED_TYPES: ReadonlySet<EngagementEventType> = new Set<EngagementEventType>([
+  'room.joined',
+  'room.left',
+  'watch.heartbeat',
+  'chat.sent',
+  'likes.sent',
+  'question.asked',
+  'question.upvoted',
+  'question.answered',
+]);
+
+/**
+ * A room-scoped event with `creatorId` (the room's owner) added; the event itself when it is not
+ * room-scoped or already says. Cheap on the hot path: only the id is validated, the rest was.
+ */
+export function withCreatorId(event: EngagementEvent, creatorId: string): EngagementEvent {
+  if (event.creatorId || !ROOM_SCOPED_TYPES.has(event.type)) return event;
+  const valid = validateEvent(event);
+  const tagged = Object.freeze({ ...valid, creatorId: id.parse(creatorId) }) as EngagementEvent;
+  validated.add(tagged);
+  return tagged;
+}
 
 /** Builds and validates an event, filling in a fresh id, the schema version and the time. */
 export function newEvent<T extends EngagementEventType>(
@@ -282,6 +315,12 @@ export function newEvent<T extends EngagementEventType>(
   fields: NewEventFields<T>,
   now: () => number = Date.now,
 ): EventOf<T> {
-  const { at, ...rest } = fields;
-  return validateEvent({ id: randomUUID(), v: EVENT_SCHEMA_VERSION, type, at: at ?? now(), ...rest }) as EventOf<T>;
+  const { at, id, ...rest } = fields;
+  return validateEvent({
+    id: id ?? randomUUID(),
+    v: EVENT_SCHEMA_VERSION,
+    type,
+    at: at ?? now(),
+    ...rest,
+  }) as EventOf<T>;
 }

@@ -9,12 +9,19 @@ import type { SignedInUser } from './types';
 export interface AccessDecision {
   access: AccessLevel;
   previewEndsAt?: Date;
+  /** When the entitlement behind `full` runs out (a subscription's period end): decide again then. */
+  recheckAt?: Date;
 }
+
+/** setTimeout's longest delay; a later deadline is re-examined then (and rescheduled). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A re-check never runs sooner than this after the last, whatever the clocks say. */
+const MIN_RECHECK_MS = 1000;
 
 /**
  * Decides what a viewer may see in a room: `full` when entitled (free room, owner, moderator,
- * ticket, subscription), `preview` during the once-per-viewer free preview of a paid room,
- * `none` otherwise. Guests may watch free rooms only.
+ * ticket, subscription — until its period ends), `preview` during the once-per-viewer free
+ * preview of a paid room, `none` otherwise. Guests may watch free rooms only.
  */
 export class AccessPolicy {
   constructor(
@@ -26,12 +33,26 @@ export class AccessPolicy {
     const { room } = state;
     if (room.access === 'free') return { access: 'full' };
     if (!user) return { access: 'none' };
-    if (state.moderators.has(user.id) || (await this.payments.hasRoomEntitlement(user, room)))
-      return { access: 'full' };
+    if (state.moderators.has(user.id)) return { access: 'full' };
+    if (await this.payments.hasRoomEntitlement(user, room)) {
+      const bySubscription = room.access === 'subscribers' && user.id !== room.ownerId && user.role !== 'admin';
+      const recheckAt = bySubscription ? await this.subscriptionEnd(user.id, room.ownerId) : undefined;
+      return recheckAt ? { access: 'full', recheckAt } : { access: 'full' };
+    }
     if (room.previewSeconds === 0) return { access: 'none' };
     const started = await this.previewStart(room.id, user.id);
     const previewEndsAt = new Date(started.getTime() + room.previewSeconds * 1000);
     return previewEndsAt > now ? { access: 'preview', previewEndsAt } : { access: 'none' };
+  }
+
+  private async subscriptionEnd(subscriberId: string, creatorId: string): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom('subscriptions')
+      .select('current_period_end')
+      .where('subscriber_id', '=', subscriberId)
+      .where('creator_id', '=', creatorId)
+      .executeTakeFirst();
+    return row?.current_period_end;
   }
 
   /** When this viewer's preview of the room began (now, on their first visit). */
@@ -49,19 +70,24 @@ export class AccessPolicy {
 }
 
 /**
- * Applies decisions to a membership: stores them, schedules the end of a preview, and reports
- * changes. `onExpire` runs when a preview timer fires (it re-decides: the viewer may have paid).
+ * Applies decisions to a membership: stores them, schedules the end of a preview or of the
+ * subscription behind full access, and reports changes. `onExpire` runs when that timer fires
+ * (it re-decides: the viewer may have paid or renewed meanwhile).
  */
 export function applyAccess(m: Membership, decision: AccessDecision, onExpire: (m: Membership) => void): boolean {
   const changed = m.access !== decision.access || m.previewEndsAt?.getTime() !== decision.previewEndsAt?.getTime();
   m.access = decision.access;
   m.previewEndsAt = decision.previewEndsAt;
-  clearTimeout(m.previewTimer);
-  m.previewTimer = undefined;
-  if (decision.access === 'preview' && decision.previewEndsAt) {
-    const delay = Math.max(0, decision.previewEndsAt.getTime() - Date.now());
-    m.previewTimer = setTimeout(() => onExpire(m), delay);
-    m.previewTimer.unref();
+  clearTimeout(m.accessTimer);
+  m.accessTimer = undefined;
+  const preview = decision.access === 'preview' ? decision.previewEndsAt : undefined;
+  const until = preview ?? (decision.access === 'full' ? decision.recheckAt : undefined);
+  if (until) {
+    // The database's clock decides whether a subscription still runs: never spin on a skew.
+    const floor = preview ? 0 : MIN_RECHECK_MS;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(floor, until.getTime() - Date.now()));
+    m.accessTimer = setTimeout(() => onExpire(m), delay);
+    m.accessTimer.unref();
   }
   return changed;
 }

@@ -72,8 +72,9 @@ export class ChatHistory {
     private readonly db: Kysely<DB>,
     private readonly size: number,
     ttlMs = 1000,
+    onLookup?: (hit: boolean) => void,
   ) {
-    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId));
+    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId), undefined, onLookup);
   }
 
   recent(roomId: string): Promise<ChatMessage[]> {

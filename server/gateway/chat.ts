@@ -7,7 +7,8 @@ import { type GatewayContext, requireAccess, requireMember, requireUser } from '
 import { uuidv7 } from './ids';
 import type { Membership } from './memberships';
 import { activeRestriction, type RoomState, roleIn } from './room-state';
-import { type IoSocket, roomChannel, type SignedInUser } from './types';
+import { LastSpoke } from './slow-mode';
+import { accessChannel, type IoSocket, type SignedInUser } from './types';
 
 /** Room chat: the checks a message must pass, group-committed persistence, and history. */
 export class ChatManager {
@@ -15,11 +16,11 @@ export class ChatManager {
   private readonly writer: ChatWriter;
   private readonly limiter: TokenBucketLimiter;
   /** (roomId, userId) → when the user last spoke, for slow mode. */
-  private readonly lastSpoke = new Map<string, number>();
+  private readonly lastSpoke = new LastSpoke();
 
   constructor(private readonly ctx: GatewayContext) {
     this.writer = new ChatWriter(ctx.db);
-    this.history = new ChatHistory(ctx.db, ctx.config.chatHistorySize);
+    this.history = new ChatHistory(ctx.db, ctx.config.chatHistorySize, 1000, ctx.cacheLookup('chat_history'));
     this.limiter = new TokenBucketLimiter(ctx.config.chatBurst, ctx.config.chatMessagesPerSecond);
   }
 
@@ -44,15 +45,19 @@ export class ChatManager {
       throw invalidArgument('the message contains a word this room does not allow', { reason: 'banned_word' });
     }
     const spokeKey = `${roomId}|${user.id}`;
-    const slow = state.room.settings.slowModeSeconds * 1000;
-    const since = Date.now() - (this.lastSpoke.get(spokeKey) ?? 0);
-    if (!staff && slow > 0 && since < slow) {
+    const slow = staff ? 0 : state.room.settings.slowModeSeconds * 1000;
+    const now = Date.now();
+    const since = now - (this.lastSpoke.get(spokeKey) ?? 0);
+    if (slow > 0 && since < slow) {
       throw new AppError('SLOW_MODE', `slow mode: one message every ${slow / 1000} s`, {
         details: { retryAfterMs: slow - since },
       });
     }
     const { ok, retryAfterMs } = this.limiter.take(user.id);
     if (!ok) throw new AppError('RATE_LIMITED', 'you are sending messages too fast', { details: { retryAfterMs } });
+    // Taken now, in the same tick as the check: a second message sent while this one is being
+    // saved must already be refused. Given back if the message cannot be saved.
+    const undoSpoke = slow > 0 ? this.lastSpoke.record(spokeKey, now) : undefined;
 
     const message: ChatMessage = {
       id: uuidv7(),
@@ -64,12 +69,11 @@ export class ChatManager {
     try {
       await this.writer.write(message);
     } catch (err) {
+      undoSpoke?.();
       throw new AppError('UNAVAILABLE', 'the message could not be saved; try again', { cause: err });
     }
-    this.lastSpoke.set(spokeKey, Date.now());
-    if (this.lastSpoke.size > 100_000) this.lastSpoke.clear(); // slow mode forgets, never grows unbounded
     this.history.invalidate(roomId);
-    this.ctx.io.to(roomChannel(roomId)).emit('chat:message', message);
+    this.ctx.io.to(accessChannel(roomId)).emit('chat:message', message);
     this.ctx.record(
       newEvent('chat.sent', { roomId, userId: user.id, data: { messageId: message.id, length: text.length } }),
     );
@@ -118,7 +122,7 @@ export class ChatManager {
       }
     });
     this.history.invalidate(roomId);
-    this.ctx.io.to(roomChannel(roomId)).emit('chat:deleted', { roomId, messageId });
+    this.ctx.io.to(accessChannel(roomId)).emit('chat:deleted', { roomId, messageId });
     return {};
   }
 

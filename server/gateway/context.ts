@@ -24,6 +24,8 @@ export interface GatewayContext {
   invalidateRoom(roomId: string): void;
   /** Appends an engagement event to the event log (never blocks, never throws). */
   record(event: EngagementEvent): void;
+  /** Counts a lookup in the named short cache (a hit-rate metric). */
+  cacheLookup(cache: string): (hit: boolean) => void;
 }
 
 export function requireUser(socket: IoSocket): SignedInUser {

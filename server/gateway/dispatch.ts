@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { AckResponse } from '../../protocol';
 import { AppError, rateLimited, toErrorBody } from '../errors';
 import type { Logger } from '../log';
-import type { TokenBucketLimiter } from '../ratelimit';
+import type { TakeResult } from '../ratelimit';
 import { parse } from '../validation';
 import { eventSchemas } from './schemas';
 import type { ClientEvent, IoSocket, PayloadOf, ResultOf } from './types';
@@ -18,7 +18,7 @@ export interface DispatchHooks {
 }
 
 /**
- * The gateway's edge for client events: each event gets a per-connection rate limit, strict
+ * The gateway's edge for client events: each event gets a rate limit (`admit`), strict
  * payload validation, its handler, and exactly one ack `{ok, data}` / `{ok:false, error}`.
  * Nothing a client sends — wrong types, unknown events, missing acks, handler failures — can
  * throw out of here, so one bad client never affects another.
@@ -27,7 +27,8 @@ export class Dispatcher {
   private readonly handlers = new Map<string, AnyHandler>();
 
   constructor(
-    private readonly limiter: TokenBucketLimiter,
+    /** Takes one event from the caller's budget (per user, or per guest connection and address). */
+    private readonly admit: (socket: IoSocket) => TakeResult,
     private readonly log: Logger,
     private readonly hooks: DispatchHooks,
   ) {}
@@ -64,7 +65,7 @@ export class Dispatcher {
     }
     let response: AckResponse<unknown>;
     try {
-      const { ok, retryAfterMs } = this.limiter.take(socket.id);
+      const { ok, retryAfterMs } = this.admit(socket);
       if (!ok) throw rateLimited(retryAfterMs);
       if (args.length !== 2) throw new AppError('INVALID_ARGUMENT', 'expected one payload object and an ack');
       const payload = parse(schema, args[0]);

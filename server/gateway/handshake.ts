@@ -24,10 +24,25 @@ export function originAllowed(allowed: readonly string[], req: IncomingMessage):
   }
 }
 
-export function clientAddress(socket: IoSocket, trustProxy: boolean): string {
-  const forwarded = socket.handshake.headers['x-forwarded-for'];
-  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0].trim();
-  return socket.handshake.address;
+/**
+ * The client's address behind `trustedHops` reverse proxies. Each proxy appends the address it
+ * received the request from to X-Forwarded-For, so only the rightmost `trustedHops` entries are
+ * facts; anything further left is whatever the client wrote, and the leftmost is freely forged.
+ */
+export function clientAddress(
+  socketAddress: string,
+  forwarded: string | string[] | undefined,
+  trustedHops: number,
+): string {
+  if (trustedHops === 0 || forwarded === undefined) return socketAddress;
+  const chain = [
+    ...(Array.isArray(forwarded) ? forwarded.join(',') : forwarded)
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+    socketAddress,
+  ];
+  return chain[Math.max(0, chain.length - 1 - trustedHops)];
 }
 
 /**
@@ -55,7 +70,11 @@ export function installHandshake(io: IoServer, auth: AuthService, config: Config
         return next(refusal('UNAUTHENTICATED', 'invalid or expired token'));
       }
     }
-    const ip = clientAddress(socket, config.trustProxy);
+    const ip = clientAddress(
+      socket.handshake.address,
+      socket.handshake.headers['x-forwarded-for'],
+      config.trustedProxyHops,
+    );
     if ((perIp.get(ip) ?? 0) >= config.maxConnectionsPerIp) {
       return next(refusal('RATE_LIMITED', 'too many connections from this address'));
     }
@@ -70,6 +89,8 @@ export function installHandshake(io: IoServer, auth: AuthService, config: Config
     });
     socket.data.user = user;
     socket.data.rooms ??= [];
+    socket.data.accessSeen ??= {};
+    socket.data.address = ip;
     next();
   });
 }

@@ -5,13 +5,13 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server } from 'socket.io';
-import type { RoomJoinResult } from '../../protocol';
+import type { RoomLeftReason as ClientLeftReason, RoomJoinResult } from '../../protocol';
 import type { AuthService } from '../auth';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import type { DomainEvents } from '../domain-events';
 import { AppError } from '../errors';
-import { type EngagementEvent, newEvent, type RoomLeftEvent } from '../events';
+import { type EngagementEvent, newEvent, type RoomLeftEvent, withCreatorId } from '../events';
 import type { Logger } from '../log';
 import type { MediaPlane } from '../media';
 import type { PaymentsService } from '../payments';
@@ -31,7 +31,7 @@ import { LocalViewerCounts, Presence, RedisViewerCounts } from './presence';
 import { QuestionsManager } from './questions';
 import { activeRestriction, RoomStateCache, roleIn } from './room-state';
 import { TipsManager } from './tips';
-import { type IoServer, type IoSocket, roomChannel, userChannel } from './types';
+import { accessChannel, type IoServer, type IoSocket, roomChannel, userChannel } from './types';
 import { WatchClock } from './watch-time';
 
 export type { AudienceMember, RoomAudience, SuggestionFeedback } from './audience';
@@ -90,8 +90,18 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   /** Other gateway processes hear this through the adapter; a single node has nobody to tell. */
   const tellOtherNodes: IoServer['serverSideEmit'] = deps.redis ? (...args) => io.serverSideEmit(...args) : () => true;
 
+  const cacheLookups = new Counter({
+    name: 'lectern_gateway_cache_lookups_total',
+    help: 'Lookups in the gateway short caches (room state, history, questions, …), by cache and outcome',
+    labelNames: ['cache', 'outcome'],
+    registers: [deps.registry],
+  });
+  const cacheLookup = (cache: string) => (hit: boolean) => cacheLookups.inc({ cache, outcome: hit ? 'hit' : 'miss' });
+
   const memberships = new Memberships();
-  const roomStates = new RoomStateCache(db, deps.rooms);
+  const roomStates = new RoomStateCache(db, deps.rooms, undefined, cacheLookup('room_state'));
+  /** Owners (immutable) of the rooms entered here, so room events name their creator. Bounded. */
+  const owners = new Map<string, string>();
   const ctx: GatewayContext = {
     io,
     db,
@@ -107,11 +117,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     },
     record(event) {
       try {
-        deps.record(event);
+        const owner = event.roomId && owners.get(event.roomId);
+        deps.record(owner ? withCreatorId(event, owner) : event);
       } catch (err) {
         log.error({ err, type: event.type }, 'engagement event not recorded');
       }
     },
+    cacheLookup,
   };
   const accessPolicy = new AccessPolicy(db, deps.payments);
   const presence = new Presence(
@@ -183,14 +195,31 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     m.role = roleIn(state, m.user);
     const decision = await accessPolicy.decide(state, m.user);
     if (memberships.get(m.socket.id, m.roomId) !== m) return; // left meanwhile
+    // Watch time so far counts at the access it had: a preview that ends keeps its last stretch,
+    // and time without access before a purchase is not counted as watched.
+    watch.beat(m);
     if (applyAccess(m, decision, (x) => void onPreviewEnded(x))) {
+      syncAccessChannel(m);
       media.accessChanged(m);
-      m.socket.emit('access:changed', {
-        roomId: m.roomId,
-        access: m.access,
-        ...(m.previewEndsAt ? { previewEndsAt: m.previewEndsAt.toISOString() } : {}),
-      });
+      tellAccess(m);
     }
+  }
+
+  /** Members with access are in the room's access channel, where its conversation goes. */
+  function syncAccessChannel(m: Membership): void {
+    if (m.access === 'none') void m.socket.leave(accessChannel(m.roomId));
+    else void m.socket.join(accessChannel(m.roomId));
+  }
+
+  function seenAccess(m: Membership) {
+    return { access: m.access, ...(m.previewEndsAt ? { previewEndsAt: m.previewEndsAt.toISOString() } : {}) };
+  }
+
+  /** Sends `access:changed` and remembers it: a recovered connection is told what it missed. */
+  function tellAccess(m: Membership): void {
+    const seen = seenAccess(m);
+    m.socket.data.accessSeen[m.roomId] = seen;
+    m.socket.emit('access:changed', { roomId: m.roomId, ...seen });
   }
 
   async function recheckLocal(userId: string): Promise<void> {
@@ -207,8 +236,16 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   function leaveLocal(socket: IoSocket, roomId: string, reason: RoomLeftReason): void {
     const m = memberships.remove(socket.id, roomId);
     socket.leave(roomChannel(roomId));
+    socket.leave(accessChannel(roomId));
     socket.data.rooms = socket.data.rooms.filter((r) => r !== roomId);
+    delete socket.data.accessSeen[roomId];
     if (m) left(m, reason);
+  }
+
+  /** Takes a connection out of a room on the server's initiative, and tells it why. */
+  function removeLocal(socket: IoSocket, roomId: string, reason: ClientLeftReason): void {
+    leaveLocal(socket, roomId, reason === 'ended' ? 'ended' : 'removed');
+    socket.emit('room:left', { roomId, reason });
   }
 
   /** Bookkeeping when a member is gone: the last stretch of watch time, and the event. */
@@ -219,16 +256,40 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   }
 
   function kickLocal(roomId: string, userId: string): void {
-    for (const m of memberships.ofUser(userId)) if (m.roomId === roomId) leaveLocal(m.socket, roomId, 'removed');
+    for (const m of memberships.ofUser(userId)) if (m.roomId === roomId) removeLocal(m.socket, roomId, 'banned');
+  }
+
+  /**
+   * A room ended: `room:ended` goes out once, cluster-wide, from the node where it ended, so the
+   * adapter keeps it for connections that recover later; every node then clears the room locally.
+   */
+  function endRoom(roomId: string): void {
+    io.to(roomChannel(roomId)).emit('room:ended', { roomId });
+    tellOtherNodes('room:closed', { roomId });
+    closeRoomLocal(roomId);
   }
 
   function closeRoomLocal(roomId: string): void {
-    io.local.to(roomChannel(roomId)).emit('room:ended', { roomId });
     for (const m of memberships.inRoom(roomId)) leaveLocal(m.socket, roomId, 'ended');
-    io.local.in(roomChannel(roomId)).socketsLeave(roomChannel(roomId));
+    io.local.in(roomChannel(roomId)).socketsLeave([roomChannel(roomId), accessChannel(roomId)]);
     roomStates.invalidate(roomId);
     presence.forget(roomId);
     media.roomClosed(roomId);
+    owners.delete(roomId);
+  }
+
+  /**
+   * Runs one connection's joins and leaves one at a time, in the order they came: two joins in
+   * flight would both pass the room cap and both create a membership.
+   */
+  const roomQueues = new WeakMap<IoSocket, Promise<unknown>>();
+  function serialRoomOp<T>(socket: IoSocket, op: () => Promise<T>): Promise<T> {
+    const run = (roomQueues.get(socket) ?? Promise.resolve()).then(op);
+    roomQueues.set(
+      socket,
+      run.catch(() => {}),
+    );
+    return run;
   }
 
   /** Enters (or refreshes) a room for a connection; shared by `room:join` and recovery. */
@@ -254,25 +315,44 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       joinedAt: Date.now(),
     };
     m.role = roleIn(state, user);
+    if (existing) watch.beat(m); // the time so far counts at the access it had
     applyAccess(m, decision, (x) => void onPreviewEnded(x));
+    syncAccessChannel(m);
     memberships.add(m);
+    if (owners.size >= 100_000 && !owners.has(roomId)) owners.delete(owners.keys().next().value!);
+    owners.set(roomId, state.room.ownerId);
     if (!existing) {
       // A new presence: a join, or a resumed connection whose disconnect ended the previous one.
       watch.start(m);
       ctx.record(newEvent('room.joined', { roomId, ...(user ? { userId: user.id } : {}), data: { access: m.access } }));
     }
-    return { state, membership: m };
+    // The room may have ended, or this user been banned, while access was being decided: that
+    // cleared the room before this member was in it. Both drop the cached state, so this sees it.
+    const now = await roomStates.get(roomId);
+    if (now.room.status === 'ended') {
+      leaveLocal(socket, roomId, 'ended');
+      throw new AppError('CONFLICT', 'this room has ended');
+    }
+    if (user && activeRestriction(now, user.id, 'ban')) {
+      leaveLocal(socket, roomId, 'removed');
+      throw new AppError('BANNED', 'you are banned from this room');
+    }
+    if (memberships.get(socket.id, roomId) !== m) throw new AppError('UNAVAILABLE', 'left the room while joining');
+    return { state: now, membership: m };
   }
 
   async function join(socket: IoSocket, roomId: string): Promise<RoomJoinResult> {
     const { state, membership: m } = await enter(socket, roomId);
-    const [history, openQuestions, leaderboard, pinned, likesRow] = await Promise.all([
-      chat.history.recent(roomId),
-      questions.list(roomId),
-      tips.leaderboard(roomId, state.room.startedAt),
-      tips.pinned(roomId),
-      db.selectFrom('rooms').select('likes_total').where('id', '=', roomId).executeTakeFirst(),
+    // Without access a viewer sees the room's card and counts, not its conversation.
+    const inside = m.access !== 'none';
+    const [history, openQuestions, leaderboard, pinned, likesTotal] = await Promise.all([
+      inside ? chat.history.recent(roomId) : [],
+      inside ? questions.list(roomId) : [],
+      tips.leaderboard(roomId),
+      inside ? tips.pinned(roomId) : [],
+      likes.total(roomId),
     ]);
+    socket.data.accessSeen[roomId] = seenAccess(m);
     return {
       room: state.room,
       viewerCount: presence.count(roomId),
@@ -280,33 +360,68 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       access: m.access,
       ...(m.previewEndsAt ? { previewEndsAt: m.previewEndsAt.toISOString() } : {}),
       role: m.role,
-      likesTotal: likesRow?.likes_total ?? state.room.likesTotal,
+      likesTotal,
       questions: openQuestions,
       leaderboard,
       pinned,
     };
   }
 
+  /**
+   * After a recovered reconnect: restores this node's bookkeeping for a room, tells the client of
+   * an access change it missed (per-connection events are not replayed), or why it is out.
+   */
+  async function restore(socket: IoSocket, roomId: string): Promise<void> {
+    const before = socket.data.accessSeen[roomId];
+    try {
+      const { membership: m } = await enter(socket, roomId);
+      const after = seenAccess(m);
+      if (before?.access !== after.access || before?.previewEndsAt !== after.previewEndsAt) tellAccess(m);
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : 'INTERNAL';
+      if (code !== 'INTERNAL' && code !== 'UNAVAILABLE') log.debug({ code, roomId }, 'room not restored');
+      else log.warn({ err, roomId }, 'room not restored');
+      const reason =
+        code === 'BANNED' ? 'banned' : code === 'CONFLICT' || code === 'NOT_FOUND' ? 'ended' : 'unavailable';
+      removeLocal(socket, roomId, reason);
+    }
+  }
+
   // --- events from clients ---------------------------------------------------------------------
+  // A signed-in user's connections share one budget, so reconnecting never buys a fresh burst.
+  // A guest connection has its own, inside a budget for its address sized for the connections
+  // that address may open (a classroom behind one NAT is not one client).
+  const rate = config.socketEventsPerSecond;
+  const eventBudget = new TokenBucketLimiter(rate * 3, rate);
+  const addressBudget = new TokenBucketLimiter(
+    rate * 3 * config.maxConnectionsPerIp,
+    rate * config.maxConnectionsPerIp,
+  );
+  const budgetKey = (socket: IoSocket) => (socket.data.user ? `u:${socket.data.user.id}` : `s:${socket.id}`);
+  function admit(socket: IoSocket) {
+    const own = eventBudget.take(budgetKey(socket));
+    if (!own.ok || socket.data.user) return own;
+    return addressBudget.take(socket.data.address);
+  }
+
   const restoring = new WeakMap<IoSocket, Promise<void>>();
-  const dispatcher = new Dispatcher(
-    new TokenBucketLimiter(config.socketEventsPerSecond * 3, config.socketEventsPerSecond),
-    log,
-    {
-      onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }),
-      ready: (socket) => restoring.get(socket),
-    },
-  )
-    .on('room:join', (socket, p) => join(socket, p.roomId))
-    .on('room:leave', async (socket, p) => {
-      leaveLocal(socket, p.roomId, 'left');
-      return {};
-    })
+  const dispatcher = new Dispatcher(admit, log, {
+    onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }),
+    ready: (socket) => restoring.get(socket),
+  })
+    .on('room:join', (socket, p) => serialRoomOp(socket, () => join(socket, p.roomId)))
+    .on('room:leave', (socket, p) =>
+      serialRoomOp(socket, async () => {
+        leaveLocal(socket, p.roomId, 'left');
+        return {};
+      }),
+    )
     .on('chat:send', (socket, p) => chat.send(socket, p.roomId, p.text))
     .on('chat:delete', (socket, p) => chat.delete(socket, p.roomId, p.messageId))
     .on('like:send', async (socket, p) => likes.add(socket, p.roomId, p.count))
     .on('tip:send', (socket, p) => tips.send(socket, p))
     .on('purchase:create', (socket, p) => tips.purchase(socket, p))
+    .on('subscription:create', (socket, p) => tips.subscribe(socket, p))
     .on('question:ask', (socket, p) => questions.ask(socket, p.roomId, p.text))
     .on('question:upvote', (socket, p) => questions.upvote(socket, p.roomId, p.questionId))
     .on('question:answer', (socket, p) => questions.answer(socket, p.roomId, p.questionId))
@@ -351,9 +466,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       // The connection resumed within the recovery window: Socket.IO restored its channels and
       // data; restore this node's bookkeeping (presence, access timers) for those rooms before
       // handling the events the client queued while it was away.
-      const restored = Promise.all(
-        socket.data.rooms.map((roomId) => enter(socket, roomId).catch(() => leaveLocal(socket, roomId, 'removed'))),
-      ).then(() => {
+      const restored = Promise.all(socket.data.rooms.map((roomId) => restore(socket, roomId))).then(() => {
         restoring.delete(socket);
       });
       restoring.set(socket, restored);
@@ -363,6 +476,9 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
         const m = memberships.remove(socket.id, roomId);
         if (m) left(m, 'disconnected');
       }
+      // This connection's budget goes with it; a user's or an address's only once refilled.
+      eventBudget.forget(budgetKey(socket), !socket.data.user);
+      if (!socket.data.user) addressBudget.forget(socket.data.address);
     });
   });
 
@@ -375,11 +491,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   // --- the domain --------------------------------------------------------------------------------
   const unsubscribe = [
     deps.events.on('room.started', ({ room }) => ctx.invalidateRoom(room.id)),
-    deps.events.on('room.ended', ({ room }) => {
-      tellOtherNodes('room:closed', { roomId: room.id });
-      closeRoomLocal(room.id);
-    }),
-    deps.events.on('tip.created', ({ tip }) => tips.announce(tip)),
+    deps.events.on('room.ended', ({ room }) => endRoom(room.id)),
+    deps.events.on('tip.created', ({ tip }) =>
+      tips.announce(tip).catch((err) => log.warn({ err, roomId: tip.roomId }, 'tip announcement failed')),
+    ),
     ...(['purchase.completed', 'purchase.refunded'] as const).map((event) =>
       deps.events.on(event, ({ purchase }) => {
         if (purchase.kind === 'content') return;

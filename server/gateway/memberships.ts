@@ -11,7 +11,8 @@ export interface Membership {
   /** When this connection entered the room (epoch ms). */
   joinedAt: number;
   previewEndsAt?: Date;
-  previewTimer?: NodeJS.Timeout;
+  /** Fires when the access must be decided again: the preview's or the subscription's end. */
+  accessTimer?: NodeJS.Timeout;
 }
 
 /** The registry of who is in which room on this node: the one place the managers ask. */
@@ -33,7 +34,7 @@ export class Memberships {
     if (!room || !m) return undefined;
     room.delete(socketId);
     if (room.size === 0) this.byRoom.delete(roomId);
-    clearTimeout(m.previewTimer);
+    clearTimeout(m.accessTimer);
     return m;
   }
 

@@ -101,11 +101,7 @@ export class ModerationManager {
     const actor = requireUser(socket);
     requireMember(this.ctx, socket, roomId);
     requireModerator(await this.ctx.roomStates.get(roomId), actor);
-    const settings = await this.ctx.rooms.updateSettings(roomId, patch);
-    await this.ctx.db
-      .insertInto('moderation_actions')
-      .values({ room_id: roomId, actor_id: actor.id, action: 'settings', detail: JSON.stringify(patch) })
-      .execute();
+    const settings = await this.ctx.rooms.updateSettings(roomId, patch, actor.id);
     this.ctx.invalidateRoom(roomId);
     this.ctx.io.to(roomChannel(roomId)).emit('room:settings', { roomId, settings });
     return { settings };

@@ -1,27 +1,32 @@
 import { sql } from 'kysely';
 import type { Question } from '../../protocol';
-import { AppError, conflict, notFound } from '../errors';
+import { AppError, conflict, invalidArgument, notFound } from '../errors';
 import { newEvent } from '../events';
 import { TokenBucketLimiter } from '../ratelimit';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
 import { activeRestriction, requireModerator } from './room-state';
-import { type IoSocket, roomChannel } from './types';
+import { ShortCache } from './short-cache';
+import { accessChannel, type IoSocket } from './types';
 
 const LIST_SIZE = 30;
 
 /**
  * Questions for the teacher: viewers ask and upvote, the owner or a moderator marks one
  * answered, and the room sees the ranked list (most upvoted, then oldest). List broadcasts are
- * coalesced per room so a burst of upvotes costs one update.
+ * coalesced per room so a burst of upvotes costs one update; the list joiners get is shared for
+ * a second (dropped on every change made here).
  */
 export class QuestionsManager {
   private readonly limiter = new TokenBucketLimiter(3, 0.2); // 3 questions, then one per 5 s
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  private readonly open: ShortCache<Question[]>;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly broadcastDelayMs = 250,
-  ) {}
+  ) {
+    this.open = new ShortCache(1000, (roomId) => this.loadOpen(roomId), undefined, ctx.cacheLookup('questions'));
+  }
 
   async ask(socket: IoSocket, roomId: string, text: string): Promise<{ question: Question }> {
     const user = requireUser(socket);
@@ -29,7 +34,7 @@ export class QuestionsManager {
     const state = await this.ctx.roomStates.open(roomId);
     if (activeRestriction(state, user.id, 'mute')) throw new AppError('MUTED', 'you are muted in this room');
     if (state.bannedWords?.test(text)) {
-      throw new AppError('INVALID_ARGUMENT', 'the question contains a word this room does not allow');
+      throw invalidArgument('the question contains a word this room does not allow', { reason: 'banned_word' });
     }
     const { ok, retryAfterMs } = this.limiter.take(`${roomId}|${user.id}`);
     if (!ok) throw new AppError('RATE_LIMITED', 'you are asking too fast', { details: { retryAfterMs } });
@@ -114,7 +119,11 @@ export class QuestionsManager {
   }
 
   /** Open questions, best first. */
-  async list(roomId: string): Promise<Question[]> {
+  list(roomId: string): Promise<Question[]> {
+    return this.open.get(roomId);
+  }
+
+  private async loadOpen(roomId: string): Promise<Question[]> {
     const rows = await this.select(this.ctx.db)
       .where('q.room_id', '=', roomId)
       .where('q.answered_at', 'is', null)
@@ -131,11 +140,12 @@ export class QuestionsManager {
   }
 
   private scheduleBroadcast(roomId: string): void {
+    this.open.invalidate(roomId);
     if (this.scheduled.has(roomId)) return;
     const timer = setTimeout(async () => {
       this.scheduled.delete(roomId);
       try {
-        this.ctx.io.to(roomChannel(roomId)).emit('question:list', { roomId, questions: await this.list(roomId) });
+        this.ctx.io.to(accessChannel(roomId)).emit('question:list', { roomId, questions: await this.list(roomId) });
       } catch (err) {
         this.ctx.log.warn({ err, roomId }, 'question list broadcast failed');
       }

@@ -19,16 +19,28 @@ export interface RoomState {
   /** userId → active mute/ban. */
   restrictions: Map<string, Restriction[]>;
   /** A compiled matcher for the room's banned words, or null when it has none. */
-  bannedWords: RegExp | null;
+  bannedWords: WordFilter | null;
+}
+
+export interface WordFilter {
+  test(text: string): boolean;
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * The form text is compared in: compatibility forms folded (full-width "ｓｐａｍ", ligatures,
+ * circled letters → plain letters) and invisible format characters (zero-width spaces and
+ * joiners, direction marks) removed, so they cannot be used to slip a word past the filter.
+ */
+export const normaliseForFilter = (text: string) => text.normalize('NFKC').replace(/\p{Cf}/gu, '');
+
 /** Whole-word, case-insensitive matcher: "class" is not caught by a filter on "ass". */
-export function bannedWordsMatcher(words: string[]): RegExp | null {
+export function bannedWordsMatcher(words: string[]): WordFilter | null {
   if (words.length === 0) return null;
-  const alternatives = words.map((w) => escapeRegExp(w.toLowerCase())).join('|');
-  return new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives})(?![\\p{L}\\p{N}])`, 'iu');
+  const alternatives = words.map((w) => escapeRegExp(normaliseForFilter(w).toLowerCase())).join('|');
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives})(?![\\p{L}\\p{N}])`, 'iu');
+  return { test: (text) => re.test(normaliseForFilter(text)) };
 }
 
 export function roleIn(state: RoomState, user: SignedInUser | null): RoomRole {
@@ -60,8 +72,9 @@ export class RoomStateCache {
     private readonly db: Kysely<DB>,
     private readonly rooms: RoomsService,
     ttlMs = 30_000,
+    onLookup?: (hit: boolean) => void,
   ) {
-    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId));
+    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId), undefined, onLookup);
   }
 
   get(roomId: string): Promise<RoomState> {

@@ -4,12 +4,12 @@ import { roomSettingsSchema } from '../rooms';
 import { id, idempotencyKey } from '../validation';
 import type { ClientEvent, PayloadOf } from './types';
 
-/** Printable text: no control characters other than newline and tab. */
-const text = (max: number) =>
+/** Printable text: no control characters other than newline and tab; `min` 0 allows empty. */
+const text = (max: number, min = 1) =>
   z
     .string()
     .trim()
-    .min(1, 'must not be empty')
+    .min(min, 'must not be empty')
     .max(max, `at most ${max} characters`)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
     .refine((t) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t), 'control characters are not allowed');
@@ -17,7 +17,7 @@ const text = (max: number) =>
 const roomRef = { roomId: id };
 /** A mediasoup parameter object: checked in depth by mediasoup itself; here only its shape. */
 const json = z.record(z.string(), z.unknown());
-const target = { ...roomRef, userId: id, reason: z.string().trim().max(200).optional() };
+const target = { ...roomRef, userId: id, reason: text(Limits.moderationReasonMax, 0).optional() };
 
 /**
  * A strict schema per client event: unknown fields, wrong types and oversized strings are
@@ -32,13 +32,14 @@ export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
   'tip:send': z.strictObject({
     ...roomRef,
     amount: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    message: z.string().trim().max(Limits.tipMessageMax).optional(),
+    message: text(Limits.tipMessageMax, 0).optional(),
     idempotencyKey,
   }),
   'purchase:create': z.union([
     z.strictObject({ contentId: id, idempotencyKey }),
     z.strictObject({ roomId: id, idempotencyKey }),
   ]),
+  'subscription:create': z.strictObject({ creatorId: id, idempotencyKey }),
   'question:ask': z.strictObject({ ...roomRef, text: text(Limits.questionTextMax) }),
   'question:upvote': z.strictObject({ ...roomRef, questionId: id }),
   'question:answer': z.strictObject({ ...roomRef, questionId: id }),

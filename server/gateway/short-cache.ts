@@ -10,12 +10,26 @@ export class ShortCache<T> {
     private readonly ttlMs: number,
     private readonly load: (key: string) => Promise<T>,
     private readonly maxKeys = 10_000,
+    /** Told of every lookup (for hit-rate metrics). */
+    private readonly onLookup?: (hit: boolean) => void,
   ) {}
 
   get(key: string): Promise<T> {
     const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.value;
-    const value = this.load(key);
+    if (hit && Date.now() - hit.at < this.ttlMs) {
+      this.onLookup?.(true);
+      return hit.value;
+    }
+    this.onLookup?.(false);
+    return this.store(key, this.load(key));
+  }
+
+  /** Stores a value known to be current (read along with something else). */
+  set(key: string, value: T): void {
+    this.store(key, Promise.resolve(value));
+  }
+
+  private store(key: string, value: Promise<T>): Promise<T> {
     this.entries.delete(key); // re-insert at the end: the map's order is its age
     this.entries.set(key, { at: Date.now(), value });
     value.catch(() => {

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
-import type { LeaderboardEntry, Purchase, Tip } from '../../protocol';
+import type { LeaderboardEntry, Purchase, Subscription, Tip } from '../../protocol';
 import { AppError, invalidArgument } from '../errors';
 import type { Outcome } from '../payments';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
-import { type IoSocket, roomChannel } from './types';
+import { ShortCache } from './short-cache';
+import { accessChannel, type IoSocket, roomChannel } from './types';
 
 /** Unwraps a money outcome for a socket ack: a stored refusal is thrown again, as it was. */
 function unwrap<T>(outcome: Outcome<T>): T {
@@ -14,10 +15,22 @@ function unwrap<T>(outcome: Outcome<T>): T {
 /**
  * Tips, paid pinned messages, the session leaderboard, and buying from inside a room. Money
  * moves through the payments core (atomic, idempotent, never overdrawn); the room hears about a
- * tip from the `tip.created` domain event, so a retried tip is announced once.
+ * tip from the `tip.created` domain event, so a retried tip is announced once. The leaderboard
+ * and pinned tips joiners get are shared for a second (dropped when a tip is announced here).
  */
 export class TipsManager {
-  constructor(private readonly ctx: GatewayContext) {}
+  private readonly board: ShortCache<LeaderboardEntry[]>;
+  private readonly pins: ShortCache<Tip[]>;
+
+  constructor(private readonly ctx: GatewayContext) {
+    this.board = new ShortCache(
+      1000,
+      (roomId) => this.loadLeaderboard(roomId),
+      undefined,
+      ctx.cacheLookup('leaderboard'),
+    );
+    this.pins = new ShortCache(1000, (roomId) => this.loadPinned(roomId), undefined, ctx.cacheLookup('pinned'));
+  }
 
   /** A tip of at least the threshold stays pinned for a time proportional to its amount, capped. */
   pinnedUntil(amount: number, now = Date.now()): Date | null {
@@ -52,8 +65,25 @@ export class TipsManager {
     return unwrap(await this.ctx.payments.purchase(user.id, target, idempotencyKey));
   }
 
+  /**
+   * Subscribes to a creator from inside a room: the same operation, and the same idempotency
+   * keys, as `POST /api/subscriptions`. Access follows from the `purchase.completed` event.
+   */
+  async subscribe(
+    socket: IoSocket,
+    p: { creatorId: string; idempotencyKey: string },
+  ): Promise<{ purchase: Purchase; subscription: Subscription; balance: number }> {
+    const user = requireUser(socket);
+    return unwrap(await this.ctx.payments.subscribe(user.id, { creatorId: p.creatorId }, p.idempotencyKey));
+  }
+
   /** Biggest tippers of the room's current live session. */
-  async leaderboard(roomId: string, since: string | null, limit = 10): Promise<LeaderboardEntry[]> {
+  leaderboard(roomId: string): Promise<LeaderboardEntry[]> {
+    return this.board.get(roomId);
+  }
+
+  private async loadLeaderboard(roomId: string, limit = 10): Promise<LeaderboardEntry[]> {
+    const since = (await this.ctx.roomStates.get(roomId)).room.startedAt;
     const rows = await this.ctx.db
       .selectFrom('tips as t')
       .innerJoin('users as u', 'u.id', 't.sender_id')
@@ -70,6 +100,11 @@ export class TipsManager {
 
   /** Tips whose message is pinned right now, newest first. */
   async pinned(roomId: string): Promise<Tip[]> {
+    const now = new Date().toISOString();
+    return (await this.pins.get(roomId)).filter((t) => t.pinnedUntil !== null && t.pinnedUntil > now);
+  }
+
+  private async loadPinned(roomId: string): Promise<Tip[]> {
     const rows = await this.ctx.db
       .selectFrom('tips as t')
       .innerJoin('users as u', 'u.id', 't.sender_id')
@@ -100,12 +135,15 @@ export class TipsManager {
     }));
   }
 
-  /** Announces a committed tip to the room, then the updated leaderboard. */
+  /**
+   * Announces a committed tip to the members with access (its message is part of the room's
+   * conversation), then the updated leaderboard to the whole room.
+   */
   async announce(tip: Tip): Promise<void> {
-    const channel = roomChannel(tip.roomId);
-    this.ctx.io.to(channel).emit('tip:new', tip);
-    const state = await this.ctx.roomStates.get(tip.roomId);
-    const top = await this.leaderboard(tip.roomId, state.room.startedAt);
-    this.ctx.io.to(channel).emit('tip:leaderboard', { roomId: tip.roomId, top });
+    this.board.invalidate(tip.roomId);
+    this.pins.invalidate(tip.roomId);
+    this.ctx.io.to(accessChannel(tip.roomId)).emit('tip:new', tip);
+    const top = await this.leaderboard(tip.roomId);
+    this.ctx.io.to(roomChannel(tip.roomId)).emit('tip:leaderboard', { roomId: tip.roomId, top });
   }
 }

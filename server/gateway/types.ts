@@ -18,4 +18,6 @@ export type ResultOf<E extends ClientEvent> =
 
 /** Socket.IO rooms ("channels") the gateway uses. */
 export const roomChannel = (roomId: string) => `room:${roomId}`;
+/** The members of a room with access (`full` or `preview`): what is said in the room goes here. */
+export const accessChannel = (roomId: string) => `room:${roomId}:access`;
 export const userChannel = (userId: string) => `user:${userId}`;

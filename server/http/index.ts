@@ -16,7 +16,8 @@ export { type Health, type HealthCheck, type HttpDeps, summarize } from './deps'
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', deps.config.trustProxy);
+  // A hop count, not `true`: the leftmost X-Forwarded-For entry is whatever the client wrote.
+  app.set('trust proxy', deps.config.trustedProxyHops);
   app.use(observe(deps.metrics));
 
   app.get('/healthz', async (_req, res) => {

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { z } from 'zod';
 import type { AuthService, Principal } from '../auth';
 import { AppError, httpStatusOf, invalidArgument, rateLimited, toErrorBody, unauthenticated } from '../errors';
 import type { Logger } from '../log';
@@ -28,6 +29,22 @@ export const authenticate =
     req.principal = await auth.authenticate(token);
     next();
   };
+
+const nothing = z.strictObject({});
+const leftovers = z.strictObject({ body: nothing.optional(), query: nothing });
+
+/**
+ * Declares which parts of a request a route reads besides its path (its services parse those);
+ * the others must be absent or empty, so a field the route would ignore is INVALID_ARGUMENT.
+ * Called in the handler after the caller is authenticated, so that the unauthenticated learn
+ * nothing from validation.
+ */
+export function accepts(req: Request, ...parts: ('body' | 'query')[]): void {
+  parse(leftovers, {
+    body: parts.includes('body') ? undefined : req.body,
+    query: parts.includes('query') ? {} : { ...req.query },
+  });
+}
 
 /** The caller's principal, or UNAUTHENTICATED. */
 export function principal(req: Request): Principal {

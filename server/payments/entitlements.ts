@@ -18,40 +18,42 @@ export async function grantContent(trx: Trx, userId: string, contentId: string, 
   `.execute(trx);
 }
 
-/** True when the user may use the content: its creator, free content, or an entitlement. */
+/**
+ * True when the user may use the content: its creator, free content, or an entitlement to it or
+ * to a course or bundle that holds it now. So an item added to a course later belongs to the
+ * course's earlier buyers too; what a purchase granted when it was made (`grantContent`) stays
+ * granted if the item is taken out again.
+ */
 export async function ownsContent(db: Kysely<DB>, userId: string, contentId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('contents as c')
-    .select((eb) => [
-      'c.creator_id',
-      'c.price',
-      eb
-        .exists(
-          eb
-            .selectFrom('entitlements as e')
-            .select('e.id')
-            .where('e.user_id', '=', userId)
-            .where('e.content_id', '=', contentId)
-            .where('e.revoked_at', 'is', null),
-        )
-        .as('entitled'),
-    ])
-    .where('c.id', '=', contentId)
-    .executeTakeFirst();
+  const { rows } = await sql<{ creator_id: string; price: number; entitled: boolean }>`
+    WITH RECURSIVE holders(id) AS (
+      SELECT ${contentId}::uuid
+      UNION
+      SELECT ci.parent_id FROM content_items ci JOIN holders h ON ci.item_id = h.id
+    )
+    SELECT c.creator_id, c.price, EXISTS (
+      SELECT 1 FROM entitlements e
+      WHERE e.user_id = ${userId} AND e.revoked_at IS NULL AND e.content_id IN (SELECT id FROM holders)
+    ) AS entitled
+    FROM contents c WHERE c.id = ${contentId}
+  `.execute(db);
+  const row = rows[0];
   if (!row) return false;
-  return row.creator_id === userId || row.price === 0 || Boolean(row.entitled);
+  return row.creator_id === userId || row.price === 0 || row.entitled;
 }
 
-/** Ids of the contents among `contentIds` that the user owns (for filtering recommendations). */
+/** Ids of the contents the user owns through an entitlement, as `ownsContent` decides. */
 export async function ownedContentIds(db: Kysely<DB>, userId: string): Promise<Set<string>> {
-  const rows = await db
-    .selectFrom('entitlements')
-    .select('content_id')
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .where('content_id', 'is not', null)
-    .execute();
-  return new Set(rows.map((r) => r.content_id as string));
+  const { rows } = await sql<{ id: string }>`
+    WITH RECURSIVE owned(id) AS (
+      SELECT content_id FROM entitlements
+      WHERE user_id = ${userId} AND revoked_at IS NULL AND content_id IS NOT NULL
+      UNION
+      SELECT ci.item_id FROM content_items ci JOIN owned o ON ci.parent_id = o.id
+    )
+    SELECT id FROM owned
+  `.execute(db);
+  return new Set(rows.map((r) => r.id));
 }
 
 /**

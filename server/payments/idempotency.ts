@@ -35,6 +35,14 @@ export const requestHash = (scope: string, params: unknown) =>
     .digest('hex');
 
 /**
+ * The key a payment provider gets for the charge of a request. Providers scope keys to our
+ * merchant account, where two users' raw keys would collide, so it is derived from (user, scope,
+ * key); being stable, a retry after a crash still reaches the provider with the same key.
+ */
+export const providerIdempotencyKey = (userId: string, scope: string, key: string) =>
+  createHash('sha256').update(`${userId}\n${scope}\n${key}`).digest('hex');
+
+/**
  * Runs a money operation at most once per (user, key), with Stripe's semantics:
  *  - the first request runs; its response, success or domain error, is stored with the key in
  *    the same database transaction as the money it moved, so a crash leaves neither;

@@ -6,16 +6,17 @@ import type { Config } from '../config';
 import { type AccountKind, type DB, isUniqueViolation, type PurchaseRow, type PurchasesTable } from '../db';
 import type { DomainEvents } from '../domain-events';
 import { conflict, invalidArgument, notFound } from '../errors';
+import { stageDomainEvent } from '../events';
 import { id, money, parse } from '../validation';
 import { grantContent, hasRoomEntitlement, ownedContentIds, ownsContent } from './entitlements';
 import { splitFee } from './fees';
-import { idempotent, type Outcome, sweepIdempotencyKeys } from './idempotency';
-import { Accounts, balanceOf, openTransaction, postEntries, postTransaction, type Trx } from './ledger';
+import { idempotent, type Outcome, providerIdempotencyKey, sweepIdempotencyKeys } from './idempotency';
+import { Accounts, balanceOf, lockBuyer, openTransaction, postEntries, postTransaction, type Trx } from './ledger';
 import type { PaymentProvider } from './provider';
 
 export { splitFee } from './fees';
 export type { Outcome } from './idempotency';
-export { type PaymentProvider, SANDBOX_DECLINE, SandboxPaymentProvider } from './provider';
+export { type ChargeRequest, type PaymentProvider, SANDBOX_DECLINE, SandboxPaymentProvider } from './provider';
 
 export interface CreatorEarnings {
   balance: number;
@@ -36,7 +37,8 @@ export interface WalletEntry {
 /** The money core: every method that moves money is atomic, idempotent and ledger-balanced. */
 export interface PaymentsService {
   wallet(userId: string): Promise<{ balance: number; currency: string }>;
-  walletHistory(userId: string, limit?: number): Promise<WalletEntry[]>;
+  /** The wallet's latest entries; `query` is `{limit?}` (1-200, default 50), as from a URL. */
+  walletHistory(userId: string, query?: unknown): Promise<WalletEntry[]>;
   topUp(userId: string, input: unknown, key: string): Promise<Outcome<{ balance: number }>>;
   /** Buys a content (`{contentId}`) or a room ticket (`{roomId}`). */
   purchase(userId: string, input: unknown, key: string): Promise<Outcome<{ purchase: Purchase; balance: number }>>;
@@ -96,6 +98,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     error: 'give either contentId or roomId',
   });
   const subscribeSchema = z.strictObject({ creatorId: id });
+  const historySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
   const tipSchema = z.strictObject({
     roomId: id,
     amount: money(config.maxPrice),
@@ -147,7 +150,10 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
 
   async function insertPurchase(trx: Trx, values: Insertable<PurchasesTable>) {
     try {
-      return await trx.insertInto('purchases').values(values).returningAll().executeTakeFirstOrThrow();
+      const row = await trx.insertInto('purchases').values(values).returningAll().executeTakeFirstOrThrow();
+      // Same transaction as the sale: analytics and webhooks get it even if the node dies right after.
+      await stageDomainEvent(trx, 'purchase.completed', { purchase: toPurchase(row) });
+      return row;
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('already purchased');
       throw err;
@@ -184,12 +190,13 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
   async function buyTicket(trx: Trx, userId: string, roomId: string) {
     const room = await trx
       .selectFrom('rooms')
-      .select(['id', 'owner_id', 'access', 'ticket_price', 'status'])
+      .select(['id', 'owner_id', 'access', 'ticket_price', 'status', 'currency'])
       .where('id', '=', roomId)
       .executeTakeFirst();
     if (!room) throw notFound('room');
     if (room.access !== 'ticket' || room.ticket_price === null)
       throw invalidArgument('this room does not sell tickets');
+    if (room.currency !== currency) throw invalidArgument(`this room's tickets are priced in ${room.currency}`);
     if (room.status === 'ended') throw conflict('this room has ended');
     if (room.owner_id === userId) throw conflict('you cannot buy a ticket to your own room');
     const held = await trx
@@ -215,6 +222,36 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     return { purchase: toPurchase(row), balance: await sale.settle() };
   }
 
+  /**
+   * Takes back what a refunded subscription purchase had not yet given: the unexpired part of its
+   * period (all of it if queued, none if used up). Later purchases, queued right after it, move
+   * up by that much, and the subscription ends where the last remaining purchase ends. Runs
+   * after the purchase is marked refunded, under the buyer's lock.
+   */
+  async function refundPeriod(trx: Trx, purchase: PurchaseRow) {
+    await sql`
+      UPDATE purchases AS later
+      SET period_start = later.period_start - cut.unexpired, period_end = later.period_end - cut.unexpired
+      FROM (
+        SELECT period_start, greatest(period_end - greatest(period_start, now()), interval '0') AS unexpired
+        FROM purchases WHERE id = ${purchase.id}
+      ) AS cut
+      WHERE later.buyer_id = ${purchase.buyer_id} AND later.creator_id = ${purchase.creator_id}
+        AND later.kind = 'subscription' AND later.status = 'completed'
+        AND later.period_start > cut.period_start AND cut.unexpired > interval '0'
+    `.execute(trx);
+    await sql`
+      UPDATE subscriptions
+      SET current_period_end = coalesce(
+            (SELECT max(period_end) FROM purchases
+             WHERE buyer_id = ${purchase.buyer_id} AND creator_id = ${purchase.creator_id}
+               AND kind = 'subscription' AND status = 'completed'),
+            least(current_period_end, now())),
+          updated_at = now()
+      WHERE subscriber_id = ${purchase.buyer_id} AND creator_id = ${purchase.creator_id}
+    `.execute(trx);
+  }
+
   const announcePurchase = <T extends { purchase: Purchase }>(outcome: Outcome<T>) => {
     if (outcome.ok && !outcome.replayed) events.emit('purchase.completed', { purchase: outcome.data.purchase });
     return outcome;
@@ -232,7 +269,8 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
       return { balance: row?.balance ?? 0, currency };
     },
 
-    async walletHistory(userId, limit = 50) {
+    async walletHistory(userId, query = {}) {
+      const { limit } = parse(historySchema, query);
       const rows = await db
         .selectFrom('ledger_entries as e')
         .innerJoin('accounts as a', 'a.id', 'e.account_id')
@@ -241,7 +279,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         .where('a.kind', '=', 'wallet')
         .where('a.owner_id', '=', userId)
         .orderBy('e.id', 'desc')
-        .limit(Math.min(Math.max(limit, 1), 200))
+        .limit(limit)
         .execute();
       return rows.map((r) => ({
         transactionId: r.id,
@@ -254,12 +292,12 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     async topUp(userId, input, key) {
       const params = parse(topUpSchema, input);
       const outcome = await run(userId, key, 'wallet.topup', params, async (trx) => {
-        // The provider gets our key too, so a retried charge after a crash is not taken twice.
+        // The provider gets a key too, so a retried charge after a crash is not taken twice.
         const charge = await provider.charge({
           userId,
           amount: params.amount,
           currency,
-          idempotencyKey: key,
+          idempotencyKey: providerIdempotencyKey(userId, 'wallet.topup', key),
           paymentMethod: params.paymentMethod,
         });
         const wallet = await account(trx, 'wallet', userId);
@@ -282,19 +320,27 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     async purchase(userId, input, key) {
       const params = parse(purchaseSchema, input);
       return announcePurchase(
-        await run(userId, key, 'purchase', params, async (trx) => ({
-          status: 201,
-          data:
-            'contentId' in params
-              ? await buyContent(trx, userId, params.contentId)
-              : await buyTicket(trx, userId, params.roomId),
-        })),
+        await run(userId, key, 'purchase', params, async (trx) => {
+          // Ownership checks hold only if no other purchase of this buyer (a bundle holding this
+          // lesson, under another key) commits in between: one buyer's purchases go one at a time.
+          await lockBuyer(trx, userId);
+          return {
+            status: 201,
+            data:
+              'contentId' in params
+                ? await buyContent(trx, userId, params.contentId)
+                : await buyTicket(trx, userId, params.roomId),
+          };
+        }),
       );
     },
 
     async subscribe(userId, input, key) {
       const { creatorId } = parse(subscribeSchema, input);
       const outcome = await run(userId, key, 'subscribe', { creatorId }, async (trx) => {
+        // The period below is read from the subscription and then extended: no other purchase or
+        // refund of this buyer may move it in between.
+        await lockBuyer(trx, userId);
         const profile = await trx
           .selectFrom('creator_profiles')
           .select(['subscription_price', 'subscription_period_days'])
@@ -304,6 +350,15 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         if (profile.subscription_price === null) throw invalidArgument('this creator offers no subscription');
         if (creatorId === userId) throw conflict('you cannot subscribe to yourself');
         const days = profile.subscription_period_days;
+        // A renewal queues after the running period; a lapsed subscription starts again now.
+        // As text, so that the microseconds survive the trip through JavaScript.
+        const { rows } = await sql<{ start: string; end: string }>`
+          SELECT p.start::text AS start, (p.start + make_interval(days => ${days}))::text AS end
+          FROM (SELECT greatest(now(), (
+            SELECT current_period_end FROM subscriptions
+            WHERE subscriber_id = ${userId} AND creator_id = ${creatorId}
+          )) AS start) p`.execute(trx);
+        const period = rows[0];
         const sale = await openSale(
           trx,
           'purchase',
@@ -320,20 +375,16 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           fee: sale.fee,
           currency,
           subscription_days: days,
+          period_start: period.start,
+          period_end: period.end,
           transaction_id: sale.transactionId,
         });
-        // A renewal extends the running period; a lapsed one starts again from now.
-        const period = sql<Date>`make_interval(days => ${days})`;
         const sub = await trx
           .insertInto('subscriptions')
-          .values({
-            subscriber_id: userId,
-            creator_id: creatorId,
-            current_period_end: sql<Date>`now() + ${period}` as never,
-          })
+          .values({ subscriber_id: userId, creator_id: creatorId, current_period_end: period.end })
           .onConflict((oc) =>
             oc.columns(['subscriber_id', 'creator_id']).doUpdateSet({
-              current_period_end: sql<Date>`greatest(subscriptions.current_period_end, now()) + ${period}` as never,
+              current_period_end: period.end,
               updated_at: sql<Date>`now()` as never,
             }),
           )
@@ -346,6 +397,12 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           currentPeriodEnd: sub.current_period_end.toISOString(),
           status: 'active',
         };
+        await stageDomainEvent(trx, 'subscription.started', {
+          purchase: toPurchase(row),
+          subscriberId: userId,
+          creatorId,
+          periodEnd: subscription.currentPeriodEnd,
+        });
         return { status: 201, data: { purchase: toPurchase(row), subscription, balance: await sale.settle() } };
       });
       if (outcome.ok && !outcome.replayed) {
@@ -403,6 +460,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           pinnedUntil: row.pinned_until?.toISOString() ?? null,
           createdAt: row.created_at.toISOString(),
         };
+        await stageDomainEvent(trx, 'tip.created', { tip, creatorId: room.owner_id });
         return { status: 201, data: { tip, balance: await sale.settle(), creatorId: room.owner_id } };
       });
       if (!outcome.ok) return outcome;
@@ -414,6 +472,10 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     async refund(adminId, purchaseId, key) {
       const pid = parse(id, purchaseId);
       const outcome = await run(adminId, key, 'refund', { purchaseId: pid }, async (trx) => {
+        // The buyer's lock first (as purchases take it), then the row: see `refundPeriod`.
+        const buyer = await trx.selectFrom('purchases').select('buyer_id').where('id', '=', pid).executeTakeFirst();
+        if (!buyer) throw notFound('purchase');
+        await lockBuyer(trx, buyer.buyer_id);
         const purchase = await trx
           .selectFrom('purchases')
           .selectAll()
@@ -445,18 +507,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           .where('purchase_id', '=', purchase.id)
           .where('revoked_at', 'is', null)
           .execute();
-        if (purchase.kind === 'subscription' && purchase.subscription_days) {
-          await trx
-            .updateTable('subscriptions')
-            .set({
-              current_period_end:
-                sql<Date>`current_period_end - make_interval(days => ${purchase.subscription_days})` as never,
-              updated_at: sql<Date>`now()` as never,
-            })
-            .where('subscriber_id', '=', purchase.buyer_id)
-            .where('creator_id', '=', purchase.creator_id)
-            .execute();
-        }
+        if (purchase.kind === 'subscription') await refundPeriod(trx, purchase);
         return { status: 200, data: { purchase: toPurchase(row) } };
       });
       if (outcome.ok && !outcome.replayed) events.emit('purchase.refunded', { purchase: outcome.data.purchase });

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { type AccountKind, type DB, isConstraintViolation, type LedgerTransactionKind } from '../db';
 import { AppError } from '../errors';
 
@@ -56,6 +56,18 @@ export class Accounts {
     }
     return id;
   }
+}
+
+/** The first key of `lockBuyer`'s two-key advisory locks, so they collide with no other kind. */
+const BUYER_LOCK_SPACE = 0x4c42; // "LB"
+
+/**
+ * Serialises one buyer's purchases and refunds until the database transaction ends, so a check
+ * ("already owned", "period ends at") still holds when the purchase it allows commits. Other
+ * buyers are not held up: the lock is per buyer (a hash collision only makes two wait).
+ */
+export async function lockBuyer(trx: Trx, buyerId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${BUYER_LOCK_SPACE}, hashtext(${buyerId}))`.execute(trx);
 }
 
 export async function balanceOf(trx: Kysely<DB>, account: string): Promise<number> {

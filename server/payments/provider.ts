@@ -5,7 +5,10 @@ export interface ChargeRequest {
   userId: string;
   amount: number;
   currency: string;
-  /** Forwarded to the provider so that a retried charge is not taken twice. */
+  /**
+   * Forwarded to the provider so that a retried charge is not taken twice: unique across users
+   * (see `providerIdempotencyKey`), never the caller's raw Idempotency-Key.
+   */
   idempotencyKey: string;
   /** Provider-specific payment method reference (a saved card, a token from the browser). */
   paymentMethod?: string;

@@ -40,4 +40,18 @@ describe('TokenBucketLimiter', () => {
     for (let i = 0; i < 1000; i++) limiter.take(`k${i}`);
     expect(limiter.size).toBeLessThanOrEqual(100);
   });
+
+  it('forgets a key only once refilled, unless forced', () => {
+    let now = 0;
+    const limiter = new TokenBucketLimiter(10, 10, () => now);
+    limiter.take('a', 10);
+    limiter.forget('a'); // spent: forgetting now would hand out a fresh burst
+    expect(limiter.take('a').ok).toBe(false);
+    now += 1000;
+    limiter.forget('a');
+    expect(limiter.size).toBe(0);
+    limiter.take('b', 10);
+    limiter.forget('b', true);
+    expect(limiter.size).toBe(0);
+  });
 });

@@ -43,6 +43,14 @@ export class TokenBucketLimiter {
     return taken;
   }
 
+  /**
+   * Forgets a key whose owner went away. Unless `force`, only once its bucket has refilled:
+   * forgetting a partly used bucket would hand a fresh burst to whoever comes back with the key.
+   */
+  forget(key: string, force = false): void {
+    if (force || this.refill(key).tokens >= this.capacity) this.buckets.delete(key);
+  }
+
   get size(): number {
     return this.buckets.size;
   }

@@ -15,14 +15,19 @@ export interface RoomsService {
   list(query: unknown): Promise<Room[]>;
   start(actor: Principal, roomId: string): Promise<Room>;
   end(actor: Principal, roomId: string): Promise<Room>;
-  updateSettings(roomId: string, patch: Partial<RoomSettings>): Promise<RoomSettings>;
+  /**
+   * Merges `patch` into the room's settings in one statement (concurrent changes of other fields
+   * are kept); with `actorId`, the change is audited in `moderation_actions` in the same
+   * transaction.
+   */
+  updateSettings(roomId: string, patch: Partial<RoomSettings>, actorId?: string): Promise<RoomSettings>;
   addLikes(roomId: string, count: number): Promise<number>;
 }
 
 export const DEFAULT_ROOM_SETTINGS: RoomSettings = { slowModeSeconds: 0, subscribersOnlyChat: false, bannedWords: [] };
 
 export const roomSettingsSchema = z.strictObject({
-  slowModeSeconds: z.number().int().min(0).max(3600),
+  slowModeSeconds: z.number().int().min(0).max(Limits.slowModeSecondsMax),
   subscribersOnlyChat: z.boolean(),
   bannedWords: z
     .array(z.string().trim().toLowerCase().min(1).max(Limits.tagMax))
@@ -151,15 +156,26 @@ export function createRoomsService(deps: {
       return room;
     },
 
-    async updateSettings(roomId, patch) {
-      const current = await get(roomId);
-      const settings = parse(roomSettingsSchema, { ...current.settings, ...patch });
-      await db
-        .updateTable('rooms')
-        .set({ settings: JSON.stringify(settings) })
-        .where('id', '=', current.id)
-        .execute();
-      return settings;
+    async updateSettings(roomId, patch, actorId) {
+      const room = parse(id, roomId);
+      // Each field is valid on its own, so any merge of valid fields is valid.
+      const valid = parse(roomSettingsSchema.partial(), patch);
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('rooms')
+          .set({ settings: sql`settings || ${JSON.stringify(valid)}::jsonb` })
+          .where('id', '=', room)
+          .returning('settings')
+          .executeTakeFirst();
+        if (!row) throw notFound('room');
+        if (actorId) {
+          await trx
+            .insertInto('moderation_actions')
+            .values({ room_id: room, actor_id: actorId, action: 'settings', detail: JSON.stringify(valid) })
+            .execute();
+        }
+        return { ...DEFAULT_ROOM_SETTINGS, ...(row.settings as Partial<RoomSettings>) };
+      });
     },
 
     async addLikes(roomId, count) {

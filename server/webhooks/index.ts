@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import type { DomainEventMap, DomainEvents } from '../domain-events';
+import type { OutboxMessage } from '../events';
 import type { Logger } from '../log';
 import { WebhookDeliverer } from './deliverer';
 import { postOnce } from './post';
@@ -21,7 +22,8 @@ export * from './types';
  * Webhooks: creators (their own rooms and sales) and admins (the whole platform) register URLs
  * for domain events; each event becomes a durable delivery row per matching webhook, which a
  * deliverer on any node POSTs, signed, retrying with backoff until it succeeds or runs out of
- * attempts. See docs/webhooks.md.
+ * attempts. Money events arrive through the events outbox (`queueRelayed`, in the relay's
+ * transaction); room events from the domain events. See docs/webhooks.md.
  */
 export interface Webhooks {
   readonly registry: WebhookRegistry;
@@ -29,6 +31,14 @@ export interface Webhooks {
   readonly deliverer?: WebhookDeliverer;
   /** Queues deliveries of an event to every matching webhook; resolves how many were queued. */
   enqueue<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): Promise<number>;
+  /**
+   * Queues the deliveries of events relayed from the outbox, in the relay's transaction `trx`,
+   * under the events' own ids (a webhook never gets one twice); resolves how many were queued.
+   * Call `nudge()` once it committed.
+   */
+  queueRelayed(trx: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<number>;
+  /** Lets this node's deliverer send what was just queued, now. */
+  nudge(): void;
   /** Stops listening, waits for queued writes, stops the deliverer. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -88,9 +98,11 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       })
     : undefined;
 
-  async function enqueue<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): Promise<number> {
-    const eventId = randomUUID();
-    const payload: WebhookPayload<T> = { id: eventId, type, createdAt: new Date().toISOString(), data };
+  async function insertDeliveries<T extends WebhookEventType>(
+    executor: Kysely<DB>,
+    payload: WebhookPayload<T>,
+  ): Promise<number> {
+    const { id: eventId, type, data } = payload;
     const body = JSON.stringify(payload);
     // One row per matching webhook, in one statement: the deliveries exist (durably) before
     // anything is sent, and a webhook registered a moment later does not get a half-set.
@@ -98,9 +110,23 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body)
       SELECT id, ${eventId}, ${type}, ${body} FROM webhooks
       WHERE ${type} = ANY (events) AND (scope = 'platform' OR owner_id = ${creatorOf(type, data)})
-    `.execute(db);
-    const queued = Number(result.numAffectedRows ?? 0);
+      ON CONFLICT (webhook_id, event_id) DO NOTHING
+    `.execute(executor);
+    return Number(result.numAffectedRows ?? 0);
+  }
+
+  async function enqueue<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): Promise<number> {
+    const queued = await insertDeliveries(db, { id: randomUUID(), type, createdAt: new Date().toISOString(), data });
     if (queued > 0) deliverer?.nudge();
+    return queued;
+  }
+
+  async function queueRelayed(trx: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<number> {
+    let queued = 0;
+    for (const m of messages) {
+      const payload = { id: m.id, type: m.topic, createdAt: m.at.toISOString(), data: m.payload } as WebhookPayload;
+      queued += await insertDeliveries(trx, payload);
+    }
     return queued;
   }
 
@@ -114,13 +140,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       writing.add(write);
       void write.finally(() => writing.delete(write));
     });
-  const unsubscribe = [
-    listen('room.started'),
-    listen('room.ended'),
-    listen('purchase.completed'),
-    listen('tip.created'),
-    listen('subscription.started'),
-  ];
+  // Money events (purchase.completed, tip.created, subscription.started) come through the outbox.
+  const unsubscribe = [listen('room.started'), listen('room.ended')];
 
   async function prune(): Promise<void> {
     const cutoff = sql<Date>`now() - ${config.webhookDeliveryRetentionDays} * interval '1 day'`;
@@ -154,6 +175,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     registry,
     deliverer,
     enqueue,
+    queueRelayed,
+    nudge: () => deliverer?.nudge(),
     close() {
       closing ??= (async () => {
         for (const off of unsubscribe) off?.();

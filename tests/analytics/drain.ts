@@ -10,6 +10,8 @@ import { eventually } from '../helpers/socket';
  * aggregates then reflect every event published so far.
  */
 export async function analyticsDrained(lectern: Lectern, timeoutMs = 20_000): Promise<void> {
+  // Money events reach the stream through the outbox relay: let it finish what is committed.
+  await lectern.outbox.drain();
   // A log that just started may still be connecting: flush until everything is appended.
   await eventually(() => lectern.engagement.publisher.flush(), timeoutMs, 'the publisher to append its events');
   const { log } = lectern.engagement;

@@ -68,13 +68,21 @@ describe('analytics through the gateway', () => {
         revenue: { ticket: 0, content: 500, tip: 100, subscription: 0, total: 600 },
         sales: 2,
         buyers: 1,
-        conversion: 1,
+        buyersPerViewer: 1,
+        viewerBuyers: 1,
+        viewerConversion: 1,
         revenuePerViewer: 600,
         revenuePerBuyer: 600,
       },
     });
     expect(session.durationSeconds).toBeGreaterThan(0);
-    expect(decomposition).toMatchObject({ viewers: 1, conversion: 1, revenuePerBuyer: 600, product: 600, holds: true });
+    expect(decomposition).toMatchObject({
+      viewers: 1,
+      buyersPerViewer: 1,
+      revenuePerBuyer: 600,
+      product: 600,
+      holds: true,
+    });
     expect(series.length).toBeGreaterThanOrEqual(1);
     expect(series.reduce((n, p) => n + p.revenue, 0)).toBe(600);
     expect(series.reduce((n, p) => n + p.chatMessages, 0)).toBe(1);
@@ -86,7 +94,7 @@ describe('analytics through the gateway', () => {
       sessions: 1,
       liveSessions: 1,
       viewers: { peak: 2, unique: 1, guestJoins: 1 },
-      money: { revenue: { total: 600 }, buyers: 1, conversion: 1 },
+      money: { revenue: { total: 600 }, buyers: 1, buyersPerViewer: 1, viewerConversion: 1 },
       outsideSessions: { sales: 0 },
     });
     expect(creatorReport.body.sessions.map((x) => x.roomId)).toEqual([room.id]);

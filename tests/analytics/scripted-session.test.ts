@@ -13,8 +13,8 @@ import { analyticsDrained, deleteRedisKeys } from './drain';
  * the log, by hand and after a restart, without any number moving.
  *
  * Session 1 (a ticket room, 10:00–10:10): A waits in the lobby and buys a ticket, B, a guest,
- * D, another guest and E come and go; chat, likes, questions, two tickets, two tips, a lesson
- * and a subscription. Session 2 (the next day, 5 minutes): A and F, one tip. A lesson sold the
+ * D, another guest and E come and go; chat, likes, questions, three tickets (G's, presold, never
+ * used: a buyer who is no viewer), two tips, a lesson and a subscription. Session 2 (the next day, 5 minutes): A and F, one tip. A lesson sold the
  * hour before session 1 belongs to no session.
  */
 
@@ -30,7 +30,7 @@ interface Cast {
 }
 
 function script({ creator: C, room1: R1, room2: R2 }: Cast): EngagementEvent[] {
-  const [A, B, D, E, F] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const [A, B, D, E, F, G] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   const lesson = randomUUID();
   const subscription = randomUUID();
   const join = (roomId: string, at: number, userId?: string) =>
@@ -65,6 +65,7 @@ function script({ creator: C, room1: R1, room2: R2 }: Cast): EngagementEvent[] {
   return [
     // --- session 1 -----------------------------------------------------------------------------
     join(R1, at1(-60), C), // the creator: not a viewer
+    ticket(at1(-40), G), // G never comes
     join(R1, at1(-30), A), // in the lobby before the start
     ticket(at1(-25), A),
     chat(R1, at1(-20), A),
@@ -181,12 +182,14 @@ function expectedSession1(room1: string): SessionMetrics {
     watch: { seconds: 1690, signedInSeconds: 1030, guestSeconds: 660, perViewerSeconds: 1030 / 4 },
     activity: activity({ chatMessages: 6, likes: 35, questionsAsked: 2, questionUpvotes: 1, questionsAnswered: 1 }),
     money: {
-      revenue: revenue({ ticket: 600, content: 500, tip: 350, subscription: 1000 }),
-      sales: 6,
-      buyers: 3, // A (ticket, tip), B (tip, lesson), D (ticket, subscription)
-      conversion: 3 / 4,
-      revenuePerViewer: 2450 / 4,
-      revenuePerBuyer: 2450 / 3,
+      revenue: revenue({ ticket: 900, content: 500, tip: 350, subscription: 1000 }),
+      sales: 7,
+      buyers: 4, // A (ticket, tip), B (tip, lesson), D (ticket, subscription), G (ticket)
+      buyersPerViewer: 1,
+      viewerBuyers: 3, // G never joined
+      viewerConversion: 3 / 4,
+      revenuePerViewer: 2750 / 4,
+      revenuePerBuyer: 2750 / 4,
     },
   };
 }
@@ -206,7 +209,9 @@ function expectedSession2(room2: string): SessionMetrics {
       revenue: revenue({ tip: 200 }),
       sales: 1,
       buyers: 1,
-      conversion: 0.5,
+      buyersPerViewer: 0.5,
+      viewerBuyers: 1,
+      viewerConversion: 0.5,
       revenuePerViewer: 100,
       revenuePerBuyer: 200,
     },
@@ -216,7 +221,7 @@ function expectedSession2(room2: string): SessionMetrics {
 const minute = (k: number) => new Date(T0 + k * 60_000).toISOString();
 const SERIES_1 = [
   // [peak, average, chat, likes, revenue]; the lobby's chat and ticket show in the first minute
-  [2, 2, 2, 10, 300],
+  [2, 2, 2, 10, 600],
   [3, 3, 2, 5, 0],
   [4, 4, 2, 0, 300],
   [5, 5, 0, 0, 100],
@@ -293,15 +298,15 @@ describe.each([
     expect(one.series).toEqual(SERIES_1);
     expect(one.decomposition).toEqual({
       viewers: 4,
-      conversion: 0.75,
-      revenuePerBuyer: 2450 / 3,
-      product: 4 * 0.75 * (2450 / 3),
-      revenue: 2450,
+      buyersPerViewer: 1,
+      revenuePerBuyer: 2750 / 4,
+      product: 4 * 1 * (2750 / 4),
+      revenue: 2750,
       holds: true,
     });
-    // Revenue = viewers x conversion x revenue per buyer, and the series adds up to the session.
+    // Revenue = viewers x buyers per viewer x revenue per buyer; the series adds up to the session.
     const { viewers, money, activity: act } = one.session;
-    expect(viewers.unique * money.conversion! * money.revenuePerBuyer!).toBeCloseTo(money.revenue.total, 9);
+    expect(viewers.unique * money.buyersPerViewer! * money.revenuePerBuyer!).toBeCloseTo(money.revenue.total, 9);
     expect(one.series.reduce((n, p) => n + p.revenue, 0)).toBe(money.revenue.total);
     expect(one.series.reduce((n, p) => n + p.chatMessages, 0)).toBe(act.chatMessages);
     expect(one.series.reduce((n, p) => n + p.likes, 0)).toBe(act.likes);
@@ -330,23 +335,25 @@ describe.each([
       watch: { seconds: 1990, signedInSeconds: 1330, guestSeconds: 660, perViewerSeconds: 1330 / 5 },
       activity: activity({ chatMessages: 7, likes: 35, questionsAsked: 2, questionUpvotes: 1, questionsAnswered: 1 }),
       money: {
-        revenue: revenue({ ticket: 600, content: 500, tip: 550, subscription: 1000 }),
-        sales: 7,
-        buyers: 4, // A, B, D, F
-        conversion: 0.8,
-        revenuePerViewer: 530,
-        revenuePerBuyer: 662.5,
+        revenue: revenue({ ticket: 900, content: 500, tip: 550, subscription: 1000 }),
+        sales: 8,
+        buyers: 5, // A, B, D, F, G
+        buyersPerViewer: 1,
+        viewerBuyers: 4, // A, B, D in session 1, F in session 2
+        viewerConversion: 0.8,
+        revenuePerViewer: 590,
+        revenuePerBuyer: 590,
       },
       decomposition: {
         viewers: 5,
-        conversion: 0.8,
-        revenuePerBuyer: 662.5,
-        product: 5 * 0.8 * 662.5,
-        revenue: 2650,
+        buyersPerViewer: 1,
+        revenuePerBuyer: 590,
+        product: 5 * 1 * 590,
+        revenue: 2950,
         holds: true,
       },
       outsideSessions: { revenue: revenue({ content: 500 }), sales: 1 },
-      allRevenue: revenue({ ticket: 600, content: 1000, tip: 550, subscription: 1000 }),
+      allRevenue: revenue({ ticket: 900, content: 1000, tip: 550, subscription: 1000 }),
     });
   }
 

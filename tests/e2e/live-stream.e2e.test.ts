@@ -277,8 +277,12 @@ describe('live stream through the pages', () => {
     };
   });
 
-  it('buying a ticket at the paywall (after topping up) brings the video back', async () => {
+  it('buying a ticket at the paywall (after topping up) brings the video back and the conversation in', async () => {
     const { page } = previewer.open;
+    // Coming back after the preview: access none from the start, so no conversation is sent.
+    await page.reload();
+    await page.locator('#overlay.paywall').waitFor();
+    expect(await page.locator('.chat-list', { hasText: 'Hello from the front row' }).count()).toBe(0);
     await page.locator('#paywall-buy').click();
     // An empty wallet: the top-up dialog opens and the purchase carries on after it.
     const dialog = page.getByRole('dialog', { name: 'Top up your wallet' });
@@ -293,6 +297,7 @@ describe('live stream through the pages', () => {
     expect(after.framesDecoded).toBeGreaterThan(before.framesDecoded);
     expect((await pageState(page)).access).toBe('full');
     expect(await page.locator('#overlay').isVisible()).toBe(false);
+    await page.locator('.chat-list', { hasText: 'Hello from the front row' }).waitFor();
     await until(
       async () => (await page.locator('.wallet').getAttribute('data-balance')) === '700',
       'balance after ticket',

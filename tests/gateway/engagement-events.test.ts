@@ -3,11 +3,12 @@ import { Redis } from 'ioredis';
 import { ENGAGEMENT_STREAM, type EngagementEvent } from '../../server/events';
 import { TEST_REDIS_URL } from '../helpers/env';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { closeAllSockets, connect, eventually, ok } from '../helpers/socket';
+import { closeAllSockets, connect, eventually, ok, refused } from '../helpers/socket';
 
 afterEach(closeAllSockets);
 
 async function recorded(s: TestServer): Promise<EngagementEvent[]> {
+  await s.lectern.outbox.drain(); // money events: committed payments, relayed from the outbox
   await s.lectern.engagement.publisher.flush();
   return (await s.lectern.engagement.log.range(ENGAGEMENT_STREAM)).flatMap((e) => (e.event ? [e.event] : []));
 }
@@ -83,6 +84,58 @@ describe.each([
     expect(byType['room.left']).toMatchObject({ data: { reason: 'left' } });
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     for (const e of events) expect(e.v).toBe(1);
+  });
+
+  it('records subscription.started, question.upvoted and question.answered once each, through the real paths', async () => {
+    const owner = await s.api.register('creator');
+    await s.api.request('PATCH', '/api/creators/me', { body: { subscriptionPrice: 900 }, token: owner.token });
+    const room = await s.api.room(owner.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const asker = await s.api.register();
+    const fan = await s.api.register();
+    await s.api.topUp(fan.token, 2000);
+    const [ownerSock, askerSock, fanSock] = await Promise.all([
+      connect(s.url, owner.token),
+      connect(s.url, asker.token),
+      connect(s.url, fan.token),
+    ]);
+    for (const sock of [ownerSock, askerSock, fanSock]) await ok(sock, 'room:join', { roomId: room.id });
+    const { question } = await ok(askerSock, 'question:ask', { roomId: room.id, text: 'and then?' });
+    const vote = { roomId: room.id, questionId: question.id };
+    await ok(fanSock, 'question:upvote', vote);
+    expect(await refused(fanSock, 'question:upvote', vote)).toBe('CONFLICT'); // a second vote: no event
+    await ok(ownerSock, 'question:answer', vote);
+    expect(await refused(ownerSock, 'question:answer', vote)).toBe('CONFLICT');
+    const key = randomUUID();
+    const sub = await ok(fanSock, 'subscription:create', { creatorId: owner.user.id, idempotencyKey: key });
+    await ok(fanSock, 'subscription:create', { creatorId: owner.user.id, idempotencyKey: key }); // a replay
+
+    const all = await recorded(s);
+    const of = (type: string) =>
+      all.filter((e) => e.type === type && (e.roomId === room.id || e.creatorId === owner.user.id));
+    expect(of('subscription.started')).toEqual([
+      expect.objectContaining({
+        userId: fan.user.id,
+        creatorId: owner.user.id,
+        data: {
+          purchaseId: sub.purchase.id,
+          amount: 900,
+          currency: sub.purchase.currency,
+          periodEnd: expect.any(Number),
+        },
+      }),
+    ]);
+    expect(of('question.upvoted')).toEqual([
+      expect.objectContaining({ roomId: room.id, userId: fan.user.id, data: { questionId: question.id } }),
+    ]);
+    expect(of('question.answered')).toEqual([
+      expect.objectContaining({ roomId: room.id, userId: owner.user.id, data: { questionId: question.id } }),
+    ]);
+    // Room-scoped events name the room's creator.
+    for (const type of ['room.joined', 'question.asked', 'question.upvoted', 'question.answered']) {
+      expect(of(type).length).toBeGreaterThan(0);
+      for (const e of of(type)) expect(e.creatorId).toBe(owner.user.id);
+    }
   });
 
   it('records watch time while a viewer with access is in the room', async () => {

@@ -1,5 +1,15 @@
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
-import { type ClientSocket, closeAllSockets, connect, eventually, next, ok, refused, sleep } from '../helpers/socket';
+import {
+  type ClientSocket,
+  closeAllSockets,
+  connect,
+  eventually,
+  next,
+  ok,
+  refused,
+  send,
+  sleep,
+} from '../helpers/socket';
 
 let s: TestServer;
 let owner: Account;
@@ -46,12 +56,78 @@ describe('chat rules', () => {
     await ok(o, 'chat:send', { roomId: room.id, text: 'owner 2' });
   });
 
+  it('slow mode holds under concurrent sends: one of a burst gets through', async () => {
+    const { room, viewers } = await setup({ slowModeSeconds: 30 });
+    const [v] = viewers;
+    const replies = await Promise.all(
+      [1, 2, 3].map((i) => send(v.sock, 'chat:send', { roomId: room.id, text: `at once ${i}` })),
+    );
+    expect(replies.filter((r) => r.ok)).toHaveLength(1);
+    expect(replies.filter((r) => !r.ok && r.error.code === 'SLOW_MODE')).toHaveLength(2);
+    const saved = await s.lectern.database.db
+      .selectFrom('chat_messages')
+      .select('text')
+      .where('room_id', '=', room.id)
+      .execute();
+    expect(saved).toHaveLength(1);
+  });
+
   it('filters banned words as whole words, case-insensitively', async () => {
     const { room, viewers } = await setup({ bannedWords: ['spoiler'] });
     expect(await refused(viewers[0].sock, 'chat:send', { roomId: room.id, text: 'big SPOILER ahead' })).toBe(
       'INVALID_ARGUMENT',
     );
     await ok(viewers[0].sock, 'chat:send', { roomId: room.id, text: 'spoilers are words too' });
+  });
+
+  it('the word filter sees through look-alike forms and invisible characters, in chat, questions and tips', async () => {
+    const { room, viewers } = await setup({ bannedWords: ['spoiler'] });
+    const [v] = viewers;
+    for (const text of ['ｓｐｏｉｌｅｒ', 'spo\u200biler', 'spoi\u00adler']) {
+      const res = await send(v.sock, 'chat:send', { roomId: room.id, text });
+      expect(res).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { reason: 'banned_word' } } });
+    }
+    const asked = await send(v.sock, 'question:ask', { roomId: room.id, text: 'is there a s\u200dpoiler?' });
+    expect(asked).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { reason: 'banned_word' } } });
+    await s.api.topUp(v.account.token, 100);
+    const tipped = await send(v.sock, 'tip:send', {
+      roomId: room.id,
+      amount: 50,
+      message: 'SPOILER\u2060',
+      idempotencyKey: `tip-${room.id}`,
+    });
+    expect(tipped).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', details: { reason: 'banned_word' } },
+    });
+  });
+
+  it('tip messages and moderation reasons refuse control characters like chat does', async () => {
+    const { room, o, viewers } = await setup();
+    const [v, w] = viewers;
+    await s.api.topUp(v.account.token, 100);
+    expect(
+      await refused(v.sock, 'tip:send', {
+        roomId: room.id,
+        amount: 50,
+        message: 'ring\u0007ring',
+        idempotencyKey: `tip-${room.id}`,
+      }),
+    ).toBe('INVALID_ARGUMENT');
+    expect(
+      await refused(o, 'moderation:mute', {
+        roomId: room.id,
+        userId: w.account.user.id,
+        seconds: 5,
+        reason: 'x\u001b[2J',
+      }),
+    ).toBe('INVALID_ARGUMENT');
+    await ok(o, 'moderation:mute', {
+      roomId: room.id,
+      userId: w.account.user.id,
+      seconds: 5,
+      reason: 'line one\nline two',
+    });
   });
 
   it('subscribers-only chat admits subscribers and staff only', async () => {
@@ -94,7 +170,9 @@ describe('moderation', () => {
   it('bans: the target is removed from the room, cannot rejoin until unbanned', async () => {
     const { room, o, viewers } = await setup();
     const [v, other] = viewers;
+    const removed = next(v.sock, 'room:left');
     await ok(o, 'moderation:ban', { roomId: room.id, userId: v.account.user.id });
+    expect(await removed).toEqual({ roomId: room.id, reason: 'banned' });
     await eventually(
       async () =>
         (await (v.sock.timeout(5000) as any).emitWithAck('chat:send', { roomId: room.id, text: 'x' })).error?.code ===
@@ -156,5 +234,26 @@ describe('moderation', () => {
     expect(await refused(o, 'moderation:settings', { roomId: room.id, settings: { slowModeSeconds: -1 } })).toBe(
       'INVALID_ARGUMENT',
     );
+  });
+
+  it('concurrent settings changes all stick, each audited', async () => {
+    const { room, o, viewers } = await setup();
+    const mod = viewers[0];
+    await ok(o, 'moderation:moderator', { roomId: room.id, userId: mod.account.user.id, grant: true });
+    const patches = [{ slowModeSeconds: 7 }, { bannedWords: ['Foo', 'foo', 'bar'] }, { subscribersOnlyChat: true }];
+    // Each change touches another field; none may be lost to a concurrent one.
+    await Promise.all(
+      patches.map((settings, i) => ok(i % 2 ? mod.sock : o, 'moderation:settings', { roomId: room.id, settings })),
+    );
+    const { room: stored } = (await s.api.get(`/api/rooms/${room.id}`)).body;
+    expect(stored.settings).toEqual({ slowModeSeconds: 7, bannedWords: ['foo', 'bar'], subscribersOnlyChat: true });
+    const audited = await s.lectern.database.db
+      .selectFrom('moderation_actions')
+      .select(['detail', 'actor_id'])
+      .where('room_id', '=', room.id)
+      .where('action', '=', 'settings')
+      .execute();
+    expect(audited).toHaveLength(3);
+    expect(audited.map((a) => a.detail)).toContainEqual({ bannedWords: ['foo', 'bar'] });
   });
 });

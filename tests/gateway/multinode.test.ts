@@ -1,10 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { io } from 'socket.io-client';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { TEST_REDIS_URL } from '../helpers/env';
 import { type ServerProcess, spawnServer } from '../helpers/process';
 import { Api, TEST_JWT_SECRET } from '../helpers/server';
-import { closeAllSockets, connect, eventually, next, ok, record, refused, send } from '../helpers/socket';
+import {
+  type ClientSocket,
+  closeAllSockets,
+  connect,
+  eventually,
+  next,
+  ok,
+  record,
+  refused,
+  send,
+  sleep,
+} from '../helpers/socket';
 
 /**
  * Two gateway processes share Postgres and Redis (Socket.IO Redis Streams adapter); a client on
@@ -121,4 +133,76 @@ it('chat, likes, tips, viewer counts, access and the end of a room cross between
   await A.post(`/api/rooms/${room.id}/end`, {}, owner.token);
   expect(await endedAtB).toEqual({ roomId: room.id });
   expect(await refused(b, 'chat:send', { roomId: room.id, text: 'bye' })).toBe('FORBIDDEN');
+});
+
+it('a viewer hears like:count at most once per interval, however many nodes take taps', async () => {
+  const [A, B] = nodes.map((n) => new Api(n.url));
+  const owner = await A.register('creator');
+  const room = await A.room(owner.token);
+  await A.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+  const a = await connect(nodes[0].url, (await A.register()).token);
+  const b = await connect(nodes[1].url, (await B.register()).token);
+  await ok(a, 'room:join', { roomId: room.id });
+  await ok(b, 'room:join', { roomId: room.id });
+  const heardA = record(a, 'like:count');
+  const heardB = record(b, 'like:count');
+  const started = Date.now();
+  for (let i = 0; i < 15; i++) {
+    await Promise.all([
+      ok(a, 'like:send', { roomId: room.id, count: 1 }),
+      ok(b, 'like:send', { roomId: room.id, count: 1 }),
+    ]);
+    await sleep(50);
+  }
+  await eventually(
+    () => heardA.at(-1)?.total === 30 && heardB.at(-1)?.total === 30,
+    10_000,
+    `both see 30: ${JSON.stringify([heardA, heardB])}`,
+  );
+  // LIKE_BROADCAST_INTERVAL_MS is 100: one message per interval that passed, plus the last one.
+  const intervals = Math.ceil((Date.now() - started) / 100) + 1;
+  expect(heardA.length).toBeLessThanOrEqual(intervals);
+  expect(heardB.length).toBeLessThanOrEqual(intervals);
+  for (const heard of [heardA, heardB]) {
+    expect(heard.map((c) => c.total)).toEqual([...heard.map((c) => c.total)].sort((x, y) => x - y));
+  }
+});
+
+it('a connection that was away when the room ended on another node hears room:ended on return', async () => {
+  const [A, B] = nodes.map((n) => new Api(n.url));
+  const owner = await A.register('creator');
+  const room = await A.room(owner.token);
+  await A.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+  const o = await connect(nodes[0].url, owner.token);
+  const counts = record(o, 'viewers:count');
+  await ok(o, 'room:join', { roomId: room.id });
+  const viewer = await B.register();
+  const sock: ClientSocket = io(nodes[1].url, {
+    auth: { token: viewer.token },
+    transports: ['websocket'],
+    forceNew: true,
+  });
+  try {
+    await new Promise((r) => sock.once('connect', () => r(undefined)));
+    await ok(sock, 'room:join', { roomId: room.id });
+    // Recovery resumes after the last broadcast received: make sure there is one.
+    const heard = next(sock, 'chat:message');
+    await ok(o, 'chat:send', { roomId: room.id, text: 'mark' });
+    await heard;
+    await eventually(() => counts.at(-1)?.count === 1, 10_000, 'one viewer');
+    sock.io.reconnection(false);
+    (sock.io as any).engine.close();
+    await eventually(() => counts.at(-1)?.count === 0, 10_000, 'node B saw the drop');
+    expect((await A.post(`/api/rooms/${room.id}/end`, {}, owner.token)).status).toBe(200);
+    const ended = record(sock, 'room:ended');
+    const left = record(sock, 'room:left');
+    sock.io.reconnection(true);
+    sock.connect();
+    await eventually(() => ended.length > 0 && left.length > 0, 10_000, 'room:ended and room:left');
+    expect(sock.recovered).toBe(true);
+    expect(ended).toEqual([{ roomId: room.id }]);
+    expect(left).toEqual([{ roomId: room.id, reason: 'ended' }]);
+  } finally {
+    sock.close();
+  }
 });

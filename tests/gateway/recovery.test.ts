@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
-import { type ClientSocket, closeAllSockets, connect, eventually, ok, record } from '../helpers/socket';
+import { type ClientSocket, closeAllSockets, connect, eventually, next, ok, record, refused } from '../helpers/socket';
 
 let s: TestServer;
 let owner: Account;
@@ -45,4 +46,89 @@ it('a dropped connection resumes within the window: same rooms, missed messages 
   } finally {
     sock.close();
   }
+});
+
+describe('what changed while a connection was away', () => {
+  const resumable: ClientSocket[] = [];
+  afterEach(() => {
+    for (const sock of resumable.splice(0)) sock.close();
+  });
+
+  /** A viewer in `room`, with a broadcast received (recovery resumes after the last one). */
+  async function viewerIn(roomId: string, token: string) {
+    const sock: ClientSocket = io(s.url, { auth: { token }, transports: ['websocket'], forceNew: true });
+    resumable.push(sock);
+    await new Promise((r) => sock.once('connect', () => r(undefined)));
+    await ok(sock, 'room:join', { roomId });
+    const heard = next(sock, 'chat:message', (m) => m.text === 'mark');
+    const talker = await connect(s.url, owner.token);
+    await ok(talker, 'room:join', { roomId });
+    await ok(talker, 'chat:send', { roomId, text: 'mark' });
+    await heard;
+    return sock;
+  }
+
+  /** Drops the network, runs `meanwhile` once the server has seen the drop, then resumes. */
+  async function away(sock: ClientSocket, meanwhile: () => Promise<unknown>) {
+    const id = sock.id!;
+    sock.io.reconnection(false);
+    (sock.io as any).engine.close();
+    await eventually(() => !s.lectern.gateway.io.of('/').sockets.has(id), 5000, 'server saw the drop');
+    await meanwhile();
+    sock.io.reconnection(true);
+    const back = new Promise((r) => sock.once('connect', () => r(undefined)));
+    sock.connect();
+    await back;
+    expect(sock.recovered).toBe(true);
+  }
+
+  it('an access change is told on return', async () => {
+    const room = await s.api.room(owner.token, { access: 'ticket', ticketPrice: 300, previewSeconds: 600 });
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 300);
+    const sock = await viewerIn(room.id, viewer.token);
+    const changes = record(sock, 'access:changed');
+    await away(sock, () => s.api.post('/api/purchases', { roomId: room.id }, viewer.token, randomUUID()));
+    await eventually(() => changes.length > 0, 5000, 'access:changed');
+    expect(changes).toEqual([{ roomId: room.id, access: 'full' }]);
+  });
+
+  it('no access change, nothing told', async () => {
+    const room = await s.api.room(owner.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const viewer = await s.api.register();
+    const sock = await viewerIn(room.id, viewer.token);
+    const changes = record(sock, 'access:changed');
+    await away(sock, async () => {});
+    expect((await ok(sock, 'chat:send', { roomId: room.id, text: 'back' })).message.text).toBe('back');
+    expect(changes).toEqual([]);
+  });
+
+  it('a ban is told on return, and the room is left', async () => {
+    const room = await s.api.room(owner.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const viewer = await s.api.register();
+    const sock = await viewerIn(room.id, viewer.token);
+    const o = await connect(s.url, owner.token);
+    await ok(o, 'room:join', { roomId: room.id });
+    const left = record(sock, 'room:left');
+    await away(sock, () => ok(o, 'moderation:ban', { roomId: room.id, userId: viewer.user.id }));
+    await eventually(() => left.length > 0, 5000, 'room:left');
+    expect(left).toEqual([{ roomId: room.id, reason: 'banned' }]);
+    expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'still here?' })).toBe('FORBIDDEN');
+  });
+
+  it('the end of the room is delivered on return, and the room is left', async () => {
+    const room = await s.api.room(owner.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const sock = await viewerIn(room.id, (await s.api.register()).token);
+    const ended = record(sock, 'room:ended');
+    const left = record(sock, 'room:left');
+    await away(sock, () => s.api.post(`/api/rooms/${room.id}/end`, {}, owner.token));
+    await eventually(() => ended.length > 0 && left.length > 0, 5000, 'room:ended and room:left');
+    expect(ended).toEqual([{ roomId: room.id }]);
+    expect(left).toEqual([{ roomId: room.id, reason: 'ended' }]);
+    expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'hello?' })).toBe('FORBIDDEN');
+  });
 });

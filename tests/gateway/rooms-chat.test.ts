@@ -1,3 +1,4 @@
+import { ENGAGEMENT_STREAM } from '../../server/events';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { closeAllSockets, connect, eventually, next, ok, record, refused, send, sleep } from '../helpers/socket';
 
@@ -59,6 +60,74 @@ describe('joining a room', () => {
     const room = await liveRoom();
     await s.api.post(`/api/rooms/${room.id}/end`, {}, owner.token);
     expect(await refused(sock, 'room:join', { roomId: room.id })).toBe('CONFLICT');
+  });
+
+  it('serialises a connection’s joins: one membership per room, the room cap holds', async () => {
+    const room = await liveRoom({ access: 'ticket', ticketPrice: 100, previewSeconds: 60 });
+    const viewer = await s.api.register();
+    const sock = await connect(s.url, viewer.token);
+    const twice = await Promise.all([1, 2, 3].map(() => send(sock, 'room:join', { roomId: room.id })));
+    expect(twice.map((r) => r.ok)).toEqual([true, true, true]);
+    await s.lectern.engagement.publisher.flush();
+    const joined = (await s.lectern.engagement.log.range(ENGAGEMENT_STREAM)).filter(
+      (e) => e.event?.type === 'room.joined' && e.event.roomId === room.id && e.event.userId === viewer.user.id,
+    );
+    expect(joined).toHaveLength(1);
+
+    const rooms = await Promise.all(Array.from({ length: 11 }, () => liveRoom()));
+    const replies = await Promise.all(rooms.map((r) => send(sock, 'room:join', { roomId: r.id })));
+    // Already in one room: nine more fit.
+    expect(replies.filter((r) => r.ok)).toHaveLength(9);
+    expect(replies.filter((r) => !r.ok && r.error.code === 'INVALID_ARGUMENT')).toHaveLength(2);
+  });
+
+  it('a join still in progress when the room ends leaves no member behind', async () => {
+    const room = await liveRoom({ access: 'ticket', ticketPrice: 100, previewSeconds: 60 });
+    const viewers = await Promise.all(
+      Array.from({ length: 12 }, async () => connect(s.url, (await s.api.register()).token)),
+    );
+    // Paid-room joins query the database (entitlement, preview): the end lands among them.
+    const joins = viewers.map((v) => send(v, 'room:join', { roomId: room.id }));
+    const ended = s.api.post(`/api/rooms/${room.id}/end`, {}, owner.token);
+    const replies = await Promise.all(joins);
+    expect((await ended).status).toBe(200);
+    for (const r of replies) if (!r.ok) expect(r.error.code).toBe('CONFLICT');
+    expect(s.lectern.gateway.audience.members().filter((m) => m.roomId === room.id)).toEqual([]);
+    expect(await refused(viewers[0], 'chat:send', { roomId: room.id, text: 'anyone?' })).toBe('FORBIDDEN');
+  });
+
+  it('a join storm reads questions, leaderboard, pins and likes once, and a change shows at once', async () => {
+    const room = await liveRoom();
+    const asker = await connect(s.url, (await s.api.register()).token);
+    await ok(asker, 'room:join', { roomId: room.id });
+    await ok(asker, 'question:ask', { roomId: room.id, text: 'first question' });
+    const lookups = async () => {
+      const metric = await s.lectern.metrics.registry.getSingleMetric('lectern_gateway_cache_lookups_total')!.get();
+      // A snapshot: prom-client hands out its live value objects.
+      const values = metric.values.map((v) => ({ cache: v.labels.cache, outcome: v.labels.outcome, value: v.value }));
+      return (cache: string, outcome: string) =>
+        values.find((v) => v.cache === cache && v.outcome === outcome)?.value ?? 0;
+    };
+    const viewers = await Promise.all(
+      Array.from({ length: 20 }, async () => connect(s.url, (await s.api.register()).token)),
+    );
+    const atStart = await lookups();
+    const joined = await Promise.all(viewers.map((v) => ok(v, 'room:join', { roomId: room.id })));
+    const atEnd = await lookups();
+    for (const cache of ['questions', 'leaderboard', 'pinned', 'likes', 'chat_history']) {
+      const misses = atEnd(cache, 'miss') - atStart(cache, 'miss');
+      const hits = atEnd(cache, 'hit') - atStart(cache, 'hit');
+      // One load, or two if the storm outlived the cache's second.
+      expect({ cache, misses: misses <= 2, lookups: hits + misses }).toEqual({ cache, misses: true, lookups: 20 });
+    }
+    expect(joined.every((j) => j.questions.length === 1)).toBe(true);
+    // A change made here is seen by the next joiner, not a second later.
+    await ok(asker, 'question:ask', { roomId: room.id, text: 'second question' });
+    const late = await connect(s.url, (await s.api.register()).token);
+    expect((await ok(late, 'room:join', { roomId: room.id })).questions.map((q) => q.text)).toEqual([
+      'first question',
+      'second question',
+    ]);
   });
 
   it('broadcasts viewer counts as people come and go', async () => {

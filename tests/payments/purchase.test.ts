@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { HEALTHY_LEDGER, ledgerInvariants } from '../helpers/ledger';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
+import { eventually } from '../helpers/socket';
 
 let s: TestServer;
 let creator: Account;
@@ -110,6 +112,79 @@ describe('buying content', () => {
     expect(await balanceOf(viewer.token)).toBe(9100);
   });
 
+  it('a bundle and one of its items bought at once (different keys) are not both sold', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const lesson = await s.api.content(creator.token, { price: 400 });
+    const bundle = await s.api.content(creator.token, { kind: 'bundle', price: 1000, itemIds: [lesson.id] });
+    const { db } = s.lectern.database;
+    const wallet = await db
+      .selectFrom('accounts')
+      .select('id')
+      .where('kind', '=', 'wallet')
+      .where('owner_id', '=', viewer.user.id)
+      .executeTakeFirstOrThrow();
+    const waiting = async () =>
+      Number(
+        (
+          await sql<{ n: string }>`
+            SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db)
+        ).rows[0].n,
+      );
+
+    // Both purchases are held just before they move money (their wallet row is locked), the
+    // bundle first: without a per-buyer lock the lesson's ownership check passes meanwhile.
+    let release = () => {};
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const blocker = db.transaction().execute(async (trx) => {
+      await trx.selectFrom('accounts').select('id').where('id', '=', wallet.id).forUpdate().execute();
+      locked();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    await isLocked;
+    const bundleReply = buy(viewer.token, { contentId: bundle.id });
+    await eventually(async () => (await waiting()) === 1, 10_000, 'the bundle purchase waits');
+    const lessonReply = buy(viewer.token, { contentId: lesson.id });
+    await eventually(async () => (await waiting()) === 2, 10_000, 'the lesson purchase waits');
+    release();
+    await blocker;
+
+    const [b, l] = await Promise.all([bundleReply, lessonReply]);
+    expect(b.status).toBe(201);
+    expect([l.status, l.body.error?.code]).toEqual([409, 'CONFLICT']);
+    expect(await balanceOf(viewer.token)).toBe(4000);
+    expect((await s.api.get('/api/purchases', viewer.token)).body.purchases).toHaveLength(1);
+    expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
+  });
+
+  it('items added to a course later belong to its earlier buyers; items taken out stay theirs', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const [first, added] = await Promise.all([1, 2].map(() => s.api.content(creator.token, { price: 300 })));
+    const course = await s.api.content(creator.token, { kind: 'course', price: 800, itemIds: [first.id] });
+    const bundle = await s.api.content(creator.token, { kind: 'bundle', price: 900, itemIds: [course.id] });
+    expect((await buy(viewer.token, { contentId: bundle.id })).status).toBe(201);
+    const owned = async (id: string) => (await s.api.get(`/api/contents/${id}`, viewer.token)).body.owned;
+    expect(await owned(added.id)).toBe(false);
+
+    const patch = (itemIds: string[]) =>
+      s.api.request('PATCH', `/api/contents/${course.id}`, { token: creator.token, body: { itemIds } });
+    expect((await patch([first.id, added.id])).status).toBe(200);
+    expect(await owned(added.id)).toBe(true); // through the course, through the bundle
+    expect((await s.lectern.services.payments.ownedContentIds(viewer.user.id)).has(added.id)).toBe(true);
+    expect((await buy(viewer.token, { contentId: added.id })).body.error.code).toBe('CONFLICT');
+
+    expect((await patch([added.id])).status).toBe(200);
+    expect(await owned(first.id)).toBe(true); // granted at purchase time
+    expect(await balanceOf(viewer.token)).toBe(4100);
+  });
+
   it('refuses what cannot be bought, writing nothing', async () => {
     const viewer = await s.api.register();
     await s.api.topUp(viewer.token, 5000);
@@ -153,6 +228,17 @@ describe('buying a room ticket', () => {
     expect(res.body.purchase).toMatchObject({ kind: 'ticket', roomId: room.id, amount: 1500, fee: 150 });
     expect(await entitled()).toBe(true);
     expect((await buy(viewer.token, { roomId: room.id })).body.error.code).toBe('CONFLICT');
+  });
+
+  it('refuses a ticket priced in another currency than the wallet', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const room = await s.api.room(creator.token, { access: 'ticket', ticketPrice: 100 });
+    await s.lectern.database.db.updateTable('rooms').set({ currency: 'EUR' }).where('id', '=', room.id).execute();
+    const res = await buy(viewer.token, { roomId: room.id });
+    expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    expect(res.body.error.message).toMatch(/EUR/);
+    expect(await balanceOf(viewer.token)).toBe(5000);
   });
 
   it('refuses tickets to free rooms and ended rooms', async () => {

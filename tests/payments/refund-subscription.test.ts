@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { HEALTHY_LEDGER, ledgerInvariants } from '../helpers/ledger';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
+import { closeAllSockets, connect, next, ok } from '../helpers/socket';
 
 let s: TestServer;
 let creator: Account;
@@ -10,6 +12,7 @@ beforeAll(async () => {
   creator = await s.api.register('creator');
   admin = await s.admin();
 });
+afterEach(closeAllSockets);
 afterAll(() => s.close());
 
 const balanceOf = async (token: string) => (await s.api.get('/api/wallet', token)).body.balance as number;
@@ -107,12 +110,129 @@ describe('creator subscriptions', () => {
     expect(end2 - end1).toBeGreaterThan(29.99 * 86400_000);
     expect(end2 - end1).toBeLessThan(30.01 * 86400_000);
 
-    await refund(second.body.purchase.id);
-    await refund(first.body.purchase.id);
+    expect((await refund(second.body.purchase.id)).status).toBe(200);
+    expect(await entitled()).toBe(true); // the first period is still running
+    expect((await refund(first.body.purchase.id)).status).toBe(200);
     expect(await entitled()).toBe(false);
     const list = await s.api.get('/api/subscriptions', viewer.token);
     expect(list.body.subscriptions[0].status).toBe('expired');
     expect(await balanceOf(viewer.token)).toBe(10_000);
+  });
+});
+
+describe('refunding one of several subscription purchases', () => {
+  const DAY = 86400_000;
+
+  /** A creator offering a 30-day subscription, a viewer with money, and what they need. */
+  async function setup() {
+    const seller = await s.api.register('creator');
+    await s.api.request('PATCH', '/api/creators/me', {
+      token: seller.token,
+      body: { subscriptionPrice: 1000, subscriptionPeriodDays: 30 },
+    });
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 10_000);
+    const room = await s.api.room(seller.token, { access: 'subscribers' });
+    return {
+      viewer,
+      subscribe: () => s.api.post('/api/subscriptions', { creatorId: seller.user.id }, viewer.token, randomUUID()),
+      entitled: () =>
+        s.lectern.services.payments.hasRoomEntitlement(
+          { id: viewer.user.id, role: 'viewer' },
+          { id: room.id, ownerId: seller.user.id, access: 'subscribers' },
+        ),
+      periodEnd: async () =>
+        Date.parse((await s.api.get('/api/subscriptions', viewer.token)).body.subscriptions[0].currentPeriodEnd),
+      /** Moves the viewer's subscription history `days` into the past, as if that time had gone by. */
+      travel: async (days: number) => {
+        const { db } = s.lectern.database;
+        const back = sql`make_interval(days => ${days})`;
+        await sql`
+          UPDATE purchases SET created_at = created_at - ${back},
+            period_start = period_start - ${back}, period_end = period_end - ${back}
+          WHERE buyer_id = ${viewer.user.id} AND kind = 'subscription'`.execute(db);
+        await sql`
+          UPDATE subscriptions SET current_period_end = current_period_end - ${back}
+          WHERE subscriber_id = ${viewer.user.id}`.execute(db);
+      },
+    };
+  }
+
+  it('lapse, renew, refund the old one: the renewal keeps its whole period', async () => {
+    const t = await setup();
+    const old = await t.subscribe();
+    expect(old.status).toBe(201);
+    await t.travel(40); // used up ten days ago
+    expect(await t.entitled()).toBe(false);
+
+    const renewal = await t.subscribe();
+    expect(renewal.status).toBe(201);
+    const renewedUntil = Date.parse(renewal.body.subscription.currentPeriodEnd);
+    expect(renewedUntil - Date.now()).toBeGreaterThan(29.9 * DAY); // a lapsed subscription starts afresh
+
+    expect((await refund(old.body.purchase.id)).status).toBe(200);
+    expect(await t.entitled()).toBe(true);
+    expect(await t.periodEnd()).toBe(renewedUntil);
+    expect((await s.api.get('/api/wallet', t.viewer.token)).body.balance).toBe(10_000 - 1000);
+  });
+
+  it('refund the current one: only its unexpired days go, and the queued renewal moves up', async () => {
+    const t = await setup();
+    const current = await t.subscribe();
+    await t.travel(10); // twenty days left
+    const queued = await t.subscribe();
+    expect(Date.parse(queued.body.subscription.currentPeriodEnd) - Date.now()).toBeGreaterThan(49.9 * DAY);
+
+    expect((await refund(current.body.purchase.id)).status).toBe(200);
+    // The renewal now runs from the refund: 30 days from now, not 50 - 30 = 20.
+    const left = (await t.periodEnd()) - Date.now();
+    expect(left).toBeGreaterThan(29.9 * DAY);
+    expect(left).toBeLessThan(30.01 * DAY);
+    expect(await t.entitled()).toBe(true);
+
+    expect((await refund(queued.body.purchase.id)).status).toBe(200);
+    expect(await t.entitled()).toBe(false);
+    expect((await s.api.get('/api/subscriptions', t.viewer.token)).body.subscriptions[0].status).toBe('expired');
+    expect((await s.api.get('/api/wallet', t.viewer.token)).body.balance).toBe(10_000);
+  });
+
+  it('a renewal bought after a refund queues after what is left', async () => {
+    const t = await setup();
+    const first = await t.subscribe();
+    const second = await t.subscribe();
+    expect((await refund(second.body.purchase.id)).status).toBe(200);
+    const third = await t.subscribe();
+    expect(third.body.subscription.currentPeriodEnd).toBe(second.body.subscription.currentPeriodEnd);
+    expect((await refund(first.body.purchase.id)).status).toBe(200);
+    const left = (await t.periodEnd()) - Date.now();
+    expect(left).toBeGreaterThan(29.9 * DAY);
+    expect(left).toBeLessThan(30.01 * DAY);
+  });
+});
+
+describe('refunding a room ticket', () => {
+  it('takes the room away: the entitlement is revoked and joining again gives no access', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 1000);
+    const room = await s.api.room(creator.token, { access: 'ticket', ticketPrice: 600, previewSeconds: 0 });
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, creator.token);
+    const bought = await s.api.post('/api/purchases', { roomId: room.id }, viewer.token, randomUUID());
+    expect(bought.status).toBe(201);
+    const sock = await connect(s.url, viewer.token);
+    expect((await ok(sock, 'room:join', { roomId: room.id })).access).toBe('full');
+
+    const downgraded = next(sock, 'access:changed');
+    expect((await refund(bought.body.purchase.id)).status).toBe(200);
+    expect(await downgraded).toEqual({ roomId: room.id, access: 'none' });
+    expect(
+      await s.lectern.services.payments.hasRoomEntitlement(
+        { id: viewer.user.id, role: 'viewer' },
+        { id: room.id, ownerId: creator.user.id, access: 'ticket' },
+      ),
+    ).toBe(false);
+    await ok(sock, 'room:leave', { roomId: room.id });
+    expect((await ok(sock, 'room:join', { roomId: room.id })).access).toBe('none');
+    expect((await s.api.get('/api/wallet', viewer.token)).body.balance).toBe(1000);
   });
 });
 

@@ -1,11 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import { type ChargeRequest, SandboxPaymentProvider } from '../../server/payments';
 import { HEALTHY_LEDGER, ledgerInvariants } from '../helpers/ledger';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 
+/** The sandbox, remembering every charge it was asked for; it can fail the next one like a lost connection. */
+class RecordingProvider extends SandboxPaymentProvider {
+  readonly seen: ChargeRequest[] = [];
+  failNext = false;
+
+  override async charge(request: ChargeRequest) {
+    this.seen.push(request);
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('connection reset by the provider');
+    }
+    return super.charge(request);
+  }
+}
+
+const provider = new RecordingProvider();
 let s: TestServer;
 let viewer: Account;
 beforeAll(async () => {
-  s = await startTestServer({ MAX_TOPUP_AMOUNT: '100000' });
+  s = await startTestServer({ MAX_TOPUP_AMOUNT: '100000' }, { paymentProvider: provider });
   viewer = await s.api.register('viewer');
 });
 afterAll(() => s.close());
@@ -49,6 +66,30 @@ describe('wallet top-up through the sandbox provider', () => {
     const res = await s.api.post('/api/wallet/topup', { amount: 100 }, other.token, key);
     expect(res.status).toBe(200);
     expect(res.body.balance).toBe(100);
+  });
+
+  it('gives the provider a key of its own, distinct per user and stable across retries', async () => {
+    const other = await s.api.register('viewer');
+    const key = randomUUID();
+    const charged = () => provider.seen.filter((c) => c.amount === 4321);
+    expect((await s.api.post('/api/wallet/topup', { amount: 4321 }, viewer.token, key)).status).toBe(200);
+    expect((await s.api.post('/api/wallet/topup', { amount: 4321 }, other.token, key)).status).toBe(200);
+    const [mine, theirs] = charged();
+    expect([mine.userId, theirs.userId]).toEqual([viewer.user.id, other.user.id]);
+    // One merchant account sees both: the same raw key from two users must not collide there.
+    expect(mine.idempotencyKey).not.toBe(theirs.idempotencyKey);
+    expect([mine.idempotencyKey, theirs.idempotencyKey]).not.toContain(key);
+
+    // The connection drops mid-charge: nothing is stored, and the retry reaches the provider
+    // with the same key, so a provider that did take the money would not take it twice.
+    const retried = randomUUID();
+    provider.failNext = true;
+    const lost = await s.api.post('/api/wallet/topup', { amount: 4321 }, viewer.token, retried);
+    expect([lost.status, lost.body.error.code]).toEqual([500, 'INTERNAL']);
+    expect((await s.api.post('/api/wallet/topup', { amount: 4321 }, viewer.token, retried)).status).toBe(200);
+    const [first, again] = charged().slice(2);
+    expect(again.idempotencyKey).toBe(first.idempotencyKey);
+    expect(first.idempotencyKey).not.toBe(mine.idempotencyKey);
   });
 
   it('credits once when the same request races itself', async () => {

@@ -1,15 +1,19 @@
 import { Router } from 'express';
 import type { HttpDeps } from '../deps';
-import { principal } from '../middleware';
+import { accepts, principal } from '../middleware';
 
 /** Creator analytics (docs/analytics.md): a session's metrics, a creator's totals and sessions. */
 export function analyticsRoutes({ analytics }: HttpDeps): Router {
   const router = Router();
   router.get('/analytics/rooms/:roomId', async (req, res) => {
-    res.json(await analytics.roomReport(principal(req), req.params.roomId));
+    const user = principal(req);
+    accepts(req);
+    res.json(await analytics.roomReport(user, req.params.roomId));
   });
   router.get('/analytics/creator', async (req, res) => {
-    res.json(await analytics.creatorReport(principal(req), req.query));
+    const user = principal(req);
+    accepts(req, 'query');
+    res.json(await analytics.creatorReport(user, req.query));
   });
   return router;
 }

@@ -1,31 +1,45 @@
 import { Router } from 'express';
 import type { HttpDeps } from '../deps';
-import { principal } from '../middleware';
+import { accepts, principal } from '../middleware';
 
 /** Webhook registration and delivery status (docs/webhooks.md). */
 export function webhookRoutes({ webhooks }: HttpDeps): Router {
   const router = Router();
   router.post('/webhooks', async (req, res) => {
-    res.status(201).json(await webhooks.register(principal(req), req.body));
+    const user = principal(req);
+    accepts(req, 'body');
+    res.status(201).json(await webhooks.register(user, req.body));
   });
   router.get('/webhooks', async (req, res) => {
-    res.json({ webhooks: await webhooks.list(principal(req)) });
+    const user = principal(req);
+    accepts(req);
+    res.json({ webhooks: await webhooks.list(user) });
   });
   router.get('/webhooks/:id', async (req, res) => {
-    res.json({ webhook: await webhooks.get(principal(req), req.params.id) });
+    const user = principal(req);
+    accepts(req);
+    res.json({ webhook: await webhooks.get(user, req.params.id) });
   });
   router.delete('/webhooks/:id', async (req, res) => {
-    await webhooks.remove(principal(req), req.params.id);
+    const user = principal(req);
+    accepts(req);
+    await webhooks.remove(user, req.params.id);
     res.status(204).end();
   });
   router.get('/webhooks/:id/deliveries', async (req, res) => {
-    res.json({ deliveries: await webhooks.deliveries(principal(req), req.params.id, req.query) });
+    const user = principal(req);
+    accepts(req, 'query');
+    res.json({ deliveries: await webhooks.deliveries(user, req.params.id, req.query) });
   });
   router.get('/webhooks/:id/deliveries/:deliveryId', async (req, res) => {
-    res.json({ delivery: await webhooks.delivery(principal(req), req.params.id, req.params.deliveryId) });
+    const user = principal(req);
+    accepts(req);
+    res.json({ delivery: await webhooks.delivery(user, req.params.id, req.params.deliveryId) });
   });
   router.post('/webhooks/:id/deliveries/:deliveryId/redeliver', async (req, res) => {
-    res.json({ delivery: await webhooks.redeliver(principal(req), req.params.id, req.params.deliveryId) });
+    const user = principal(req);
+    accepts(req);
+    res.json({ delivery: await webhooks.redeliver(user, req.params.id, req.params.deliveryId) });
   });
   return router;
 }

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db';
-import { type Consumer, type EngagementEvent, type Events, onceEach } from '../../events';
+import { type Consumer, type EngagementEvent, type Events, onceEach, seenOptionsFor } from '../../events';
 import type { Logger } from '../../log';
 import type { TrainingExample } from '../model';
 import type { CatalogCache } from './catalog';
@@ -124,7 +124,7 @@ export class OnlineTrainer {
     this.startHost(initial);
     await this.restorePending();
     if (this.closed) return;
-    const seen = events.seenEvents(RECOMMENDER_GROUP);
+    const seen = events.seenEvents(RECOMMENDER_GROUP, seenOptionsFor(settings.claimMinIdleMs));
     this.consumer = events.consume({
       group: RECOMMENDER_GROUP,
       handler: onceEach(seen, async (event) => this.handle(event)),

@@ -138,9 +138,9 @@ function sessionKpis(s: SessionMetrics, money: MoneyFormat): Kpi[] {
     },
     {
       tag: 'Q',
-      label: 'Conversion',
-      value: formatPercent(m.conversion),
-      sub: `${formatCount(m.buyers)} of ${formatCount(viewers.unique)} viewers bought`,
+      label: 'Viewers who bought',
+      value: formatPercent(m.viewerConversion),
+      sub: `${formatCount(m.viewerBuyers)} of ${formatCount(viewers.unique)} viewers; ${formatCount(m.buyers)} buyers in all`,
     },
     { tag: 'R', label: 'Revenue', value: money(m.revenue.total), sub: `${formatCount(m.sales)} payments` },
     {
@@ -273,9 +273,9 @@ class Dashboard {
       },
       {
         tag: 'Q',
-        label: 'Conversion',
-        value: formatPercent(t.money.conversion),
-        sub: `${formatCount(t.money.buyers)} buyers`,
+        label: 'Viewers who bought',
+        value: formatPercent(t.money.viewerConversion),
+        sub: `${formatCount(t.money.viewerBuyers)} of ${formatCount(t.viewers.unique)}; ${formatCount(t.money.buyers)} buyers in all`,
       },
       {
         tag: 'R',
@@ -329,11 +329,11 @@ class Dashboard {
       )}`;
     renderKpis($('session-kpis'), sessionKpis(s, this.money));
     $('decomposition').textContent =
-      d.product === null || d.conversion === null || d.revenuePerBuyer === null
+      d.product === null || d.buyersPerViewer === null || d.revenuePerBuyer === null
         ? `Revenue ${this.money(d.revenue)}: no viewers or buyers to decompose it into yet.`
-        : `Revenue ${this.money(d.revenue)} = ${formatCount(d.viewers)} viewers × ${formatPercent(
-            d.conversion,
-          )} conversion × ${this.money(d.revenuePerBuyer)} per buyer`;
+        : `Revenue ${this.money(d.revenue)} = ${formatCount(d.viewers)} viewers × ${formatDecimal(
+            d.buyersPerViewer,
+          )} buyers per viewer × ${this.money(d.revenuePerBuyer)} per buyer`;
     renderRevenueKinds($('revenue-kinds'), s.money.revenue, this.money);
 
     const times = series.map((p) => Date.parse(p.at));

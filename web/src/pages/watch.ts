@@ -181,6 +181,9 @@ class WatchPage {
     });
     client.on('access:changed', (p) => {
       if (!here(p)) return;
+      // Without access the server sent no conversation; joining again (harmless while a member)
+      // brings the history and the question list the viewer may now see.
+      if (this.access === 'none' && p.access !== 'none') void this.refreshConversation();
       this.access = p.access;
       if (p.previewEndsAt) this.previewEndsAt = Date.parse(p.previewEndsAt);
       if (p.access === 'full' && this.hadPreview) toast('You have full access now. Enjoy!', 'success');
@@ -198,6 +201,16 @@ class WatchPage {
       this.access = joined.access;
       this.renderAccess();
     });
+  }
+
+  private async refreshConversation(): Promise<void> {
+    try {
+      const joined = await this.client.joinRoom(this.room.id);
+      this.chat.setHistory(joined.history);
+      this.questions.render(joined.questions);
+    } catch (err) {
+      console.warn('refreshing the conversation:', err);
+    }
   }
 
   private wireActions(): void {
