@@ -72,6 +72,22 @@ describe('ViewerProfiles', () => {
     expect([...(p?.subscribedTo ?? [])]).toEqual([other.user.id]);
   });
 
+  it("counts a course's items as owned, items added after the purchase too", async () => {
+    const buyer = await s.api.register();
+    const lesson = await s.api.content(creator.token, { title: 'Lesson', price: 300, tags: ['math'] });
+    const course = await s.api.content(creator.token, { title: 'Later course', kind: 'course', price: 900 });
+    await s.api.topUp(buyer.token, 2000);
+    const bought = await s.api.post('/api/purchases', { contentId: course.id }, buyer.token, randomUUID());
+    expect(bought.status).toBe(201);
+    const patched = await s.api.request('PATCH', `/api/contents/${course.id}`, {
+      token: creator.token,
+      body: { itemIds: [lesson.id] },
+    });
+    expect(patched.status).toBe(200);
+    const p = (await new ViewerProfiles(s.lectern.database.db).get([buyer.user.id])).get(buyer.user.id);
+    expect([...(p?.owned ?? [])].sort()).toEqual([course.id, lesson.id].sort());
+  });
+
   it('gives an unknown viewer an empty profile, and reloads a profile marked stale', async () => {
     let t = 0;
     const profiles = new ViewerProfiles(s.lectern.database.db, { now: () => t, ttlMs: 1000 });

@@ -121,9 +121,16 @@ export class ViewerProfiles {
         WHERE p.rn <= ${this.maxHistory}
         ORDER BY p.buyer_id, p.created_at, p.id
       `.execute(this.db),
+      // As payments' ownsContent decides: an entitlement to a course or bundle covers what it
+      // holds now, items added after the purchase too.
       sql<{ user_id: string; content_id: string }>`
-        SELECT DISTINCT user_id, content_id FROM entitlements
-        WHERE user_id = ANY(${ids}) AND revoked_at IS NULL AND content_id IS NOT NULL
+        WITH RECURSIVE owned(user_id, content_id) AS (
+          SELECT user_id, content_id FROM entitlements
+          WHERE user_id = ANY(${ids}) AND revoked_at IS NULL AND content_id IS NOT NULL
+          UNION
+          SELECT o.user_id, ci.item_id FROM content_items ci JOIN owned o ON ci.parent_id = o.content_id
+        )
+        SELECT user_id, content_id FROM owned
       `.execute(this.db),
       sql<{ user_id: string; creator_id: string; tags: string[] | null }>`
         SELECT s.subscriber_id AS user_id, s.creator_id, p.tags
