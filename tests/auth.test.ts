@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { TEST_DATABASE_URL } from './helpers/env';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from './helpers/server';
 import { closeAllSockets, connect, ok } from './helpers/socket';
 
@@ -179,6 +182,26 @@ describe('tokens', () => {
     await s.lectern.services.auth.setRole(admin.user.username, 'viewer');
     const after = await connect(s.url, admin.token);
     expect((await ok(after, 'room:join', { roomId: room.id })).access).toBe('none');
+  });
+
+  it('answers UNAVAILABLE, not UNAUTHENTICATED, when the handshake cannot reach the database', async () => {
+    const user = await s.api.register();
+    const { db } = s.lectern.database;
+    const { rows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(db);
+    const name = rows[0].name;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      // The database goes away under the node: no new connections, the pool's ones cut.
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+      await expect(connect(s.url, user.token)).rejects.toMatchObject({ data: { code: 'UNAVAILABLE' } });
+    } finally {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    // Back: the same token is good again.
+    await connect(s.url, user.token);
   });
 
   it('guards role-restricted routes', async () => {

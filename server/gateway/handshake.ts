@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ErrorCode } from '../../protocol';
 import type { AuthService } from '../auth';
 import type { Config } from '../config';
+import { AppError } from '../errors';
 import type { IoServer, IoSocket } from './types';
 
 /** A handshake refusal the client sees as `connect_error` with `err.data.code`. */
@@ -66,8 +67,11 @@ export function installHandshake(io: IoServer, auth: AuthService, config: Config
       try {
         const p = await auth.authenticate(token);
         user = { id: p.id, username: p.username, role: p.role };
-      } catch {
-        return next(refusal('UNAUTHENTICATED', 'invalid or expired token'));
+      } catch (err) {
+        // A token we could not check (the database is down) is not a bad token: say so, so the
+        // client retries instead of dropping its session.
+        if (err instanceof AppError && err.code === 'UNAUTHENTICATED') return next(refusal(err.code, err.message));
+        return next(refusal('UNAVAILABLE', 'cannot check the token right now; try again'));
       }
     }
     const ip = clientAddress(
