@@ -74,7 +74,7 @@ export class ChatHistory {
     ttlMs = 1000,
     onLookup?: (hit: boolean) => void,
   ) {
-    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId), undefined, onLookup);
+    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId), { onLookup });
   }
 
   recent(roomId: string): Promise<ChatMessage[]> {

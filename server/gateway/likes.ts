@@ -26,7 +26,7 @@ export class LikeAggregator {
     const rate = ctx.config.likesPerSecond;
     this.limiter = new TokenBucketLimiter(rate * 2, rate);
     const interval = ctx.config.likeBroadcastIntervalMs;
-    this.totals = new ShortCache(interval, (roomId) => this.read(roomId), undefined, ctx.cacheLookup('likes'));
+    this.totals = new ShortCache(interval, (roomId) => this.read(roomId), { onLookup: ctx.cacheLookup('likes') });
     this.timer = setInterval(() => void this.flush(), interval);
     this.timer.unref();
   }

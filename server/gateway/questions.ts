@@ -25,7 +25,7 @@ export class QuestionsManager {
     private readonly ctx: GatewayContext,
     private readonly broadcastDelayMs = 250,
   ) {
-    this.open = new ShortCache(1000, (roomId) => this.loadOpen(roomId), undefined, ctx.cacheLookup('questions'));
+    this.open = new ShortCache(1000, (roomId) => this.loadOpen(roomId), { onLookup: ctx.cacheLookup('questions') });
   }
 
   async ask(socket: IoSocket, roomId: string, text: string): Promise<{ question: Question }> {

@@ -74,7 +74,7 @@ export class RoomStateCache {
     ttlMs = 30_000,
     onLookup?: (hit: boolean) => void,
   ) {
-    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId), undefined, onLookup);
+    this.cache = new ShortCache(ttlMs, (roomId) => this.load(roomId), { onLookup });
   }
 
   get(roomId: string): Promise<RoomState> {

@@ -20,13 +20,13 @@ describe('ShortCache', () => {
         if (fail) throw new Error('down');
         return k;
       },
-      3,
+      { maxKeys: 3 },
     );
     await expect(cache.get('x')).rejects.toThrow('down');
     fail = false;
     expect(await cache.get('x')).toBe('x');
     let loads = 0;
-    const small = new ShortCache(10_000, async (k) => `${k}${++loads}`, 2);
+    const small = new ShortCache(10_000, async (k) => `${k}${++loads}`, { maxKeys: 2 });
     await small.get('a');
     await small.get('b');
     await small.get('c'); // evicts a

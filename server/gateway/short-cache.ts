@@ -3,16 +3,26 @@
  * load, failures are not cached, and the key count is bounded. The gateway uses it for data
  * that join storms read thousands of times a second but that may be a moment stale.
  */
+export interface ShortCacheOptions {
+  /** Default 10,000. */
+  maxKeys?: number;
+  /** Told of every lookup (for hit-rate metrics). */
+  onLookup?: (hit: boolean) => void;
+}
+
 export class ShortCache<T> {
   private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  private readonly maxKeys: number;
+  private readonly onLookup?: (hit: boolean) => void;
 
   constructor(
     private readonly ttlMs: number,
     private readonly load: (key: string) => Promise<T>,
-    private readonly maxKeys = 10_000,
-    /** Told of every lookup (for hit-rate metrics). */
-    private readonly onLookup?: (hit: boolean) => void,
-  ) {}
+    options: ShortCacheOptions = {},
+  ) {
+    this.maxKeys = options.maxKeys ?? 10_000;
+    this.onLookup = options.onLookup;
+  }
 
   get(key: string): Promise<T> {
     const hit = this.entries.get(key);

@@ -23,13 +23,10 @@ export class TipsManager {
   private readonly pins: ShortCache<Tip[]>;
 
   constructor(private readonly ctx: GatewayContext) {
-    this.board = new ShortCache(
-      1000,
-      (roomId) => this.loadLeaderboard(roomId),
-      undefined,
-      ctx.cacheLookup('leaderboard'),
-    );
-    this.pins = new ShortCache(1000, (roomId) => this.loadPinned(roomId), undefined, ctx.cacheLookup('pinned'));
+    this.board = new ShortCache(1000, (roomId) => this.loadLeaderboard(roomId), {
+      onLookup: ctx.cacheLookup('leaderboard'),
+    });
+    this.pins = new ShortCache(1000, (roomId) => this.loadPinned(roomId), { onLookup: ctx.cacheLookup('pinned') });
   }
 
   /** A tip of at least the threshold stays pinned for a time proportional to its amount, capped. */
