@@ -34,25 +34,13 @@ export class AccessPolicy {
     if (room.access === 'free') return { access: 'full' };
     if (!user) return { access: 'none' };
     if (state.moderators.has(user.id)) return { access: 'full' };
-    if (await this.payments.hasRoomEntitlement(user, room)) {
-      const bySubscription = room.access === 'subscribers' && user.id !== room.ownerId && user.role !== 'admin';
-      const recheckAt = bySubscription ? await this.subscriptionEnd(user.id, room.ownerId) : undefined;
-      return recheckAt ? { access: 'full', recheckAt } : { access: 'full' };
-    }
+    const entitlement = await this.payments.roomEntitlement(user, room);
+    if (entitlement.entitled)
+      return entitlement.until ? { access: 'full', recheckAt: entitlement.until } : { access: 'full' };
     if (room.previewSeconds === 0) return { access: 'none' };
     const started = await this.previewStart(room.id, user.id);
     const previewEndsAt = new Date(started.getTime() + room.previewSeconds * 1000);
     return previewEndsAt > now ? { access: 'preview', previewEndsAt } : { access: 'none' };
-  }
-
-  private async subscriptionEnd(subscriberId: string, creatorId: string): Promise<Date | undefined> {
-    const row = await this.db
-      .selectFrom('subscriptions')
-      .select('current_period_end')
-      .where('subscriber_id', '=', subscriberId)
-      .where('creator_id', '=', creatorId)
-      .executeTakeFirst();
-    return row?.current_period_end;
   }
 
   /** When this viewer's preview of the room began (now, on their first visit). */

@@ -56,19 +56,22 @@ export async function ownedContentIds(db: Kysely<DB>, userId: string): Promise<S
   return new Set(rows.map((r) => r.id));
 }
 
+type RoomRef = { id: string; ownerId: string; access: 'free' | 'ticket' | 'subscribers' };
+
 /**
  * Whether the user is entitled to the full stream of a room: free rooms, the owner, the room's
- * moderators, admins, a valid ticket, or (subscriber rooms) a subscription running now.
+ * moderators, admins, a valid ticket, or (subscriber rooms) a subscription running now — then
+ * `until` is when that subscription's period ends, the moment to decide again.
  */
-export async function hasRoomEntitlement(
+export async function roomEntitlement(
   db: Kysely<DB>,
   user: { id: string; role: string } | null,
-  room: { id: string; ownerId: string; access: 'free' | 'ticket' | 'subscribers' },
-): Promise<boolean> {
-  if (room.access === 'free') return true;
-  if (!user) return false;
-  if (user.id === room.ownerId || user.role === 'admin') return true;
-  const { moderator, ticket, subscribed } = await db
+  room: RoomRef,
+): Promise<{ entitled: boolean; until?: Date }> {
+  if (room.access === 'free') return { entitled: true };
+  if (!user) return { entitled: false };
+  if (user.id === room.ownerId || user.role === 'admin') return { entitled: true };
+  const { moderator, ticket, subscribedUntil } = await db
     .selectNoFrom((eb) => [
       eb
         .exists(
@@ -90,17 +93,23 @@ export async function hasRoomEntitlement(
         )
         .as('ticket'),
       eb
-        .exists(
-          eb
-            .selectFrom('subscriptions')
-            .select('id')
-            .where('subscriber_id', '=', user.id)
-            .where('creator_id', '=', room.ownerId)
-            .where('current_period_end', '>', sql<Date>`now()`),
-        )
-        .as('subscribed'),
+        .selectFrom('subscriptions')
+        .select('current_period_end')
+        .where('subscriber_id', '=', user.id)
+        .where('creator_id', '=', room.ownerId)
+        .where('current_period_end', '>', sql<Date>`now()`)
+        .as('subscribedUntil'),
     ])
     .executeTakeFirstOrThrow();
-  if (moderator) return true;
-  return room.access === 'ticket' ? Boolean(ticket) : Boolean(subscribed);
+  if (moderator) return { entitled: true };
+  if (room.access === 'ticket') return { entitled: Boolean(ticket) };
+  return subscribedUntil ? { entitled: true, until: subscribedUntil } : { entitled: false };
+}
+
+export async function hasRoomEntitlement(
+  db: Kysely<DB>,
+  user: { id: string; role: string } | null,
+  room: RoomRef,
+): Promise<boolean> {
+  return (await roomEntitlement(db, user, room)).entitled;
 }

@@ -8,7 +8,7 @@ import type { DomainEvents } from '../domain-events';
 import { conflict, invalidArgument, notFound } from '../errors';
 import { stageDomainEvent } from '../events';
 import { id, money, parse } from '../validation';
-import { grantContent, hasRoomEntitlement, ownedContentIds, ownsContent } from './entitlements';
+import { grantContent, hasRoomEntitlement, ownedContentIds, ownsContent, roomEntitlement } from './entitlements';
 import { splitFee } from './fees';
 import { idempotent, type Outcome, providerIdempotencyKey, sweepIdempotencyKeys } from './idempotency';
 import { Accounts, balanceOf, lockBuyer, openTransaction, postEntries, postTransaction, type Trx } from './ledger';
@@ -63,6 +63,11 @@ export interface PaymentsService {
     user: { id: string; role: string } | null,
     room: { id: string; ownerId: string; access: 'free' | 'ticket' | 'subscribers' },
   ): Promise<boolean>;
+  /** As `hasRoomEntitlement`, with when a subscription behind it ends (`until`). */
+  roomEntitlement(
+    user: { id: string; role: string } | null,
+    room: { id: string; ownerId: string; access: 'free' | 'ticket' | 'subscribers' },
+  ): Promise<{ entitled: boolean; until?: Date }>;
   sweepIdempotencyKeys(): Promise<number>;
 }
 
@@ -578,6 +583,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     ownsContent: (userId, contentId) => ownsContent(db, userId, contentId),
     ownedContentIds: (userId) => ownedContentIds(db, userId),
     hasRoomEntitlement: (user, room) => hasRoomEntitlement(db, user, room),
+    roomEntitlement: (user, room) => roomEntitlement(db, user, room),
     sweepIdempotencyKeys: () => sweepIdempotencyKeys(db, config.idempotencyTtlHours),
   };
 }
