@@ -12,6 +12,7 @@ import { ActivityReporter } from './online/activity';
 import { CatalogCache } from './online/catalog';
 import { recommenderMetrics } from './online/metrics';
 import { ModelStore, type StoredVersion } from './online/model-store';
+import { PeriodicTasks } from './online/periodic';
 import { ExposureWindow, type PolicyName, PushLimiter } from './online/policy';
 import { Pusher, type PushRound } from './online/pusher';
 import { RoomDirectory, RoomSignals } from './online/rooms';
@@ -212,22 +213,8 @@ export function createRecommender(deps: RecommenderDeps): Recommender {
 
   // --- background work -----------------------------------------------------------------------
   let closed = false;
-  const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, what: string, fn: () => Promise<unknown> | unknown) => {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (closed || busy) return;
-      busy = true;
-      Promise.resolve()
-        .then(fn)
-        .catch((err) => log.warn({ err }, `recommender: ${what} failed`))
-        .finally(() => {
-          busy = false;
-        });
-    }, ms);
-    timer.unref();
-    timers.push(timer);
-  };
+  const tasks = new PeriodicTasks(log);
+  const every = tasks.every.bind(tasks);
 
   /** Nodes without a trainer serve whatever version was promoted last. */
   async function syncServing(): Promise<void> {
@@ -379,7 +366,7 @@ export function createRecommender(deps: RecommenderDeps): Recommender {
     close() {
       closing ??= (async () => {
         closed = true;
-        for (const t of timers) clearInterval(t);
+        tasks.stop();
         await starting.catch(() => undefined);
         await trainer?.close();
       })();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { SuggestionItem } from '../../../protocol';
 import type { DB } from '../../db';
-import { type EngagementEvent, EVENT_SCHEMA_VERSION, validateEvent } from '../../events';
+import { type EngagementEvent, newEvent } from '../../events';
 import type { AudienceMember, RoomAudience } from '../../gateway';
 import type { Logger } from '../../log';
 import type { Random } from '../model/random';
@@ -200,10 +200,9 @@ export class Pusher {
         deps.onShown?.(row.id, p.contexts[k]);
         deps.metrics.items.inc({ policy: deps.settings.policy, source: p.sources[k] });
         deps.publish(
-          validateEvent({
+          // The impression row's id: the trainer joins the stream to the table by it.
+          newEvent('suggestion.shown', {
             id: row.id,
-            v: EVENT_SCHEMA_VERSION,
-            type: 'suggestion.shown',
             at: row.shown_at.getTime(),
             roomId: row.room_id,
             userId: row.user_id,

@@ -8,6 +8,7 @@ import { candidateOf, purchaseContextOf } from './context';
 import { isHeldOut, LabelJoiner, type Resolution } from './labels';
 import type { RecommenderMetrics } from './metrics';
 import type { ModelStore } from './model-store';
+import { PeriodicTasks } from './periodic';
 import { ModelScorer, type ServingModel } from './scorer';
 import type { Offer, TrainerCoreOptions, TrainerCoreStats } from './trainer-core';
 import { createTrainerHost, type TrainerHost } from './trainer-host';
@@ -95,7 +96,7 @@ export class OnlineTrainer {
   private implicit: TrainingExample[] = [];
   private flushing: Promise<void> | undefined;
   private exclusive: Promise<unknown> = Promise.resolve();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly tasks: PeriodicTasks;
   private closed = false;
   private restarting = false;
   private lastValidation: VersionOutcome | null = null;
@@ -115,6 +116,7 @@ export class OnlineTrainer {
   constructor(private readonly deps: OnlineTrainerDeps) {
     this.now = deps.now ?? Date.now;
     this.joiner = new LabelJoiner({ windowMs: deps.settings.labelWindowMs });
+    this.tasks = new PeriodicTasks(deps.log);
   }
 
   async start(): Promise<void> {
@@ -131,10 +133,11 @@ export class OnlineTrainer {
       claimMinIdleMs: settings.claimMinIdleMs,
       maxDeliveries: settings.maxDeliveries,
     });
-    this.every(1000, () => this.expire());
-    this.every(settings.maxDelayMs, () => this.flush());
-    this.every(settings.publishIntervalMs, () => this.publishNow());
-    if (settings.retrainIntervalMs > 0) this.every(settings.retrainIntervalMs, () => this.retrainNow());
+    this.tasks.every(1000, 'label expiry', () => this.expire());
+    this.tasks.every(settings.maxDelayMs, 'training', () => this.flush());
+    this.tasks.every(settings.publishIntervalMs, 'publishing', () => this.publishNow());
+    if (settings.retrainIntervalMs > 0)
+      this.tasks.every(settings.retrainIntervalMs, 'retrain', () => this.retrainNow());
     // Nothing serves yet: learn from whatever Postgres already holds.
     if (!initial)
       void this.retrainNow().catch((err) => this.deps.log.warn({ err }, 'recommender: start-up retrain failed'));
@@ -167,17 +170,6 @@ export class OnlineTrainer {
     } finally {
       this.restarting = false;
     }
-  }
-
-  private every(ms: number, fn: () => Promise<unknown> | unknown): void {
-    const timer = setInterval(() => {
-      if (this.closed) return;
-      Promise.resolve()
-        .then(fn)
-        .catch((err) => this.deps.log.warn({ err }, 'recommender: trainer task failed'));
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
   }
 
   /** Impressions still inside their window when this node (re)starts wait for their labels again. */
@@ -472,7 +464,7 @@ export class OnlineTrainer {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
+    this.tasks.stop();
     await this.consumer?.close();
     // The host first: a retrain in flight is cut short rather than waited for.
     await this.host?.close();
