@@ -17,18 +17,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import type { AckResponse, ClientToServerEvents, ServerToClientEvents, SuggestionItem } from '../protocol';
 import { type Lectern, startLectern } from '../server/app';
 import { loadConfig } from '../server/config';
-import { migrateToLatest } from '../server/db';
-import { createKysely } from '../server/db/pool';
 import type { ValidationReport } from '../server/recommender';
 import { Random } from '../server/recommender/model/random';
+import { adminQuery, createMigratedDatabase, databaseUrl, json, request } from './bench/harness';
 
-const ADMIN_URL =
-  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const JWT_SECRET = 'simulate-secret-simulate-secret-simulate-0';
 const PASSWORD = 'simulated-password';
 
@@ -226,22 +222,6 @@ function pickWeighted(rng: Random, weights: readonly number[]): number {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 function serverConfig(database: string, env: Record<string, string>) {
   return loadConfig({
     DATABASE_URL: databaseUrl(database),
@@ -260,18 +240,7 @@ function serverConfig(database: string, env: Record<string, string>) {
 }
 
 async function http<T>(url: string, method: string, body: unknown, token?: string, key?: string): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(key ? { 'idempotency-key': key } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
+  return json<T>(await request(method, url, body, token, key));
 }
 
 interface Accounts {
@@ -282,10 +251,7 @@ interface Accounts {
 
 /** Builds the world into a template database through the real API. */
 async function setupTemplate(world: World, name: string): Promise<Accounts> {
-  await admin(`CREATE DATABASE ${name}`);
-  const { db } = createKysely(databaseUrl(name), 1);
-  await migrateToLatest(db);
-  await db.destroy();
+  await createMigratedDatabase(name);
   const lectern = await startLectern(serverConfig(name, { RECOMMENDER_ENABLED: 'false', ANALYTICS_ENABLED: 'false' }));
   const api = lectern.url;
   const tag = randomBytes(3).toString('hex');
@@ -407,7 +373,7 @@ async function runPolicy(
   o: Options,
 ): Promise<PolicyResult> {
   const name = `lectern_sim_${policy}_${randomBytes(3).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   const lectern: Lectern = await startLectern(
     serverConfig(name, {
       RECOMMENDER_POLICY: policy,
@@ -606,7 +572,7 @@ async function runPolicy(
   } finally {
     for (const c of clients) c.close();
     await lectern.close();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 
@@ -667,7 +633,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   }
 
   const rows = o.policies.map((p) => {

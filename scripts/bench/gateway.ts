@@ -1,7 +1,7 @@
 /** Realtime benchmarks: chat fan-out, likes aggregation, join storms. */
 import { io, type Socket } from 'socket.io-client';
-import type { AckResponse, ChatMessage } from '../../protocol';
-import { type BenchServer, json, percentiles } from './harness';
+import type { ChatMessage } from '../../protocol';
+import { type BenchServer, call, json, percentiles } from './harness';
 
 type Client = Socket;
 
@@ -41,12 +41,6 @@ function connect(url: string, token?: string): Promise<Client> {
     socket.once('connect', () => resolve(socket));
     socket.once('connect_error', reject);
   });
-}
-
-async function call<T>(socket: Client, event: string, payload: unknown): Promise<T> {
-  const res = (await socket.timeout(30_000).emitWithAck(event, payload)) as AckResponse<T>;
-  if (!res.ok) throw new Error(`${event}: ${res.error.code}`);
-  return res.data;
 }
 
 /** Joins `count` sockets (guests) to a room, `concurrency` at a time; returns sockets and join latencies. */

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Socket } from 'socket.io-client';
+import type { AckResponse } from '../../protocol';
 import { type Lectern, startLectern } from '../../server/app';
 import { loadConfig } from '../../server/config';
 import { migrateToLatest } from '../../server/db';
@@ -17,20 +19,41 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const name = `lectern_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+/** Runs one statement as the Postgres admin (CREATE / DROP DATABASE). */
+export async function adminQuery(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The URL of database `name` on the benchmark Postgres. */
+export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const { db } = createKysely(url.toString(), 1);
-  await migrateToLatest(db);
-  await db.destroy();
+  return url.toString();
+}
+
+/** Creates database `name` and applies every migration. */
+export async function createMigratedDatabase(name: string): Promise<void> {
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const { db } = createKysely(databaseUrl(name), 1);
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const name = `lectern_bench_${randomBytes(4).toString('hex')}`;
+  await createMigratedDatabase(name);
   const lectern = await startLectern(
     loadConfig({
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: databaseUrl(name),
       JWT_SECRET: 'bench-secret-bench-secret-bench-secret-000',
       PORT: '0',
       LOG_LEVEL: 'warn',
@@ -49,10 +72,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     lectern,
     async close() {
       await lectern.close();
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }
@@ -67,4 +87,27 @@ export function percentiles(samples: number[]): { p50: number; p90: number; p99:
 export async function json<T>(res: Response): Promise<T> {
   if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
   return (await res.json()) as T;
+}
+
+/** A JSON request to the server, with a bearer token and an idempotency key when given. */
+export function request(method: string, url: string, body: unknown, token?: string, key?: string): Promise<Response> {
+  return fetch(url, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+export const post = (url: string, body: unknown, token?: string, key?: string) =>
+  request('POST', url, body, token, key);
+
+/** Sends a client event and unwraps its ack; a refusal throws with the server's code. */
+export async function call<T>(socket: Socket<any, any>, event: string, payload: unknown): Promise<T> {
+  const res = (await socket.timeout(30_000).emitWithAck(event, payload)) as AckResponse<T>;
+  if (!res.ok) throw new Error(`${event}: ${res.error.code}`);
+  return res.data;
 }

@@ -1,19 +1,10 @@
 /** Money benchmarks: concurrent purchases through the ledger. */
 import { randomUUID } from 'node:crypto';
-import { type BenchServer, json, percentiles } from './harness';
+import { type BenchServer, json, percentiles, post as postTo } from './harness';
 
 export async function purchases(server: BenchServer, buyers = 50, perBuyer = 10) {
   const url = server.lectern.url;
-  const post = (path: string, body: unknown, token?: string, key?: string) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      body: JSON.stringify(body),
-    });
+  const post = (path: string, body: unknown, token?: string, key?: string) => postTo(`${url}${path}`, body, token, key);
   const register = async (role: string) =>
     json<{ token: string }>(
       await post('/api/auth/register', {

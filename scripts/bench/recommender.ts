@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { io, type Socket } from 'socket.io-client';
-import type { AckResponse, ServerToClientEvents } from '../../protocol';
+import type { ServerToClientEvents } from '../../protocol';
 import type { Candidate, TrainingExample, UserContext } from '../../server/recommender/model';
 import { Random } from '../../server/recommender/model/random';
 import { ExposureWindow, selectItems } from '../../server/recommender/online/policy';
@@ -14,7 +14,7 @@ import { ModelScorer } from '../../server/recommender/online/scorer';
 import { ONLINE_MODEL_CONFIG, TrainerCore } from '../../server/recommender/online/trainer-core';
 import { createTrainerHost } from '../../server/recommender/online/trainer-host';
 import type { CandidateItem } from '../../server/recommender/online/types';
-import { type BenchServer, json, percentiles } from './harness';
+import { type BenchServer, call, json, percentiles, post as postTo } from './harness';
 
 /** The server for the latency benchmark: every interval short, so the pipeline is what is measured. */
 export const RECOMMENDER_BENCH_ENV: Record<string, string> = {
@@ -167,25 +167,8 @@ function scoringLatency(calls: number) {
 
 type Client = Socket<ServerToClientEvents>;
 
-async function post<T>(url: string, body: unknown, token?: string, key?: string): Promise<T> {
-  return json<T>(
-    await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(key ? { 'idempotency-key': key } : {}),
-      },
-      body: JSON.stringify(body),
-    }),
-  );
-}
-
-async function call<T>(socket: Client, event: string, payload: unknown): Promise<T> {
-  const res = (await (socket as Socket).timeout(30_000).emitWithAck(event, payload)) as AckResponse<T>;
-  if (!res.ok) throw new Error(`${event}: ${res.error.code}`);
-  return res.data;
-}
+const post = async <T>(url: string, body: unknown, token?: string, key?: string) =>
+  json<T>(await postTo(url, body, token, key));
 
 async function eventToSuggestion(server: BenchServer, rounds: number) {
   const url = server.lectern.url;

@@ -335,21 +335,7 @@ describe.each(variants)('Consumer on the %s', (kind, createLog) => {
         const log = new RedisStreamsEventLog({ url: ${JSON.stringify(TEST_REDIS_URL)}, keyPrefix: ${JSON.stringify(keyPrefix)} });
         startConsumer({ log, stream: ${JSON.stringify(stream)}, group: 'g', consumer: 'doomed', batchSize: 5,
           handler: async (batch) => { process.stdout.write('holding ' + batch.length + '\\n'); await new Promise(() => {}); } });`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      try {
-        await waitFor(() => output.includes('holding 5'), { timeoutMs: 30_000, what: `child consumer: ${output}` });
-      } finally {
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await killWhenItSays(script, 'holding 5');
       const left = await log.pending(stream, 'g');
       expect(left.consumers).toEqual([{ name: 'doomed', pending: 5 }]);
 
@@ -376,21 +362,7 @@ describe.each(variants)('Consumer on the %s', (kind, createLog) => {
         startConsumer({ log, stream: ${JSON.stringify(stream)}, group: 'g', consumer: 'doomed', batchSize: 5,
           claimMinIdleMs: ${claimMinIdleMs},
           handler: onceEach(seen, async () => { console.log('hold' + 'ing'); await new Promise(() => {}); }) });`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      try {
-        await waitFor(() => output.includes('holding'), { timeoutMs: 30_000, what: `child consumer: ${output}` });
-      } finally {
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await killWhenItSays(script, 'holding');
       expect((await log.pending(stream, 'g')).consumers).toEqual([{ name: 'doomed', pending: 5 }]);
 
       const counted = new Map<string, number>();
@@ -413,3 +385,21 @@ describe.each(variants)('Consumer on the %s', (kind, createLog) => {
     });
   }
 });
+
+/** Runs `script` in a child Node process and kills it (SIGKILL) as soon as it prints `text`. */
+async function killWhenItSays(script: string, text: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let output = '';
+  const collect = (d: Buffer) => {
+    output += d;
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  try {
+    await waitFor(() => output.includes(text), { timeoutMs: 30_000, what: `child consumer: ${output}` });
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
