@@ -6,6 +6,7 @@ import * as m0004 from './0004_webhooks';
 import * as m0005 from './0005_recommender';
 import * as m0006 from './0006_subscription_periods';
 import * as m0007 from './0007_events_outbox';
+import * as m0008 from './0008_vod';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_recommender': m0005,
   '0006_subscription_periods': m0006,
   '0007_events_outbox': m0007,
+  '0008_vod': m0008,
 };

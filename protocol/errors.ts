@@ -13,6 +13,8 @@ export const ErrorCode = {
   /** The payment provider refused to charge (sandbox: a declined test payment method). */
   PAYMENT_DECLINED: 'PAYMENT_DECLINED',
   CONFLICT: 'CONFLICT',
+  /** An upload or body larger than its limit (HTTP 413); `details.maxBytes` says the limit. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   BANNED: 'BANNED',
   MUTED: 'MUTED',
   SLOW_MODE: 'SLOW_MODE',

@@ -10,3 +10,4 @@ export * from './events';
 export * from './limits';
 export * from './media';
 export * from './models';
+export * from './vod';

@@ -6,6 +6,8 @@ export const Limits = {
   passwordMax: 256,
   titleMax: 200,
   descriptionMax: 5000,
+  /** A lesson's Markdown notes. */
+  notesMax: 50_000,
   tagsMax: 20,
   tagMax: 40,
   chatTextMax: 500,

@@ -43,6 +43,14 @@ export interface Content {
   tags: string[];
   /** For a course or bundle: the contents it grants, in order. */
   itemIds: string[];
+  /** Public cover image (a JPEG), or null. */
+  coverUrl: string | null;
+  /** A lesson anyone may watch, signed in or not: a course's free trial. */
+  freeTrial: boolean;
+  /** A lesson with a video attached (uploaded, or a replay sold as a lesson). */
+  hasVideo: boolean;
+  /** The video's playable length once it is ready. */
+  durationSeconds: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -68,6 +76,10 @@ export interface Room {
   currency: string;
   settings: RoomSettings;
   likesTotal: number;
+  /** The stream is recorded while live and becomes the room's replay (on by default). */
+  record: boolean;
+  /** A replay exists (processing, ready or failed): `GET /api/rooms/:id/replay`. */
+  hasReplay: boolean;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;

@@ -50,6 +50,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   PAYMENT_REQUIRED: 402,
   PAYMENT_DECLINED: 402,
   CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
   BANNED: 403,
   MUTED: 403,
   SLOW_MODE: 429,

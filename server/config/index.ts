@@ -195,6 +195,101 @@ export const configFields = {
     'mediasoup worker log level.',
   ),
 
+  // Recordings, uploaded videos and playback (docs/vod.md)
+  ffmpegPath: field(
+    'FFMPEG_PATH',
+    z.string().min(1),
+    'ffmpeg',
+    'The ffmpeg binary (Debian package `ffmpeg`) that records live rooms and packages videos into HLS. Without one the node still streams; recordings and uploads are unavailable and `/healthz` says why.',
+  ),
+  ffprobePath: field('FFPROBE_PATH', z.string().min(1), 'ffprobe', 'The ffprobe binary that checks uploaded videos.'),
+  mediaStoreDir: field(
+    'MEDIA_STORE_DIR',
+    z.string().min(1).optional(),
+    undefined,
+    'Root of the local-disk MediaStore (HLS playlists and segments, attachments, covers). Unset: `DATA_DIR/media`. Share it between nodes (NFS) or put a CDN in front (docs/vod.md).',
+  ),
+  recordingEnabled: field(
+    'RECORDING_ENABLED',
+    bool,
+    'true',
+    'Record the live rooms whose creator left recording on, on the node where their media runs. `false`: this node never records (rooms stream as usual).',
+  ),
+  recordingDir: field(
+    'RECORDING_DIR',
+    z.string().min(1).optional(),
+    undefined,
+    'Local working directory of the recorder (the parts being written while a room is live). Unset: `DATA_DIR/recordings`.',
+  ),
+  mediaUrlTtlSeconds: field(
+    'MEDIA_URL_TTL_SECONDS',
+    int(10, 86_400),
+    '600',
+    'Lifetime of a signed playlist or attachment URL. Segment URLs inside a playlist live this long plus the video duration, so a viewer can finish watching.',
+  ),
+  mediaUrlSecret: field(
+    'MEDIA_URL_SECRET',
+    z.string().min(32, 'must be at least 32 characters').optional(),
+    undefined,
+    'HMAC key of signed media URLs (give it to a CDN that checks signatures at the edge). Unset: derived from the JWT secret.',
+  ),
+  mediaPublicBaseUrl: field(
+    'MEDIA_PUBLIC_BASE_URL',
+    url(['http:', 'https:']).optional(),
+    undefined,
+    'Origin of a CDN in front of `/media/` (for example `https://cdn.example.com`): segment URLs in playlists point there. Unset: the node itself.',
+  ),
+  mediaUploadMaxBytes: field(
+    'MEDIA_UPLOAD_MAX_BYTES',
+    int(1024, Number.MAX_SAFE_INTEGER),
+    '2147483648',
+    'Largest video file a creator may upload (413 PAYLOAD_TOO_LARGE beyond it).',
+  ),
+  mediaUploadMaxSeconds: field(
+    'MEDIA_UPLOAD_MAX_SECONDS',
+    int(1, 7 * 86_400),
+    '14400',
+    'Longest video a creator may upload; a longer one fails packaging with `TOO_LONG`.',
+  ),
+  mediaAttachmentMaxBytes: field(
+    'MEDIA_ATTACHMENT_MAX_BYTES',
+    int(1024, 1024 * 1024 * 1024),
+    '20971520',
+    'Largest attachment (PDF or image) of a lesson.',
+  ),
+  mediaAttachmentsPerContent: field(
+    'MEDIA_ATTACHMENTS_PER_CONTENT',
+    int(0, 1000),
+    '20',
+    'Most attachments one content may carry.',
+  ),
+  mediaCoverMaxBytes: field(
+    'MEDIA_COVER_MAX_BYTES',
+    int(1024, 100 * 1024 * 1024),
+    '5242880',
+    'Largest cover image upload (it is re-encoded to a JPEG of at most 1280×720).',
+  ),
+  mediaJobsEnabled: field(
+    'MEDIA_JOBS_ENABLED',
+    bool,
+    'true',
+    'Run media jobs (packaging uploads, turning recordings into replays) on this node. Several nodes share the queue safely.',
+  ),
+  mediaJobsConcurrency: field('MEDIA_JOBS_CONCURRENCY', int(1, 64), '1', 'Media jobs this node runs at the same time.'),
+  mediaJobMaxAttempts: field(
+    'MEDIA_JOB_MAX_ATTEMPTS',
+    int(1, 20),
+    '3',
+    'Attempts of a media job that fails for a passing reason (ffmpeg crashed, the node died) before its video is marked failed.',
+  ),
+  hlsSegmentSeconds: field('HLS_SEGMENT_SECONDS', int(1, 30), '4', 'Target length of HLS segments.'),
+  mediaMaxHeight: field(
+    'MEDIA_MAX_HEIGHT',
+    int(144, 2160),
+    '720',
+    'Packaged videos are scaled down to at most this height (uploads and replays alike).',
+  ),
+
   // Engagement events
   eventsBufferLimit: field(
     'EVENTS_BUFFER_LIMIT',

@@ -37,6 +37,14 @@ export interface ContentsTable {
   archived_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
+  /** A lesson's video (migrations/0008_vod.ts). */
+  media_asset_id: string | null;
+  /** Markdown shown to those who own the content. */
+  notes: Generated<string>;
+  /** MediaStore key of the cover image (public). */
+  cover_key: string | null;
+  /** A lesson anyone may watch: a course's free trial. */
+  free_trial: Generated<boolean>;
 }
 
 export interface ContentItemsTable {
@@ -60,6 +68,9 @@ export interface RoomsTable {
   created_at: CreatedAt;
   started_at: NullableTimestamp;
   ended_at: NullableTimestamp;
+  /** Record the stream while it is live; the recording becomes the replay (migrations/0008_vod.ts). */
+  record: Generated<boolean>;
+  replay_asset_id: string | null;
 }
 
 export interface RoomModeratorsTable {
@@ -352,6 +363,112 @@ export interface RecommenderModelsTable {
   promoted_at: NullableTimestamp;
 }
 
+// --- videos after the fact (migrations/0008_vod.ts) --------------------------------------------
+
+export type MediaAssetStatus = 'recording' | 'processing' | 'ready' | 'failed';
+
+export interface HlsSegment {
+  uri: string;
+  duration: number;
+}
+
+export interface MediaAssetsTable {
+  id: Generated<string>;
+  owner_id: string;
+  origin: 'upload' | 'recording';
+  status: MediaAssetStatus;
+  room_id: string | null;
+  progress: Generated<number>;
+  duration_seconds: number | null;
+  width: number | null;
+  height: number | null;
+  segments: ColumnType<HlsSegment[] | null, string | null | undefined, string | null>;
+  trim_start_seconds: Generated<number>;
+  trim_end_seconds: number | null;
+  /** The length that plays once trimmed (whole segments); set when ready and on every trim. */
+  playable_seconds: number | null;
+  source_bytes: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+  ready_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface RecordingTrack {
+  source: 'camera' | 'microphone' | 'screen' | 'screenAudio';
+  kind: 'audio' | 'video';
+  /** The track's stream index in the part's file. */
+  stream: number;
+}
+
+export interface RecordingPartsTable {
+  asset_id: string;
+  seq: number;
+  status: 'recording' | 'done' | 'failed';
+  tracks: Json<RecordingTrack[]>;
+  node_id: string;
+  started_at: CreatedAt;
+  ended_at: NullableTimestamp;
+  bytes: number | null;
+  error: string | null;
+  updated_at: Generated<Date>;
+}
+
+export interface MediaJobsTable {
+  id: Generated<string>;
+  asset_id: string;
+  kind: 'package-upload' | 'compose-recording';
+  status: Generated<'queued' | 'running' | 'done' | 'failed'>;
+  attempts: Generated<number>;
+  run_after: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_owner: string | null;
+  lease_until: NullableTimestamp;
+  error: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface ContentAttachmentsTable {
+  id: Generated<string>;
+  content_id: string;
+  filename: string;
+  mime: string;
+  bytes: number;
+  storage_key: string;
+  created_at: CreatedAt;
+  deleted_at: NullableTimestamp;
+}
+
+export interface WatchProgressTable {
+  user_id: string;
+  content_id: string | null;
+  room_id: string | null;
+  position_seconds: number;
+  duration_seconds: number;
+  watched_seconds: Generated<number>;
+  completed_at: NullableTimestamp;
+  updated_at: Generated<Date>;
+}
+
+export interface AnalyticsMediaTable {
+  item_kind: 'content' | 'replay';
+  item_id: string;
+  creator_id: string;
+  viewers: Generated<number>;
+  completions: Generated<number>;
+  watch_seconds: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export interface AnalyticsMediaViewersTable {
+  item_kind: 'content' | 'replay';
+  item_id: string;
+  user_id: string;
+  completed: Generated<boolean>;
+}
+
 export interface DB {
   users: UsersTable;
   creator_profiles: CreatorProfilesTable;
@@ -384,11 +501,20 @@ export interface DB {
   webhook_deliveries: WebhookDeliveriesTable;
   events_outbox: EventsOutboxTable;
   recommender_models: RecommenderModelsTable;
+  media_assets: MediaAssetsTable;
+  recording_parts: RecordingPartsTable;
+  media_jobs: MediaJobsTable;
+  content_attachments: ContentAttachmentsTable;
+  watch_progress: WatchProgressTable;
+  analytics_media: AnalyticsMediaTable;
+  analytics_media_viewers: AnalyticsMediaViewersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type ContentRow = Selectable<ContentsTable>;
 export type RoomRow = Selectable<RoomsTable>;
+export type MediaAssetRow = Selectable<MediaAssetsTable>;
+export type MediaJobRow = Selectable<MediaJobsTable>;
 export type PurchaseRow = Selectable<PurchasesTable>;
 export type TipRow = Selectable<TipsTable>;
 export type NewLedgerEntry = Insertable<LedgerEntriesTable>;
