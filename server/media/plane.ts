@@ -28,6 +28,8 @@ import type {
   ProduceInput,
   ProducerInfo,
   ProducerRef,
+  RecordingTap,
+  RoomClosingReason,
   RoomMediaInfo,
   RtpCapabilities,
   TransportDirection,
@@ -111,7 +113,7 @@ export class MediaPlaneImpl implements MediaPlane {
       for (const room of [...this.rooms.values()]) {
         if (!room.routers.some((rr) => rr.worker === worker)) continue;
         this.rooms.delete(room.id);
-        room.close();
+        this.closeRoomMedia(room, 'workerDied');
         this.metrics.roomResets.inc();
         this.log.warn({ roomId: room.id, worker: slot.index }, 'room media reset: its worker died');
         this.events.emit('roomMediaReset', { roomId: room.id, reason: 'workerDied' });
@@ -334,8 +336,14 @@ export class MediaPlaneImpl implements MediaPlane {
     const room = this.rooms.get(roomId);
     if (!room) return;
     this.rooms.delete(roomId);
-    room.close();
+    this.closeRoomMedia(room, 'ended');
     this.log.debug({ roomId }, 'room media closed');
+  }
+
+  /** Announces the close first (a recorder stops its ffmpeg while the media still flows), then closes. */
+  private closeRoomMedia(room: RoomMedia, reason: RoomClosingReason): void {
+    this.events.emit('roomClosing', { roomId: room.id, reason });
+    room.close();
   }
 
   isRoomOpen(roomId: string): boolean {
@@ -352,6 +360,10 @@ export class MediaPlaneImpl implements MediaPlane {
 
   listProducers(roomId: string): ProducerInfo[] {
     return this.room(roomId).listProducers();
+  }
+
+  async openRecordingTap(roomId: string): Promise<RecordingTap> {
+    return this.room(roomId).openTap();
   }
 
   // ---- peers ------------------------------------------------------------------------------
@@ -474,7 +486,7 @@ export class MediaPlaneImpl implements MediaPlane {
   private closeIfIdle(room: RoomMedia): void {
     if (!room.idle || this.rooms.get(room.id) !== room) return;
     this.rooms.delete(room.id);
-    room.close();
+    this.closeRoomMedia(room, 'idle');
     this.log.debug({ roomId: room.id }, 'room media closed: its last peer left');
   }
 
@@ -490,7 +502,7 @@ export class MediaPlaneImpl implements MediaPlane {
     this.refreshAvailability();
     for (const entry of this.opening.values()) entry.cancelled = true;
     this.opening.clear();
-    for (const room of this.rooms.values()) room.close();
+    for (const room of [...this.rooms.values()]) this.closeRoomMedia(room, 'planeClosed');
     this.rooms.clear();
     this.metrics.unregister();
     this.events.removeAllListeners();

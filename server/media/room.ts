@@ -3,6 +3,7 @@ import { AppError, conflict, notFound } from '../errors';
 import { createRoomRouter, type MediaContext, pipeListenInfo, type RoomRouter } from './context';
 import { MediaPeer, type PeerRoom } from './peer';
 import { SerialQueue } from './serial-queue';
+import { MediaRecordingTap, type TapRoom } from './tap';
 import type { JoinPeerInput, MediaSource, ProducerInfo } from './types';
 import type { WorkerSlot } from './worker-pool';
 
@@ -22,8 +23,10 @@ interface RoomProducer {
  * go through one queue per room, so a producer published while an edge is being created reaches
  * it either way.
  */
-export class RoomMedia implements PeerRoom {
+export class RoomMedia implements PeerRoom, TapRoom {
   readonly peers = new Map<string, MediaPeer>();
+  /** Recording taps: no peers, so they neither count as viewers nor keep the room open. */
+  private readonly taps = new Set<MediaRecordingTap>();
   readonly edges = new Set<RoomRouter>();
   private readonly producers = new Map<string, RoomProducer>();
   /** Joins in flight, by peer id; `cancelled` when the peer was closed before its join finished. */
@@ -74,6 +77,17 @@ export class RoomMedia implements PeerRoom {
   announcedProducer(producerId: string): { source: MediaSource } | undefined {
     const entry = this.producers.get(producerId);
     return entry?.announced ? { source: entry.source } : undefined;
+  }
+
+  openTap(): MediaRecordingTap {
+    if (this.closedFlag) throw notFound('room media');
+    const tap = new MediaRecordingTap(this, this.ctx);
+    this.taps.add(tap);
+    return tap;
+  }
+
+  tapClosed(tap: MediaRecordingTap): void {
+    this.taps.delete(tap);
   }
 
   join(input: JoinPeerInput): Promise<MediaPeer> {
@@ -225,6 +239,7 @@ export class RoomMedia implements PeerRoom {
     if (this.closedFlag) return;
     this.closedFlag = true;
     for (const ticket of this.joining.values()) ticket.cancelled = true;
+    for (const tap of [...this.taps]) tap.close();
     for (const peer of this.peers.values()) peer.close();
     this.peers.clear();
     for (const edge of this.edges) edge.router.close();

@@ -129,6 +129,54 @@ export interface TransportRef extends PeerRef {
 
 export type MediaStreamStats = ConsumerStat | ProducerStat;
 
+/** A stream a recording tap sends: what the recorder's SDP must describe. The consumer starts paused. */
+export interface RecordingConsumerParams {
+  id: string;
+  producerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  type: ConsumerType;
+  /** Payload type, codec and SSRC of the RTP the recorder will receive. */
+  rtpParameters: RtpParameters;
+  producerPaused: boolean;
+}
+
+/** Where a recording stream goes: RTP and RTCP ports the recorder listens on, on 127.0.0.1. */
+export interface RecordingTarget {
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+/**
+ * A room's producers as plain RTP to a recorder on this host (`MediaPlane.openRecordingTap`).
+ * One PlainTransport per stream on the room's origin router, listening and sending on loopback,
+ * RTCP apart from RTP (`rtcpMux: false`), connected by the caller (`comedia: false`): the usual
+ * mediasoup → ffmpeg set-up. The tap is no peer: it counts as no viewer and keeps no idle room
+ * open. It closes with the room's media (`roomClosing` comes first); its calls then throw
+ * NOT_FOUND. A stream whose producer closes goes away by itself.
+ */
+export interface RecordingTap {
+  readonly roomId: string;
+  readonly closed: boolean;
+  /**
+   * A paused consumer of an announced producer of the room (NOT_FOUND otherwise). Simulcast and
+   * SVC streams prefer the top layer.
+   */
+  consume(producerId: string): Promise<RecordingConsumerParams>;
+  /** Sends the stream to 127.0.0.1 `rtpPort` (RTP) and `rtcpPort` (RTCP sender reports). Once per stream. */
+  connect(consumerId: string, target: RecordingTarget): Promise<void>;
+  resume(consumerId: string): Promise<void>;
+  /** Asks the publisher for a key frame (video; a no-op for audio). */
+  requestKeyFrame(consumerId: string): Promise<void>;
+  /** Stops one stream (its consumer and transport). Safe for an unknown or closed one. */
+  closeConsumer(consumerId: string): void;
+  /** Stops every stream. Safe to call twice. */
+  close(): void;
+}
+
+/** Why a room's media is about to close. */
+export type RoomClosingReason = 'ended' | 'idle' | 'workerDied' | 'planeClosed';
+
 export interface MediaPlaneStatus {
   available: boolean;
   /** Why media is unavailable, for operators; null while available. */
@@ -200,6 +248,14 @@ export interface MediaDump {
 /** Events for the gateway, so it can tell clients what changed. */
 export interface MediaPlaneEvents {
   /**
+   * Sent synchronously just before a room's media closes, whatever the reason: `ended`
+   * (`closeRoom`), `idle` (its last peer left), `workerDied` (then `roomMediaReset` follows) or
+   * `planeClosed`. The room no longer answers calls (`isRoomOpen` is false), but its producers,
+   * consumers and recording taps exist until the listeners return (on `workerDied` they no
+   * longer carry media), so a recorder can tell its ffmpeg to finish first.
+   */
+  roomClosing: { roomId: string; reason: RoomClosingReason };
+  /**
    * The room's media was torn down without being asked (a worker it used died). Its peers are
    * gone; clients must join media again once the room is reopened (`openRoom`).
    */
@@ -245,6 +301,11 @@ export interface MediaPlane {
   closeRoom(roomId: string): void;
   isRoomOpen(roomId: string): boolean;
   listProducers(roomId: string): ProducerInfo[];
+  /**
+   * A recording tap on the room's open media (NOT_FOUND if it is not open): see `RecordingTap`.
+   * Several taps may be open on one room; each closes with the room.
+   */
+  openRecordingTap(roomId: string): Promise<RecordingTap>;
 
   /** Places the peer on a router (the origin, or an edge once the origin is full); CONFLICT if the id is in use. */
   joinPeer(input: JoinPeerInput): Promise<JoinedPeer>;
