@@ -12,10 +12,11 @@ COPY . .
 RUN npm run compile && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# The shared libraries an offline-built worker links against (the script names them).
+# The shared libraries an offline-built worker links against (the script names them), and
+# ffmpeg, which records live rooms and packages videos (docs/vod.md).
 COPY scripts/mediasoup/setup-worker.sh /tmp/setup-worker.sh
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends $(bash /tmp/setup-worker.sh --runtime-packages) \
+  && apt-get install -y --no-install-recommends $(bash /tmp/setup-worker.sh --runtime-packages) ffmpeg \
   && rm -rf /var/lib/apt/lists/* /tmp/setup-worker.sh
 WORKDIR /app
 ENV NODE_ENV=production

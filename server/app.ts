@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { type Analytics, createAnalytics } from './analytics';
 import { type AuthService, createAuthService } from './auth';
@@ -17,7 +19,10 @@ import { createMetrics, type Metrics } from './metrics';
 import { createPaymentsService, type PaymentProvider, type PaymentsService, SandboxPaymentProvider } from './payments';
 import { TokenBucketLimiter } from './ratelimit';
 import { createRecommender, type Recommender } from './recommender';
+import { createRecorder, type Recorder } from './recording';
 import { createRoomsService, type RoomsService } from './rooms';
+import { createMediaStore, createUrlSigner, type MediaStore } from './storage';
+import { createVod, type VodService } from './vod';
 import { createWebhooks, type Webhooks } from './webhooks';
 
 export interface Lectern {
@@ -43,6 +48,12 @@ export interface Lectern {
   readonly webhooks: Webhooks;
   /** The online recommender (RECOMMENDER_ENABLED): suggestions pushed into live rooms, trained online. */
   readonly recommender?: Recommender;
+  /** Where videos, attachments and covers are kept. */
+  readonly store: MediaStore;
+  /** Lesson videos, room replays (from the recorder) and their packaging jobs. */
+  readonly vod: VodService;
+  /** Records this node's live rooms into the VOD service's parts. */
+  readonly recorder: Recorder;
   readonly services: {
     auth: AuthService;
     catalog: CatalogService;
@@ -95,6 +106,8 @@ async function assemble(
   onClose: (close: () => unknown) => void,
 ): Promise<Omit<Lectern, 'close'>> {
   const metrics = createMetrics();
+  /** This process among the cluster's nodes: who holds a media job's lease, who records a part. */
+  const mediaNodeId = randomUUID();
   const domain = new DomainEvents((err, event) => log.error({ err, event }, 'domain event listener failed'));
 
   const database = await openDatabase(config, log);
@@ -108,7 +121,8 @@ async function assemble(
     database.mode === 'embedded' ? 'no DATABASE_URL: using the embedded Postgres' : 'using DATABASE_URL',
   );
 
-  const auth = createAuthService({ db, secret: resolveJwtSecret(config), ttlSeconds: config.jwtTtlSeconds });
+  const jwtSecret = resolveJwtSecret(config);
+  const auth = createAuthService({ db, secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds });
   const catalog = createCatalogService({ db, config });
   const rooms = createRoomsService({ db, config, events: domain });
   const payments = createPaymentsService({
@@ -173,6 +187,43 @@ async function assemble(
   onClose(() => media.close());
   const analytics = createAnalytics({ db, events: engagement, config, log: log.child({ component: 'analytics' }) });
   onClose(() => analytics.close());
+  const store = createMediaStore(config);
+  const signer = createUrlSigner(config, jwtSecret);
+  const vod = createVod({
+    db,
+    config,
+    log: log.child({ component: 'vod' }),
+    store,
+    signer,
+    payments,
+    catalog,
+    record,
+    nodeId: mediaNodeId,
+    registry: metrics.registry,
+  });
+  await vod.start();
+  onClose(() => vod.close());
+  // Closed before the media plane and the database (closers run in reverse): it finishes its
+  // parts through the VOD service.
+  const recorder = await createRecorder({
+    plane: media,
+    sink: vod.recordings,
+    log,
+    registry: metrics.registry,
+    options: {
+      enabled: config.recordingEnabled,
+      ffmpegPath: config.ffmpegPath,
+      ffprobePath: config.ffprobePath,
+      workDir: config.recordingDir ?? path.join(config.dataDir, 'recordings'),
+      nodeId: mediaNodeId,
+    },
+  });
+  onClose(() => recorder.close());
+  // The owner may publish before going live; the recording starts when the room does. And the
+  // room's recording becomes its replay, wherever the room was ended.
+  onClose(domain.on('room.started', ({ room }) => recorder.refresh(room.id)));
+  onClose(domain.on('room.updated', ({ room }) => recorder.refresh(room.id)));
+  onClose(domain.on('room.ended', ({ room }) => vod.roomEnded(room.id)));
   const webhooks = createWebhooks({ db, domain, config, log });
   onClose(() => webhooks.close());
   // Money events: from the outbox payments write in their transaction, into the log and webhooks.
@@ -209,6 +260,16 @@ async function assemble(
       },
     };
     if (redis) checks.redis = { ok: redisOk === true, required: false };
+    const ffmpeg = vod.ffmpegStatus();
+    checks.ffmpeg = {
+      ok: ffmpeg.available,
+      required: false,
+      detail: ffmpeg.available ? (ffmpeg.version ?? 'available') : `${ffmpeg.reason}: no recordings or uploads`,
+    };
+    const recording = recorder.status();
+    checks.recording = config.recordingEnabled
+      ? { ok: recording.available, required: false, detail: recording.reason ?? `${recording.active} recording` }
+      : { ok: true, required: false, detail: 'disabled' };
     const mediaStatus = media.status();
     checks.media = config.mediaEnabled
       ? {
@@ -232,6 +293,9 @@ async function assemble(
     payments,
     analytics,
     webhooks: webhooks.registry,
+    vod,
+    store,
+    signer,
     health,
     limiters: {
       auth: new TokenBucketLimiter(config.authRateLimitPerMinute, config.authRateLimitPerMinute / 60),
@@ -296,6 +360,9 @@ async function assemble(
     analytics,
     webhooks,
     recommender,
+    store,
+    vod,
+    recorder,
     services: { auth, catalog, rooms, payments },
     health,
   };

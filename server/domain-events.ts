@@ -9,6 +9,8 @@ import type { Purchase, Room, Tip } from '../protocol';
 export interface DomainEventMap {
   'room.created': { room: Room };
   'room.started': { room: Room };
+  /** Its title, tags or recording setting changed. */
+  'room.updated': { room: Room };
   'room.ended': { room: Room };
   'purchase.completed': { purchase: Purchase };
   'purchase.refunded': { purchase: Purchase };

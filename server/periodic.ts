@@ -1,14 +1,18 @@
-import type { Logger } from '../../log';
+import type { Logger } from './log';
 
 /**
- * The recommender's background tasks: each runs every `ms`, never overlapping itself (a slow run
+ * A subsystem's background tasks: each runs every `ms`, never overlapping itself (a slow run
  * makes the next tick wait, it does not pile up), with failures logged rather than thrown.
  */
 export class PeriodicTasks {
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
-  constructor(private readonly log: Logger) {}
+  /** `owner` names the subsystem in failure logs ("recommender: retrain failed"). */
+  constructor(
+    private readonly log: Logger,
+    private readonly owner: string,
+  ) {}
 
   every(ms: number, what: string, fn: () => Promise<unknown> | unknown): void {
     let busy = false;
@@ -17,7 +21,7 @@ export class PeriodicTasks {
       busy = true;
       Promise.resolve()
         .then(fn)
-        .catch((err) => this.log.warn({ err }, `recommender: ${what} failed`))
+        .catch((err) => this.log.warn({ err }, `${this.owner}: ${what} failed`))
         .finally(() => {
           busy = false;
         });

@@ -3,6 +3,9 @@
  * percentile helpers. Everything stays on loopback and every loop is bounded.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import type { Socket } from 'socket.io-client';
 import type { AckResponse } from '../../protocol';
@@ -51,8 +54,11 @@ export async function createMigratedDatabase(name: string): Promise<void> {
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const name = `lectern_bench_${randomBytes(4).toString('hex')}`;
   await createMigratedDatabase(name);
+  // Media store and recordings of this run alone, removed with it.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'lectern-bench-'));
   const lectern = await startLectern(
     loadConfig({
+      DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl(name),
       JWT_SECRET: 'bench-secret-bench-secret-bench-secret-000',
       PORT: '0',
@@ -73,6 +79,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     async close() {
       await lectern.close();
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

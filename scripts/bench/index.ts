@@ -7,6 +7,7 @@ import { chatFanout, joinStorm, likeStorm } from './gateway';
 import { startBenchServer } from './harness';
 import { purchases } from './money';
 import { RECOMMENDER_BENCH_ENV, recommenderBench } from './recommender';
+import { REPLAY_BENCH_ENV, recordingBench, replayBench } from './recording';
 
 const suites: Record<string, (server: Awaited<ReturnType<typeof startBenchServer>>) => Promise<unknown>> = {
   joinStorm: (s) => joinStorm(s),
@@ -14,11 +15,15 @@ const suites: Record<string, (server: Awaited<ReturnType<typeof startBenchServer
   likeStorm: (s) => likeStorm(s),
   purchases: (s) => purchases(s),
   recommender: (s) => recommenderBench(s),
+  // The recorder's CPU per live room (a media plane of its own), and end of room → playable replay.
+  recording: () => recordingBench(),
+  replay: (s) => replayBench(s),
 };
 
 /** Server settings a suite needs beyond the defaults. */
 const suiteEnv: Record<string, Record<string, string>> = {
   recommender: RECOMMENDER_BENCH_ENV,
+  replay: REPLAY_BENCH_ENV,
 };
 
 async function main(): Promise<void> {

@@ -44,6 +44,12 @@ class Deltas {
   readonly minutes = new Map<string, { roomId: string; minute: Date; chat: number; likes: number }>();
   readonly viewers = new Map<string, { roomId: string; userId: string; creatorId: string; firstJoinedAt: Date }>();
   readonly sales = new Map<string, SaleRow>();
+  /** Watching after the fact, per lesson or replay: seconds watched, who watched, who finished. */
+  readonly media = new Map<string, { kind: MediaItemKind; itemId: string; creatorId: string; seconds: number }>();
+  readonly mediaViewers = new Map<
+    string,
+    { kind: MediaItemKind; itemId: string; userId: string; completed: boolean }
+  >();
 
   room(roomId: string, creatorId: string, add: Partial<Record<RoomCounter, number>>): void {
     let row = this.rooms.get(roomId);
@@ -81,6 +87,17 @@ class Deltas {
 
   sale(row: SaleRow): void {
     if (!this.sales.has(row.id)) this.sales.set(row.id, row);
+  }
+
+  watched(kind: MediaItemKind, itemId: string, creatorId: string, userId: string, seconds: number, completed: boolean) {
+    const key = `${kind}|${itemId}`;
+    const item = this.media.get(key) ?? { kind, itemId, creatorId, seconds: 0 };
+    item.seconds += seconds;
+    this.media.set(key, item);
+    const viewerKey = `${key}|${userId}`;
+    const viewer = this.mediaViewers.get(viewerKey) ?? { kind, itemId, userId, completed: false };
+    viewer.completed ||= completed;
+    this.mediaViewers.set(viewerKey, viewer);
   }
 
   /**
@@ -149,8 +166,56 @@ class Deltas {
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
     }
+    await this.writeMedia(trx, sorted(this.mediaViewers), sorted(this.media));
+  }
+
+  /**
+   * A viewer counts once per item, when first seen, and a completion once, when first finished:
+   * the insert and the update say which rows are new, so concurrent batches never count twice.
+   */
+  private async writeMedia(
+    trx: Transaction<DB>,
+    viewers: { kind: MediaItemKind; itemId: string; userId: string; completed: boolean }[],
+    items: { kind: MediaItemKind; itemId: string; creatorId: string; seconds: number }[],
+  ): Promise<void> {
+    if (items.length === 0) return;
+    const newViewers = await trx
+      .insertInto('analytics_media_viewers')
+      .values(viewers.map((v) => ({ item_kind: v.kind, item_id: v.itemId, user_id: v.userId })))
+      .onConflict((oc) => oc.columns(['item_kind', 'item_id', 'user_id']).doNothing())
+      .returning(['item_kind', 'item_id'])
+      .execute();
+    const finished = viewers.filter((v) => v.completed);
+    const newCompletions = finished.length
+      ? (
+          await sql<{ item_kind: MediaItemKind; item_id: string }>`
+            UPDATE analytics_media_viewers SET completed = true
+            WHERE (item_kind, item_id, user_id) IN (${sql.join(finished.map((v) => sql`(${v.kind}, ${v.itemId}::uuid, ${v.userId}::uuid)`))})
+              AND NOT completed
+            RETURNING item_kind, item_id
+          `.execute(trx)
+        ).rows
+      : [];
+    const count = (rows: { item_kind: string; item_id: string }[], item: { kind: string; itemId: string }) =>
+      rows.filter((r) => r.item_kind === item.kind && r.item_id === item.itemId).length;
+    await sql`
+      INSERT INTO analytics_media (item_kind, item_id, creator_id, viewers, completions, watch_seconds)
+      VALUES ${sql.join(
+        items.map(
+          (m) =>
+            sql`(${m.kind}, ${m.itemId}, ${m.creatorId}, ${count(newViewers, m)}, ${count(newCompletions, m)}, ${m.seconds})`,
+        ),
+      )}
+      ON CONFLICT (item_kind, item_id) DO UPDATE SET
+        viewers = analytics_media.viewers + excluded.viewers,
+        completions = analytics_media.completions + excluded.completions,
+        watch_seconds = analytics_media.watch_seconds + excluded.watch_seconds,
+        updated_at = now()
+    `.execute(trx);
   }
 }
+
+type MediaItemKind = 'content' | 'replay';
 
 /** An event's contribution, decided before the transaction (it may need lookups). */
 interface Plan {
@@ -262,6 +327,15 @@ export class AnalyticsAggregator {
       }
       case 'subscription.started':
         return this.sale(event.data.purchaseId, 'subscription', event, await this.liveSessionOf(event.creatorId, at));
+      case 'media.progress':
+      case 'media.completed': {
+        const { item, seconds } = event.data;
+        const itemId = item === 'content' ? event.contentId : event.roomId;
+        if (!itemId) return null;
+        const completed = event.type === 'media.completed';
+        // A completion repeats the last report's seconds: they count once, with the progress.
+        return (d) => d.watched(item, itemId, event.creatorId, event.userId, completed ? 0 : seconds, completed);
+      }
       default:
         return null; // suggestion.* are the recommender's
     }

@@ -151,10 +151,14 @@ export function createAnalytics(deps: AnalyticsDeps): Analytics {
       if (creatorId !== actor.id && actor.role !== 'admin')
         throw forbidden("only admins can see another creator's analytics");
       const at = now();
-      const { totals, sessions, total } = await reports.creator(creatorId, q, at);
+      const [{ totals, sessions, total }, watching] = await Promise.all([
+        reports.creator(creatorId, q, at),
+        reports.watching(creatorId),
+      ]);
       return {
         creatorId,
         totals,
+        watching,
         sessions,
         page: { limit: q.limit, offset: q.offset, total },
         generatedAt: new Date(at).toISOString(),

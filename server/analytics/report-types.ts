@@ -131,9 +131,26 @@ export interface CreatorTotals {
   allRevenue: RevenueByKind;
 }
 
+/** Watching after the fact, per lesson or replay (from `media.progress` / `media.completed`). */
+export interface WatchingMetrics {
+  itemKind: 'content' | 'replay';
+  /** The content's id, or the room's for a replay. */
+  itemId: string;
+  title: string;
+  /** Signed-in viewers who started it. */
+  viewers: number;
+  /** Of them, those who reached the end (90%). */
+  completions: number;
+  /** completions / viewers; null without viewers. */
+  completionRate: number | null;
+  watchSeconds: number;
+}
+
 export interface CreatorAnalytics {
   creatorId: string;
   totals: CreatorTotals;
+  /** Completion per lesson and replay, most watched first. */
+  watching: WatchingMetrics[];
   /** The creator's sessions, newest first, one page of them. */
   sessions: SessionMetrics[];
   page: { limit: number; offset: number; total: number };

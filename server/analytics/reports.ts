@@ -9,6 +9,7 @@ import type {
   RoomAnalytics,
   SeriesPoint,
   SessionMetrics,
+  WatchingMetrics,
 } from './report-types';
 
 /**
@@ -208,6 +209,37 @@ export class AnalyticsReports {
       sessions: sessions.slice(page.offset, page.offset + page.limit),
       total: sessions.length,
     };
+  }
+
+  /** Completion per lesson and replay of the creator, most watched first. */
+  async watching(creatorId: string, limit = 100): Promise<WatchingMetrics[]> {
+    const rows = await this.db
+      .selectFrom('analytics_media as m')
+      .leftJoin('contents as c', (j) => j.onRef('c.id', '=', 'm.item_id').on('m.item_kind', '=', 'content'))
+      .leftJoin('rooms as r', (j) => j.onRef('r.id', '=', 'm.item_id').on('m.item_kind', '=', 'replay'))
+      .select([
+        'm.item_kind',
+        'm.item_id',
+        'm.viewers',
+        'm.completions',
+        'm.watch_seconds',
+        'c.title as content_title',
+        'r.title as room_title',
+      ])
+      .where('m.creator_id', '=', creatorId)
+      .orderBy('m.viewers', 'desc')
+      .orderBy('m.item_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      itemKind: r.item_kind,
+      itemId: r.item_id,
+      title: r.content_title ?? r.room_title ?? '',
+      viewers: r.viewers,
+      completions: r.completions,
+      completionRate: r.viewers > 0 ? r.completions / r.viewers : null,
+      watchSeconds: Math.round(r.watch_seconds),
+    }));
   }
 
   /** Viewers and buyers counted once across all of a creator's sessions. */

@@ -3,9 +3,11 @@ import { z } from 'zod';
 import { type Content, type CreatorProfile, Limits } from '../../protocol';
 import type { Principal } from '../auth';
 import type { Config } from '../config';
-import type { ContentRow, DB } from '../db';
+import type { ContentRow, DB, MediaAssetStatus } from '../db';
 import { forbidden, invalidArgument, notFound } from '../errors';
+import { mediaUrl } from '../storage';
 import { id, parse, tags, title } from '../validation';
+import { playableSeconds } from '../vod';
 
 /** Contents creators sell (lessons, courses, bundles) and the creators' public profiles. */
 export interface CatalogService {
@@ -25,6 +27,8 @@ const contentFields = (maxPrice: number) => ({
   price: z.number().int('price is an integer number of minor units').min(0).max(maxPrice),
   tags: tags.default([]),
   itemIds: z.array(id).max(100).default([]),
+  freeTrial: z.boolean().default(false),
+  notes: z.string().max(Limits.notesMax).default(''),
 });
 
 const listSchema = z.strictObject({
@@ -36,8 +40,9 @@ const listSchema = z.strictObject({
 });
 
 type ItemRow = { parent_id: string; item_id: string };
+type ContentWithVideo = ContentRow & { asset_status: MediaAssetStatus | null; playable_seconds: number | null };
 
-function toContent(row: ContentRow, items: ItemRow[]): Content {
+function toContent(row: ContentWithVideo, items: ItemRow[], config: Pick<Config, 'mediaPublicBaseUrl'>): Content {
   return {
     id: row.id,
     creatorId: row.creator_id,
@@ -48,6 +53,12 @@ function toContent(row: ContentRow, items: ItemRow[]): Content {
     currency: row.currency,
     tags: row.tags,
     itemIds: items.filter((i) => i.parent_id === row.id).map((i) => i.item_id),
+    coverUrl: row.cover_key ? mediaUrl(config, row.cover_key) : null,
+    freeTrial: row.free_trial,
+    hasVideo: row.media_asset_id !== null,
+    durationSeconds: row.asset_status
+      ? playableSeconds({ status: row.asset_status, playable_seconds: row.playable_seconds })
+      : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -58,7 +69,7 @@ export function createCatalogService({
   config,
 }: {
   db: Kysely<DB>;
-  config: Pick<Config, 'currency' | 'maxPrice'>;
+  config: Pick<Config, 'currency' | 'maxPrice' | 'mediaPublicBaseUrl'>;
 }): CatalogService {
   const fields = contentFields(config.maxPrice);
   const createSchema = z.strictObject(fields);
@@ -68,6 +79,8 @@ export function createCatalogService({
     price: fields.price.optional(),
     tags: tags.optional(),
     itemIds: z.array(id).max(100).optional(),
+    freeTrial: z.boolean().optional(),
+    notes: z.string().max(Limits.notesMax).optional(),
   });
   const profileSchema = z.strictObject({
     displayName: z.string().trim().min(1).max(80).optional(),
@@ -84,7 +97,15 @@ export function createCatalogService({
   async function load(ids: string[], trx: Kysely<DB> = db): Promise<Content[]> {
     if (ids.length === 0) return [];
     const [rows, items] = await Promise.all([
-      trx.selectFrom('contents').selectAll().where('id', 'in', ids).execute(),
+      trx
+        .selectFrom('contents as c')
+        .leftJoin('media_assets as a', (join) =>
+          join.onRef('a.id', '=', 'c.media_asset_id').on('a.deleted_at', 'is', null),
+        )
+        .selectAll('c')
+        .select(['a.status as asset_status', 'a.playable_seconds'])
+        .where('c.id', 'in', ids)
+        .execute(),
       trx
         .selectFrom('content_items')
         .select(['parent_id', 'item_id'])
@@ -92,7 +113,7 @@ export function createCatalogService({
         .orderBy('position')
         .execute(),
     ]);
-    const byId = new Map(rows.map((r) => [r.id, toContent(r, items)]));
+    const byId = new Map(rows.map((r) => [r.id, toContent(r, items, config)]));
     return ids.flatMap((i) => byId.get(i) ?? []);
   }
 
@@ -163,6 +184,7 @@ export function createCatalogService({
     async createContent(creator, input) {
       requireCreator(creator);
       const c = parse(createSchema, input);
+      if (c.freeTrial && c.kind !== 'lesson') throw invalidArgument('only a lesson can be a free trial');
       return db.transaction().execute(async (trx) => {
         await checkItems(trx, creator.id, c.kind, c.itemIds);
         const row = await trx
@@ -175,6 +197,8 @@ export function createCatalogService({
             price: c.price,
             currency: config.currency,
             tags: c.tags,
+            free_trial: c.kind === 'lesson' && c.freeTrial,
+            notes: c.notes,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
@@ -192,10 +216,15 @@ export function createCatalogService({
           await checkItems(trx, row.creator_id, row.kind, patch.itemIds);
           await setItems(trx, row.id, patch.itemIds);
         }
-        const { itemIds: _items, ...columns } = patch;
+        if (patch.freeTrial && row.kind !== 'lesson') throw invalidArgument('only a lesson can be a free trial');
+        const { itemIds: _items, freeTrial, ...columns } = patch;
         await trx
           .updateTable('contents')
-          .set({ ...columns, updated_at: sql<Date>`now()` as never })
+          .set({
+            ...columns,
+            ...(freeTrial === undefined ? {} : { free_trial: freeTrial }),
+            updated_at: sql<Date>`now()` as never,
+          })
           .where('id', '=', row.id)
           .execute();
         return (await load([row.id], trx))[0];

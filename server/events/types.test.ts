@@ -41,6 +41,18 @@ const samples: EngagementEvent[] = [
   newEvent('suggestion.shown', { roomId, userId, contentId, data: suggestion }),
   newEvent('suggestion.clicked', { roomId, userId, contentId, data: suggestion }),
   newEvent('suggestion.dismissed', { roomId, userId, contentId, data: { modelVersion: 'm1', score: -1.5 } }),
+  newEvent('media.progress', {
+    userId,
+    creatorId,
+    contentId,
+    data: { item: 'content', seconds: 15, positionSeconds: 120, durationSeconds: 600 },
+  }),
+  newEvent('media.completed', {
+    userId,
+    creatorId,
+    roomId,
+    data: { item: 'replay', seconds: 0, positionSeconds: 590, durationSeconds: 600 },
+  }),
 ];
 
 describe('engagement events', () => {

@@ -78,6 +78,20 @@ export type SuggestionShownEvent = With<Envelope<'suggestion.shown', SuggestionD
 export type SuggestionClickedEvent = With<Envelope<'suggestion.clicked', SuggestionData>, 'roomId' | 'contentId'>;
 export type SuggestionDismissedEvent = With<Envelope<'suggestion.dismissed', SuggestionData>, 'roomId' | 'contentId'>;
 
+/**
+ * Watching after the fact: a lesson's video (`contentId`) or a room's replay (`roomId`); exactly
+ * one of the two. `seconds` were watched since the viewer's previous report; `media.completed`
+ * is recorded once per viewer and item, when they first reach the end (90%).
+ */
+export interface MediaWatchData {
+  item: 'content' | 'replay';
+  seconds: number;
+  positionSeconds: number;
+  durationSeconds: number;
+}
+export type MediaProgressEvent = With<Envelope<'media.progress', MediaWatchData>, 'userId' | 'creatorId'>;
+export type MediaCompletedEvent = With<Envelope<'media.completed', MediaWatchData>, 'userId' | 'creatorId'>;
+
 export type EngagementEvent =
   | RoomJoinedEvent
   | RoomLeftEvent
@@ -92,7 +106,9 @@ export type EngagementEvent =
   | QuestionAnsweredEvent
   | SuggestionShownEvent
   | SuggestionClickedEvent
-  | SuggestionDismissedEvent;
+  | SuggestionDismissedEvent
+  | MediaProgressEvent
+  | MediaCompletedEvent;
 
 export type EngagementEventType = EngagementEvent['type'];
 export type EventOf<T extends EngagementEventType> = Extract<EngagementEvent, { type: T }>;
@@ -118,6 +134,18 @@ const suggestion = z.strictObject({
   modelVersion: z.string().min(1).max(64),
   score: z.number().finite(),
   position: z.number().int().min(0).max(1000).optional(),
+});
+
+const seconds = z
+  .number()
+  .finite()
+  .min(0)
+  .max(7 * 86_400);
+const mediaWatch = z.strictObject({
+  item: z.enum(['content', 'replay']),
+  seconds,
+  positionSeconds: seconds,
+  durationSeconds: seconds,
 });
 
 const schemas = [
@@ -202,6 +230,8 @@ const schemas = [
   z.strictObject({ ...envelope, type: z.literal('suggestion.shown'), roomId: id, contentId: id, data: suggestion }),
   z.strictObject({ ...envelope, type: z.literal('suggestion.clicked'), roomId: id, contentId: id, data: suggestion }),
   z.strictObject({ ...envelope, type: z.literal('suggestion.dismissed'), roomId: id, contentId: id, data: suggestion }),
+  z.strictObject({ ...envelope, type: z.literal('media.progress'), userId: id, creatorId: id, data: mediaWatch }),
+  z.strictObject({ ...envelope, type: z.literal('media.completed'), userId: id, creatorId: id, data: mediaWatch }),
 ] as const;
 
 export const engagementEventSchema = z.discriminatedUnion('type', schemas);

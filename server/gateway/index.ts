@@ -491,6 +491,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   // --- the domain --------------------------------------------------------------------------------
   const unsubscribe = [
     deps.events.on('room.started', ({ room }) => ctx.invalidateRoom(room.id)),
+    deps.events.on('room.updated', ({ room }) => ctx.invalidateRoom(room.id)),
     deps.events.on('room.ended', ({ room }) => endRoom(room.id)),
     deps.events.on('tip.created', ({ tip }) =>
       tips.announce(tip).catch((err) => log.warn({ err, roomId: tip.roomId }, 'tip announcement failed')),

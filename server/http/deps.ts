@@ -7,6 +7,8 @@ import type { Metrics } from '../metrics';
 import type { PaymentsService } from '../payments';
 import type { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
+import type { MediaStore, MediaUrlSigner } from '../storage';
+import type { VodService } from '../vod';
 import type { WebhookRegistry } from '../webhooks';
 
 export interface HealthCheck {
@@ -38,6 +40,9 @@ export interface HttpDeps {
   payments: PaymentsService;
   analytics: Pick<Analytics, 'roomReport' | 'creatorReport'>;
   webhooks: WebhookRegistry;
+  vod: VodService;
+  store: MediaStore;
+  signer: MediaUrlSigner;
   health: () => Promise<Health>;
   limiters: { auth: TokenBucketLimiter; api: TokenBucketLimiter };
 }

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { notFound } from '../errors';
 import type { HttpDeps } from './deps';
+import { mediaRoutes } from './media';
 import { authenticate, errorHandler, observe, rateLimit } from './middleware';
 import { pageRoutes } from './pages';
 import { analyticsRoutes } from './routes/analytics';
@@ -8,6 +9,7 @@ import { authRoutes } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
 import { moneyRoutes } from './routes/money';
 import { roomRoutes } from './routes/rooms';
+import { vodRoutes } from './routes/vod';
 import { webhookRoutes } from './routes/webhooks';
 
 export { type Health, type HealthCheck, type HttpDeps, summarize } from './deps';
@@ -33,11 +35,12 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use(authenticate(deps.auth));
   api.use(rateLimit(deps.limiters.api, (req) => (req.principal ? `u:${req.principal.id}` : `ip:${req.ip}`)));
   api.use(authRoutes(deps), catalogRoutes(deps), roomRoutes(deps), moneyRoutes(deps));
-  api.use(analyticsRoutes(deps), webhookRoutes(deps));
+  api.use(analyticsRoutes(deps), webhookRoutes(deps), vodRoutes(deps));
   api.use(() => {
     throw notFound('route');
   });
   app.use('/api', api);
+  app.use('/media', mediaRoutes(deps));
   app.use(pageRoutes());
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'not found' } });

@@ -116,5 +116,8 @@ export const errorHandler =
     const body = toErrorBody(err);
     if (body.code === 'INTERNAL') log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
+    // Refused before its body was read (an upload too large, or not allowed): close the
+    // connection rather than read gigabytes only to discard them.
+    if (!req.complete) res.set('Connection', 'close');
     res.status(httpStatusOf[body.code]).json({ error: body });
   };

@@ -7,12 +7,12 @@ import { AppError } from '../errors';
 import { type EngagementEvent, type Events, newEvent } from '../events';
 import type { RoomAudience, SuggestionFeedback } from '../gateway';
 import type { Logger } from '../log';
+import { PeriodicTasks } from '../periodic';
 import { Random } from './model/random';
 import { ActivityReporter } from './online/activity';
 import { CatalogCache } from './online/catalog';
 import { recommenderMetrics } from './online/metrics';
 import { ModelStore, type StoredVersion } from './online/model-store';
-import { PeriodicTasks } from './online/periodic';
 import { ExposureWindow, type PolicyName, PushLimiter } from './online/policy';
 import { Pusher, type PushRound } from './online/pusher';
 import { RoomDirectory, RoomSignals } from './online/rooms';
@@ -213,7 +213,7 @@ export function createRecommender(deps: RecommenderDeps): Recommender {
 
   // --- background work -----------------------------------------------------------------------
   let closed = false;
-  const tasks = new PeriodicTasks(log);
+  const tasks = new PeriodicTasks(log, 'recommender');
   const every = tasks.every.bind(tasks);
 
   /** Nodes without a trainer serve whatever version was promoted last. */
@@ -291,6 +291,7 @@ export function createRecommender(deps: RecommenderDeps): Recommender {
           background(markPurchased(event.userId, event.creatorId, 'subscription', event.at));
           break;
         case 'tip.sent':
+        case 'media.completed':
           profiles.invalidate(event.userId);
           break;
       }

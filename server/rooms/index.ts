@@ -13,6 +13,8 @@ export interface RoomsService {
   create(owner: Principal, input: unknown): Promise<Room>;
   get(roomId: string): Promise<Room>;
   list(query: unknown): Promise<Room[]>;
+  /** The owner changes the title, tags or whether the stream is recorded (from the next part on, when live). */
+  update(actor: Principal, roomId: string, input: unknown): Promise<Room>;
   start(actor: Principal, roomId: string): Promise<Room>;
   end(actor: Principal, roomId: string): Promise<Room>;
   /**
@@ -48,6 +50,8 @@ export function toRoom(row: RoomRow): Room {
     currency: row.currency,
     settings: { ...DEFAULT_ROOM_SETTINGS, ...(row.settings as Partial<RoomSettings>) },
     likesTotal: row.likes_total,
+    record: row.record,
+    hasReplay: row.replay_asset_id !== null,
     createdAt: row.created_at.toISOString(),
     startedAt: row.started_at?.toISOString() ?? null,
     endedAt: row.ended_at?.toISOString() ?? null,
@@ -76,11 +80,16 @@ export function createRoomsService(deps: {
       previewSeconds: z.number().int().min(0).max(3600).default(0),
       tags: tags.default([]),
       settings: roomSettingsSchema.partial().optional(),
+      record: z.boolean().default(true),
     })
     .refine((r) => (r.access === 'ticket') === (r.ticketPrice !== undefined), {
       message: 'ticketPrice is required for ticket rooms and only for them',
       path: ['ticketPrice'],
     });
+
+  const updateSchema = z
+    .strictObject({ title: title.optional(), tags: tags.optional(), record: z.boolean().optional() })
+    .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' });
 
   async function get(roomId: string): Promise<Room> {
     const row = await db.selectFrom('rooms').selectAll().where('id', '=', parse(id, roomId)).executeTakeFirst();
@@ -119,6 +128,7 @@ export function createRoomsService(deps: {
           preview_seconds: r.access === 'free' ? 0 : r.previewSeconds,
           currency: config.currency,
           settings: JSON.stringify({ ...DEFAULT_ROOM_SETTINGS, ...r.settings }),
+          record: r.record,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -142,6 +152,22 @@ export function createRoomsService(deps: {
         .offset(q.offset)
         .execute();
       return rows.map(toRoom);
+    },
+
+    async update(actor, roomId, input) {
+      const patch = parse(updateSchema, input);
+      const room = await get(roomId);
+      if (room.ownerId !== actor.id && actor.role !== 'admin') throw forbidden('only the room owner can do this');
+      if (room.status === 'ended') throw conflict('the room has ended');
+      const row = await db
+        .updateTable('rooms')
+        .set(patch)
+        .where('id', '=', room.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const updated = toRoom(row);
+      events.emit('room.updated', { room: updated });
+      return updated;
     },
 
     async start(actor, roomId) {

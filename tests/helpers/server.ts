@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { User } from '../../protocol';
 import { type Lectern, type StartOptions, startLectern } from '../../server/app';
 import { loadConfig } from '../../server/config';
@@ -98,7 +101,10 @@ export async function startTestServer(
   options: StartOptions = {},
 ): Promise<TestServer> {
   const database = await createTestDatabase();
+  // Media store, recordings and job scratch space of this server alone, removed with it.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'lectern-test-'));
   const config = loadConfig({
+    DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     JWT_SECRET: TEST_JWT_SECRET,
     PORT: '0',
@@ -132,6 +138,7 @@ export async function startTestServer(
     async close() {
       await lectern.close();
       await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { HttpDeps } from '../deps';
 import { accepts, principal, requireRole } from '../middleware';
 
-export function catalogRoutes({ catalog, payments }: HttpDeps): Router {
+export function catalogRoutes({ catalog, payments, vod }: HttpDeps): Router {
   const router = Router();
   router.get('/contents', async (req, res) => {
     accepts(req, 'query');
@@ -16,8 +16,12 @@ export function catalogRoutes({ catalog, payments }: HttpDeps): Router {
   router.get('/contents/:id', async (req, res) => {
     accepts(req);
     const content = await catalog.getContent(req.params.id);
-    const owned = req.principal ? await payments.ownsContent(req.principal.id, content.id) : content.price === 0;
-    res.json({ content, owned });
+    const [owned, details] = await Promise.all([
+      req.principal ? payments.ownsContent(req.principal.id, content.id) : content.price === 0,
+      vod.contentDetails(req.principal ?? null, content.id),
+    ]);
+    res.set('Cache-Control', 'private, no-store');
+    res.json({ content, owned, ...details });
   });
   router.patch('/contents/:id', async (req, res) => {
     const creator = principal(req);

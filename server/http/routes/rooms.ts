@@ -17,6 +17,11 @@ export function roomRoutes({ rooms }: HttpDeps): Router {
     accepts(req);
     res.json({ room: await rooms.get(req.params.id) });
   });
+  router.patch('/rooms/:id', async (req, res) => {
+    const owner = principal(req);
+    accepts(req, 'body');
+    res.json({ room: await rooms.update(owner, req.params.id, req.body) });
+  });
   router.post('/rooms/:id/start', async (req, res) => {
     const actor = principal(req);
     accepts(req);

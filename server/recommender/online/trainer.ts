@@ -2,13 +2,13 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db';
 import { type Consumer, type EngagementEvent, type Events, onceEach, seenOptionsFor } from '../../events';
 import type { Logger } from '../../log';
+import { PeriodicTasks } from '../../periodic';
 import type { TrainingExample } from '../model';
 import type { CatalogCache } from './catalog';
 import { candidateOf, purchaseContextOf } from './context';
 import { isHeldOut, LabelJoiner, type Resolution } from './labels';
 import type { RecommenderMetrics } from './metrics';
 import type { ModelStore } from './model-store';
-import { PeriodicTasks } from './periodic';
 import { ModelScorer, type ServingModel } from './scorer';
 import type { Offer, TrainerCoreOptions, TrainerCoreStats } from './trainer-core';
 import { createTrainerHost, type TrainerHost } from './trainer-host';
@@ -116,7 +116,7 @@ export class OnlineTrainer {
   constructor(private readonly deps: OnlineTrainerDeps) {
     this.now = deps.now ?? Date.now;
     this.joiner = new LabelJoiner({ windowMs: deps.settings.labelWindowMs });
-    this.tasks = new PeriodicTasks(deps.log);
+    this.tasks = new PeriodicTasks(deps.log, 'recommender');
   }
 
   async start(): Promise<void> {

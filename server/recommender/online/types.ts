@@ -33,9 +33,9 @@ export interface ViewerProfile {
   history: string[];
   spend: number;
   purchases: number;
-  /** Interest tags, strongest first (from purchases, subscriptions, clicks, rooms watched). */
+  /** Interest tags, strongest first (from purchases, subscriptions, lessons finished, clicks, rooms watched). */
   tags: string[];
-  /** Creators bought from, subscribed to, tipped or watched. */
+  /** Creators bought from, subscribed to, tipped, watched live or after the fact. */
   engagedCreators: ReadonlySet<string>;
   /** Contents the viewer may already use (entitlements), never suggested. */
   owned: ReadonlySet<string>;

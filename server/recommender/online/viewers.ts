@@ -15,7 +15,7 @@ export interface ViewerProfilesOptions {
 }
 
 // How much each kind of engagement says about a viewer's interests.
-const TAG_WEIGHT = { purchase: 3, subscription: 2, click: 1, watched: 1 } as const;
+const TAG_WEIGHT = { purchase: 3, subscription: 2, completed: 2, click: 1, watched: 1 } as const;
 
 interface Entry {
   profile: ViewerProfile;
@@ -104,7 +104,7 @@ export class ViewerProfiles {
 
   private async load(userIds: string[]): Promise<Map<string, ViewerProfile>> {
     const ids = sql`${sql.val(userIds)}::uuid[]`;
-    const [purchases, owned, subscriptions, tips, watched, clicked] = await Promise.all([
+    const [purchases, owned, subscriptions, tips, watched, clicked, consumed] = await Promise.all([
       sql<{
         user_id: string;
         kind: 'content' | 'ticket' | 'subscription';
@@ -153,6 +153,20 @@ export class ViewerProfiles {
           FROM recommendation_impressions WHERE user_id = ANY(${ids}) AND clicked_at IS NOT NULL
         ) i JOIN contents c ON c.id = i.content_id
         WHERE i.rn <= 50
+      `.execute(this.db),
+      // Lessons and replays watched after the fact (media.progress / media.completed): what a
+      // viewer finished says most; a good part watched, something.
+      sql<{ user_id: string; creator_id: string; tags: string[]; completed: boolean }>`
+        SELECT w.user_id, coalesce(c.creator_id, r.owner_id) AS creator_id, coalesce(c.tags, r.tags) AS tags,
+          w.completed_at IS NOT NULL AS completed
+        FROM (
+          SELECT *, row_number() OVER (PARTITION BY user_id ORDER BY updated_at DESC) AS rn
+          FROM watch_progress
+          WHERE user_id = ANY(${ids}) AND (completed_at IS NOT NULL OR watched_seconds >= 60)
+        ) w
+        LEFT JOIN contents c ON c.id = w.content_id
+        LEFT JOIN rooms r ON r.id = w.room_id
+        WHERE w.rn <= 50
       `.execute(this.db),
     ]);
 
@@ -211,6 +225,12 @@ export class ViewerProfiles {
     for (const r of clicked.rows) {
       const b = builders.get(r.user_id);
       if (b) addTags(b.tagWeights, r.tags, TAG_WEIGHT.click);
+    }
+    for (const r of consumed.rows) {
+      const b = builders.get(r.user_id);
+      if (!b) continue;
+      b.engaged.add(r.creator_id);
+      addTags(b.tagWeights, r.tags, r.completed ? TAG_WEIGHT.completed : TAG_WEIGHT.watched);
     }
 
     const out = new Map<string, ViewerProfile>();
