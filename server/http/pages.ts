@@ -16,7 +16,11 @@ export function pageRoutes(): Router {
     res.sendFile(path.join(webRoot, 'public', file));
   router.get('/', page('index.html'));
   router.get('/studio', page('studio.html'));
+  router.get('/studio/contents', page('contents.html'));
   router.get('/watch/:roomId', page('watch.html'));
+  router.get('/replay/:roomId', page('replay.html'));
+  router.get('/content/:id', page('content.html'));
+  router.get('/library', page('library.html'));
   router.get('/dashboard', page('dashboard.html'));
   router.use('/assets', express.static(path.join(webRoot, 'dist'), { maxAge: '1h' }));
   router.use(express.static(path.join(webRoot, 'public'), { index: false }));

@@ -2,8 +2,8 @@ import { h } from './dom';
 import { clearSession, isCreator, type Session } from './session';
 
 /**
- * The account corner of the top bar: who is signed in, a studio link for creators, sign out —
- * or a sign-in button.
+ * The account corner of the top bar: who is signed in, a studio link for creators, the library,
+ * sign out — or a sign-in button.
  */
 export function renderAccount(
   container: HTMLElement,
@@ -18,9 +18,10 @@ export function renderAccount(
     ...(options.extra ?? []),
     ...(session
       ? [
-          isCreator(session) && !location.pathname.startsWith('/studio')
+          isCreator(session) && location.pathname !== '/studio'
             ? h('a', { href: '/studio', class: 'button ghost' }, 'Studio')
             : null,
+          location.pathname !== '/library' ? h('a', { href: '/library', class: 'button ghost' }, 'Library') : null,
           h('span', { class: 'who', title: `Signed in as ${session.user.username}` }, session.user.username),
           h('button', { type: 'button', class: 'ghost', onclick: signOut }, 'Sign out'),
         ].filter((el): el is HTMLElement => el !== null)

@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly status: number,
+    /** Machine-readable detail the server added (e.g. `maxBytes` for PAYLOAD_TOO_LARGE). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -23,9 +25,7 @@ export async function api<T>(
   body?: unknown,
   options: { idempotencyKey?: string } = {},
 ): Promise<T> {
-  const headers: Record<string, string> = {};
-  const session = loadSession();
-  if (session) headers.authorization = `Bearer ${session.token}`;
+  const headers: Record<string, string> = authHeaders();
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   let res: Response;
@@ -34,13 +34,33 @@ export async function api<T>(
   } catch {
     throw new ApiError('UNAVAILABLE', 'the server cannot be reached', 0);
   }
-  const text = await res.text();
-  const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!res.ok) {
-    const error = (json as { error?: { code: ErrorCode; message: string } } | undefined)?.error;
-    throw new ApiError(error?.code ?? 'INTERNAL', error?.message ?? res.statusText, res.status);
+  return readResponse<T>(res.status, res.statusText, await res.text());
+}
+
+/** The JSON of a response, or the ApiError it carries (also for XMLHttpRequest uploads). */
+export function readResponse<T>(status: number, statusText: string, text: string): T {
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (status < 200 || status >= 300) {
+    const error = (json as { error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } })?.error;
+    throw new ApiError(
+      error?.code ?? (status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL'),
+      error?.message ?? statusText,
+      status,
+      error?.details,
+    );
   }
   return json as T;
+}
+
+/** The Authorization header of the signed-in user, if any. */
+export function authHeaders(): Record<string, string> {
+  const session = loadSession();
+  return session ? { authorization: `Bearer ${session.token}` } : {};
 }
 
 /** Adds money to the wallet through the sandbox provider; one key per click, so a retry never charges twice. */

@@ -7,10 +7,20 @@ export function money(amount: number, currency = 'USD'): string {
   }
 }
 
-/** Parses what a person types ("5", "4.99") into minor units; NaN when it is not an amount. */
-export function toMinorUnits(text: string): number {
-  const value = Number(text.replace(',', '.'));
-  return Number.isFinite(value) && value > 0 ? Math.round(value * 100) : Number.NaN;
+/**
+ * Parses what a person types ("5", "4.99") into minor units; NaN when it is not an amount.
+ * Zero is refused unless `allowZero` (a free lesson is priced 0; a tip of 0 is no tip).
+ */
+export function toMinorUnits(text: string, options: { allowZero?: boolean } = {}): number {
+  const trimmed = text.trim().replace(',', '.');
+  const value = Number(trimmed);
+  const ok = trimmed !== '' && Number.isFinite(value) && (value > 0 || (options.allowZero && value === 0));
+  return ok ? Math.round(value * 100) : Number.NaN;
+}
+
+/** Minor units as a person types them back into an amount field ("4.99", "5"). */
+export function toAmountText(minorUnits: number): string {
+  return minorUnits % 100 === 0 ? String(minorUnits / 100) : (minorUnits / 100).toFixed(2);
 }
 
 /** `m:ss` (or `h:mm:ss`) for a countdown or a running time. */
@@ -24,4 +34,41 @@ export function clock(ms: number): string {
 
 export function timeOfDay(iso: string): string {
   return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** A video's length: `m:ss`, or `h:mm:ss` past the hour. */
+export function duration(seconds: number): string {
+  return clock(Math.round(seconds) * 1000);
+}
+
+/** Parses a time a person types ("90", "1:30", "1:02:03") into seconds; NaN when it is none. */
+export function parseTime(text: string): number {
+  const parts = text.trim().split(':');
+  if (!parts.length || parts.length > 3 || parts.some((p) => !/^\d+(\.\d+)?$/.test(p))) return Number.NaN;
+  return parts.reduce((total, p) => total * 60 + Number(p), 0);
+}
+
+/** File sizes as people read them: "820 KB", "12.4 MB". */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function shortDate(iso: string): string {
+  return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** A subscription's period after its price: "/month" for 30 days, "/year" for 365, "/ 14 days" otherwise. */
+export function perPeriod(days: number): string {
+  if (days === 30 || days === 31) return '/month';
+  if (days === 365 || days === 366) return '/year';
+  if (days === 7) return '/week';
+  return ` / ${days} days`;
 }

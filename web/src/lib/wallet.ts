@@ -36,7 +36,9 @@ export class WalletChip {
 
   set(balance: number): void {
     this.balance = balance;
-    this.element.textContent = `Wallet ${money(balance, this.currency)}`;
+    // "Wallet" goes on a phone: the amount is what matters in a narrow top bar.
+    this.element.replaceChildren(h('span', { class: 'wallet-label' }, 'Wallet '), money(balance, this.currency));
+    this.element.setAttribute('aria-label', `Wallet: ${money(balance, this.currency)}. Top up`);
     this.element.dataset.balance = String(balance);
   }
 

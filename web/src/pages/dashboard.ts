@@ -4,6 +4,7 @@ import type {
   RevenueByKind,
   RoomAnalytics,
   SessionMetrics,
+  WatchingMetrics,
 } from '../../../server/analytics/report-types';
 import { TimeChart } from '../lib/dashboard-charts';
 import {
@@ -174,6 +175,51 @@ function renderRevenueKinds(host: HTMLElement, revenue: RevenueByKind, money: Mo
   );
 }
 
+/** Completion per lesson and replay: viewers, how many finished (90%), the rate and the watch time. */
+function renderWatching(rows: readonly WatchingMetrics[]): void {
+  const table = $('watching');
+  $('no-watching').hidden = rows.length > 0;
+  table.hidden = rows.length === 0;
+  const cell = (label: string, text: string | Node) => {
+    const td = el('td', {}, text);
+    td.dataset.label = label;
+    return td;
+  };
+  table.querySelector('tbody')?.replaceChildren(
+    ...rows.map((row) => {
+      const link = el('a', { text: row.title });
+      link.href = row.itemKind === 'replay' ? `/replay/${row.itemId}` : `/content/${row.itemId}`;
+      const bar = el('span', { className: 'bar-fill' });
+      bar.style.width = `${Math.round(100 * (row.completionRate ?? 0))}%`;
+      return el(
+        'tr',
+        {},
+        cell(
+          '',
+          el(
+            'span',
+            {},
+            link,
+            el('span', { className: 'muted small', text: row.itemKind === 'replay' ? ' · replay' : ' · lesson' }),
+          ),
+        ),
+        cell('Viewers', formatCount(row.viewers)),
+        cell('Finished', formatCount(row.completions)),
+        cell(
+          'Completion',
+          el(
+            'span',
+            { className: 'rate' },
+            el('span', { className: 'bar-track' }, bar),
+            el('span', { className: 'rate-value', text: formatPercent(row.completionRate) }),
+          ),
+        ),
+        cell('Watch time', formatDuration(row.watchSeconds)),
+      );
+    }),
+  );
+}
+
 function statusBadge(status: SessionMetrics['status']): HTMLElement {
   return el('span', { className: `badge ${status === 'live' ? 'live' : 'status'}`, text: status });
 }
@@ -289,6 +335,7 @@ class Dashboard {
       },
     ]);
     this.renderSessions(overview.sessions);
+    renderWatching(overview.watching ?? []);
     this.renderDetail();
   }
 

@@ -64,7 +64,7 @@ async function showRooms(session: Session): Promise<void> {
               h(
                 'p',
                 { class: 'muted small' },
-                `${room.status === 'live' ? 'Live now' : 'Not started'} · ${accessLabel(room)}`,
+                `${room.status === 'live' ? 'Live now' : 'Not started'} · ${accessLabel(room)}${room.record ? ' · recorded' : ''}`,
               ),
             ),
             h('a', { class: 'button', href: `/studio?room=${room.id}` }, 'Open studio'),
@@ -111,6 +111,7 @@ function wireCreateRoom(): void {
       }
     }
     if (access.value !== 'free') body.previewSeconds = Number(data.get('previewSeconds') || 0);
+    body.record = (form.elements.namedItem('record') as HTMLInputElement).checked;
     void busy(form.querySelector('button[type=submit]') as HTMLButtonElement, async () => {
       try {
         const { room } = await api<{ room: Room }>('POST', '/api/rooms', body);
@@ -319,6 +320,7 @@ class Studio {
     byId('ended-summary').textContent =
       `Live for ${minutes}. Up to ${this.peakViewers} watching at once, ${this.likes} likes, ` +
       `${money(this.tipTotal, this.room.currency)} in tips this session.`;
+    showReplayLinks(this.room);
     showView('ended');
     void this.client.close();
   }
@@ -358,6 +360,7 @@ class Studio {
     show(goLive, !this.publication);
     goLive.textContent = live ? 'Resume broadcast' : 'Go live';
     show(byId('end-stream'), live);
+    show(byId('recording'), live && this.room.record);
     if (live) {
       this.setStatus(this.publication ? 'Live' : 'Live, not sending');
       clearInterval(this.clockTimer);
@@ -403,7 +406,19 @@ const STATUS_TEXT: Record<Publication['state'], string> = {
 
 function showEnded(room: Room, text: string): void {
   byId('ended-summary').textContent = `${room.title}: ${text}`;
+  showReplayLinks(room);
   showView('ended');
+}
+
+/** After the end: where the replay will be (it takes a moment to prepare), or why there is none. */
+function showReplayLinks(room: Room): void {
+  const link = byId<HTMLAnchorElement>('replay-link');
+  link.href = `/replay/${room.id}`;
+  show(link, room.record || room.hasReplay);
+  byId('ended-replay').textContent =
+    room.record || room.hasReplay
+      ? 'The recording becomes the replay in a few moments: your ticket holders and subscribers can watch it in their library.'
+      : 'This stream was not recorded, so there is no replay.';
 }
 
 async function main(): Promise<void> {

@@ -478,10 +478,16 @@ class WatchPage {
     const [what] = kind.split(':');
     let content: HTMLElement[] = [];
     if (what === 'ended') {
+      const replay = this.room.record || this.room.hasReplay;
       content = [
         h('h2', {}, 'The stream has ended'),
-        h('p', {}, 'Thanks for watching.'),
-        h('a', { class: 'button', href: '/' }, 'Find another live room'),
+        h('p', {}, replay ? 'Thanks for watching. Its replay is on its way.' : 'Thanks for watching.'),
+        h(
+          'div',
+          { class: 'row buttons' },
+          replay ? h('a', { class: 'button primary', href: `/replay/${this.room.id}` }, 'Watch the replay') : null,
+          h('a', { class: 'button', href: '/' }, 'Find another live room'),
+        ),
       ];
     } else if (what === 'unavailable') {
       content = [
@@ -572,16 +578,32 @@ class WatchPage {
   }
 }
 
-function fatal(title: string, text: string): void {
+function fatal(title: string, text: string, replayOf?: string): void {
   byId('room-title').textContent = title;
   const overlay = byId('overlay');
   overlay.replaceChildren(
     h('h2', {}, title),
     h('p', {}, text),
-    h('a', { class: 'button', href: '/' }, 'See live rooms'),
+    h(
+      'div',
+      { class: 'row buttons' },
+      replayOf ? h('a', { class: 'button primary', href: `/replay/${replayOf}` }, 'Watch the replay') : null,
+      h('a', { class: 'button', href: '/' }, 'See live rooms'),
+    ),
   );
   show(overlay, true);
   byId('support').hidden = true;
+}
+
+/** An ended room: its replay, when it has one (or will have: it is still being prepared). */
+async function endedRoom(roomId: string): Promise<void> {
+  const room = await api<{ room: Room }>('GET', `/api/rooms/${encodeURIComponent(roomId)}`)
+    .then((r) => r.room)
+    .catch(() => undefined);
+  if (room) document.title = `${room.title} — Lectern`;
+  if (room?.hasReplay) fatal('The stream has ended', 'You can watch its replay.', room.id);
+  else fatal('The stream has ended', 'This room is over. Thanks for stopping by.');
+  if (room) byId('room-title').textContent = room.title;
 }
 
 async function main(): Promise<void> {
@@ -601,7 +623,7 @@ async function main(): Promise<void> {
     mark('joined');
   } catch (err) {
     const code = codeOf(err);
-    if (code === 'CONFLICT') return fatal('The stream has ended', 'This room is over. Thanks for stopping by.');
+    if (code === 'CONFLICT') return endedRoom(roomId);
     if (code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT') return fatal('No such room', 'The link may be mistyped.');
     return fatal('Cannot open this room', describeError(err));
   }
