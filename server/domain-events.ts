@@ -15,7 +15,8 @@ export interface DomainEventMap {
   'purchase.completed': { purchase: Purchase };
   'purchase.refunded': { purchase: Purchase };
   'subscription.started': { purchase: Purchase; subscriberId: string; creatorId: string; periodEnd: string };
-  'tip.created': { tip: Tip; creatorId: string };
+  /** `fee`: the platform's part of the tip (older outbox rows may lack it). */
+  'tip.created': { tip: Tip; creatorId: string; fee?: number };
   'wallet.topup': { userId: string; amount: number; balance: number };
 }
 

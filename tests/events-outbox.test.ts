@@ -150,7 +150,13 @@ describe.each([
 
     // The node commits the purchase and dies before relaying it: its relay is stopped first.
     await s.lectern.outbox.close();
-    const bought = await api.post('/api/purchases', { contentId: lesson.id }, viewer.token, randomUUID());
+    // Bought from the live room, so it counts for the session (docs/analytics.md#sessions-and-attribution).
+    const bought = await api.post(
+      '/api/purchases',
+      { contentId: lesson.id, fromRoomId: room.id },
+      viewer.token,
+      randomUUID(),
+    );
     expect(bought.status).toBe(201);
     const purchaseId: string = bought.body.purchase.id;
     const before = s.lectern.database.db;

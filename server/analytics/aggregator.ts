@@ -30,7 +30,34 @@ interface SaleRow {
   roomId: string | null;
   buyerId: string;
   amount: number;
+  /** The platform's part of `amount`. */
+  fee: number;
+  /** When it was sold; when it was refunded while only its refund is known (`sold` false). */
   at: Date;
+  /** Whether the sale's own event is among those applied (a refund may come first). */
+  sold: boolean;
+  refundedAt: Date | null;
+}
+
+const earliest = (a: Date | null, b: Date | null): Date | null => (!a ? b : !b ? a : a <= b ? a : b);
+
+/**
+ * Two records of one sale: its sale event(s) and its refund, in any order, so every field is
+ * chosen the same whichever comes first. The sale's time is the earliest sale event's (a
+ * subscription may be recorded by two); a fee or a room one of them lacks (recorded before
+ * events carried them) is taken from the other; the refund is kept once. `write` does the same
+ * against the stored row.
+ */
+function mergeSale(a: SaleRow, b: SaleRow): SaleRow {
+  const base = a.sold || !b.sold ? a : b;
+  return {
+    ...base,
+    roomId: a.roomId ?? b.roomId,
+    fee: Math.max(a.fee, b.fee),
+    at: a.sold && b.sold ? earliest(a.at, b.at)! : base.at,
+    sold: a.sold || b.sold,
+    refundedAt: earliest(a.refundedAt, b.refundedAt),
+  };
 }
 
 /**
@@ -86,7 +113,8 @@ class Deltas {
   }
 
   sale(row: SaleRow): void {
-    if (!this.sales.has(row.id)) this.sales.set(row.id, row);
+    const known = this.sales.get(row.id);
+    this.sales.set(row.id, known ? mergeSale(known, row) : row);
   }
 
   watched(kind: MediaItemKind, itemId: string, creatorId: string, userId: string, seconds: number, completed: boolean) {
@@ -150,6 +178,8 @@ class Deltas {
     }
     const sales = sorted(this.sales);
     if (sales.length > 0) {
+      // As `mergeSale`, so the order the sale and its refund arrive in does not matter: the row
+      // takes the earliest sale time once a sale event is known, and the earliest refund.
       await trx
         .insertInto('analytics_sales')
         .values(
@@ -160,10 +190,25 @@ class Deltas {
             room_id: s.roomId,
             buyer_id: s.buyerId,
             amount: s.amount,
+            fee: s.fee,
             at: s.at,
+            sold: s.sold,
+            refunded_at: s.refundedAt,
           })),
         )
-        .onConflict((oc) => oc.column('id').doNothing())
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            at: sql<Date>`CASE
+              WHEN analytics_sales.sold AND excluded.sold THEN least(analytics_sales.at, excluded.at)
+              WHEN excluded.sold THEN excluded.at
+              ELSE analytics_sales.at END`,
+            sold: sql<boolean>`analytics_sales.sold OR excluded.sold`,
+            room_id: sql<string | null>`coalesce(analytics_sales.room_id, excluded.room_id)`,
+            fee: sql<number>`greatest(analytics_sales.fee, excluded.fee)`,
+            // least() skips nulls: the first refund recorded stays.
+            refunded_at: sql<Date | null>`least(analytics_sales.refunded_at, excluded.refunded_at)`,
+          }),
+        )
         .execute();
     }
     await this.writeMedia(trx, sorted(this.mediaViewers), sorted(this.media));
@@ -217,6 +262,16 @@ class Deltas {
 
 type MediaItemKind = 'content' | 'replay';
 
+type MoneyEvent = Extract<
+  EngagementEvent,
+  { type: 'tip.sent' | 'purchase.completed' | 'purchase.refunded' | 'subscription.started' }
+>;
+const isMoneyEvent = (e: EngagementEvent): e is MoneyEvent =>
+  e.type === 'tip.sent' ||
+  e.type === 'purchase.completed' ||
+  e.type === 'purchase.refunded' ||
+  e.type === 'subscription.started';
+
 /** An event's contribution, decided before the transaction (it may need lookups). */
 interface Plan {
   eventId: string;
@@ -239,10 +294,10 @@ export class AnalyticsAggregator {
 
   /** Applies the events not applied before, once each; resolves the ids it applied. */
   async applyAll(events: readonly EngagementEvent[]): Promise<string[]> {
-    await this.loadOwners(events);
+    const [, fees] = await Promise.all([this.loadOwners(events), this.missingFees(events)]);
     const plans: Plan[] = [];
     for (const event of events) {
-      const add = await this.plan(event);
+      const add = this.plan(event, fees);
       if (add) plans.push({ eventId: event.id, add });
     }
     if (plans.length === 0) return [];
@@ -274,7 +329,7 @@ export class AnalyticsAggregator {
   }
 
   /** What the event adds; null when it changes nothing. */
-  private async plan(event: EngagementEvent): Promise<((d: Deltas) => void) | null> {
+  private plan(event: EngagementEvent, fees: ReadonlyMap<string, number>): ((d: Deltas) => void) | null {
     const at = new Date(event.at);
     switch (event.type) {
       case 'room.joined':
@@ -316,17 +371,18 @@ export class AnalyticsAggregator {
         return this.activity(event.roomId, { questions_answered: 1 });
       case 'tip.sent':
         if (!this.owners.has(event.roomId)) return null;
-        return this.sale(event.data.tipId, 'tip', event, event.roomId);
-      case 'purchase.completed': {
+        return this.sale(event.data.tipId, 'tip', event, event.roomId, fees);
+      case 'purchase.completed':
+      case 'purchase.refunded': {
         const { kind, purchaseId } = event.data;
         if (kind === 'ticket') {
           if (!event.roomId || !this.owners.has(event.roomId)) return null;
-          return this.sale(purchaseId, 'ticket', event, event.roomId);
+          return this.sale(purchaseId, 'ticket', event, event.roomId, fees);
         }
-        return this.sale(purchaseId, kind, event, await this.liveSessionOf(event.creatorId, at));
+        return this.sale(purchaseId, kind, event, this.roomSoldIn(event), fees);
       }
       case 'subscription.started':
-        return this.sale(event.data.purchaseId, 'subscription', event, await this.liveSessionOf(event.creatorId, at));
+        return this.sale(event.data.purchaseId, 'subscription', event, this.roomSoldIn(event), fees);
       case 'media.progress':
       case 'media.completed': {
         const { item, seconds } = event.data;
@@ -354,13 +410,20 @@ export class AnalyticsAggregator {
     };
   }
 
-  /** A payment, once per purchase or tip id, attributed to `roomId`'s session (or to none). */
+  /**
+   * A payment (or its refund), once per purchase or tip id, attributed to `roomId`'s session (or
+   * to none). A refund carries what its sale did, so it can stand for the sale until that arrives.
+   */
   private sale(
     id: string,
     kind: SaleKind,
-    event: Extract<EngagementEvent, { type: 'tip.sent' | 'purchase.completed' | 'subscription.started' }>,
+    event: MoneyEvent,
     roomId: string | null,
+    fees: ReadonlyMap<string, number>,
   ): (d: Deltas) => void {
+    const at = new Date(event.at);
+    const refund = event.type === 'purchase.refunded';
+    const fee = Math.min(event.data.amount, event.data.fee ?? fees.get(id) ?? 0);
     return (d) =>
       d.sale({
         id,
@@ -369,23 +432,44 @@ export class AnalyticsAggregator {
         roomId,
         buyerId: event.userId,
         amount: event.data.amount,
-        at: new Date(event.at),
+        fee,
+        at,
+        sold: !refund,
+        refundedAt: refund ? at : null,
       });
   }
 
-  /** The creator's session live at `at` (started at or before, not yet ended), the latest if several. */
-  private async liveSessionOf(creatorId: string, at: Date): Promise<string | null> {
-    const row = await this.db
-      .selectFrom('rooms')
-      .select('id')
-      .where('owner_id', '=', creatorId)
-      .where('started_at', 'is not', null)
-      .where('started_at', '<=', at)
-      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', at)]))
-      .orderBy('started_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row?.id ?? null;
+  /**
+   * The session a content or subscription sale counts for: the room it was bought from
+   * (`roomId`, which payments checked was a live room of the seller's), or none when it was bought
+   * elsewhere. Never a guess from which room happened to be live: with two rooms live, or a lesson
+   * bought on the catalog page, that credits the wrong session.
+   */
+  private roomSoldIn(event: MoneyEvent): string | null {
+    const { roomId } = event;
+    return roomId && this.owners.get(roomId) === event.creatorId ? roomId : null;
+  }
+
+  /**
+   * Fees of the batch's sales whose events lack them (staged before events carried a fee), from
+   * the sales themselves, in two queries; nothing to do for events that carry it.
+   */
+  private async missingFees(events: readonly EngagementEvent[]): Promise<Map<string, number>> {
+    const fees = new Map<string, number>();
+    const purchases: string[] = [];
+    const tips: string[] = [];
+    for (const e of events) {
+      if (e.type === 'tip.sent' && e.data.fee === undefined) tips.push(e.data.tipId);
+      else if (isMoneyEvent(e) && e.type !== 'tip.sent' && e.data.fee === undefined) purchases.push(e.data.purchaseId);
+    }
+    const [p, t] = await Promise.all([
+      purchases.length
+        ? this.db.selectFrom('purchases').select(['id', 'fee']).where('id', 'in', purchases).execute()
+        : [],
+      tips.length ? this.db.selectFrom('tips').select(['id', 'fee']).where('id', 'in', tips).execute() : [],
+    ]);
+    for (const row of [...p, ...t]) fees.set(row.id, Number(row.fee));
+    return fees;
   }
 
   /** Looks up the owners of the batch's rooms not cached yet, in one query. */

@@ -1,4 +1,11 @@
-import type { MoneyMetrics, RevenueByKind, RevenueDecomposition } from './report-types';
+import type {
+  MoneyMetrics,
+  MoneyTotals,
+  RefundMetrics,
+  RevenueByKind,
+  RevenueDecomposition,
+  SalesByKind,
+} from './report-types';
 
 /** The ratios of a session (or a creator's sessions) from its counts. */
 
@@ -26,18 +33,77 @@ export function addRevenue(a: RevenueByKind, b: RevenueByKind): RevenueByKind {
   });
 }
 
+export function salesByKind(counts: Partial<Record<SaleKind, number>>): SalesByKind {
+  return {
+    ticket: counts.ticket ?? 0,
+    content: counts.content ?? 0,
+    tip: counts.tip ?? 0,
+    subscription: counts.subscription ?? 0,
+  };
+}
+
+export function addSales(a: SalesByKind, b: SalesByKind): SalesByKind {
+  return salesByKind({
+    ticket: a.ticket + b.ticket,
+    content: a.content + b.content,
+    tip: a.tip + b.tip,
+    subscription: a.subscription + b.subscription,
+  });
+}
+
+export const countSales = (s: SalesByKind): number => s.ticket + s.content + s.tip + s.subscription;
+
+export const addRefunds = (a: RefundMetrics, b: RefundMetrics): RefundMetrics => ({
+  count: a.count + b.count,
+  amount: a.amount + b.amount,
+});
+
+/** Sales' money: gross by kind, the fees on it, what is left to the creator, and what was refunded. */
+export function moneyTotals(input: {
+  revenue: RevenueByKind;
+  salesByKind: SalesByKind;
+  fees: number;
+  refunds: RefundMetrics;
+}): MoneyTotals {
+  return {
+    revenue: input.revenue,
+    sales: countSales(input.salesByKind),
+    fees: input.fees,
+    net: input.revenue.total - input.fees,
+    refunds: input.refunds,
+  };
+}
+
+export function addMoneyTotals(a: MoneyTotals, b: MoneyTotals): MoneyTotals {
+  const revenue = addRevenue(a.revenue, b.revenue);
+  const fees = a.fees + b.fees;
+  return {
+    revenue,
+    sales: a.sales + b.sales,
+    fees,
+    net: revenue.total - fees,
+    refunds: addRefunds(a.refunds, b.refunds),
+  };
+}
+
 export function moneyMetrics(input: {
   revenue: RevenueByKind;
-  sales: number;
+  salesByKind: SalesByKind;
+  fees: number;
+  refunds: RefundMetrics;
   buyers: number;
   /** Of the buyers, those who were viewers too. */
   viewerBuyers: number;
   uniqueViewers: number;
 }): MoneyMetrics {
-  const { revenue, sales, buyers, viewerBuyers, uniqueViewers } = input;
+  const { revenue, fees, refunds, buyers, viewerBuyers, uniqueViewers } = input;
   return {
     revenue,
-    sales,
+    fees,
+    net: revenue.total - fees,
+    refunds,
+    sales: countSales(input.salesByKind),
+    salesByKind: input.salesByKind,
     buyers,
     buyersPerViewer: ratio(buyers, uniqueViewers),
     viewerBuyers,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth';
 import type { Config } from '../config';
 import type { DB } from '../db';
-import { forbidden, notFound } from '../errors';
+import { forbidden, invalidArgument, notFound } from '../errors';
 import { type Consumer, type EngagementEvent, type Events, seenOptionsFor } from '../events';
 import type { Logger } from '../log';
 import { id, parse } from '../validation';
@@ -16,10 +16,14 @@ export type {
   ActivityMetrics,
   CreatorAnalytics,
   CreatorTotals,
+  DailyMoney,
   MoneyMetrics,
+  MoneyTotals,
+  RefundMetrics,
   RevenueByKind,
   RevenueDecomposition,
   RoomAnalytics,
+  SalesByKind,
   SeriesPoint,
   SessionMetrics,
   ViewerMetrics,
@@ -46,10 +50,27 @@ export interface Analytics {
 
 export const ANALYTICS_GROUP = 'analytics';
 
+/** An IANA time zone name this runtime knows ("Europe/Paris", "UTC"). */
+const timeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IANA time zone, such as Europe/Paris');
+
 const creatorQuery = z.strictObject({
   creatorId: id.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   offset: z.coerce.number().int().min(0).max(100_000).default(0),
+  /** Days of sales per day (`daily`), today included, in `tz`. */
+  days: z.coerce.number().int().min(1).max(366).default(30),
+  tz: timeZone.default('UTC'),
 });
 
 export interface AnalyticsDeps {
@@ -151,13 +172,19 @@ export function createAnalytics(deps: AnalyticsDeps): Analytics {
       if (creatorId !== actor.id && actor.role !== 'admin')
         throw forbidden("only admins can see another creator's analytics");
       const at = now();
-      const [{ totals, sessions, total }, watching] = await Promise.all([
+      const [{ totals, sessions, total }, watching, daily] = await Promise.all([
         reports.creator(creatorId, q, at),
         reports.watching(creatorId),
+        reports.daily(creatorId, q.days, q.tz, at).catch((err: { code?: string }) => {
+          // A zone the database does not know (its list and the runtime's can differ).
+          if (err.code === '22023') throw invalidArgument(`unknown time zone ${q.tz}`);
+          throw err;
+        }),
       ]);
       return {
         creatorId,
         totals,
+        daily: { days: q.days, timeZone: q.tz, points: daily },
         watching,
         sessions,
         page: { limit: q.limit, offset: q.offset, total },

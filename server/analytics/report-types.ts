@@ -4,12 +4,41 @@
  * Money is integer minor units; times are ISO-8601 strings; ratios are plain numbers.
  */
 
+/** Gross revenue (what buyers paid, before the platform's fee), refunded sales taken out. */
 export interface RevenueByKind {
   ticket: number;
   content: number;
   tip: number;
   subscription: number;
   total: number;
+}
+
+/** Payments counted, by kind (refunded ones not). */
+export interface SalesByKind {
+  ticket: number;
+  content: number;
+  tip: number;
+  subscription: number;
+}
+
+/** Sales that were refunded: taken out of revenue, fees and net, and counted here instead. */
+export interface RefundMetrics {
+  /** How many. */
+  count: number;
+  /** What their buyers had paid (gross). */
+  amount: number;
+}
+
+/** Money of sales outside any session, or of all sales: gross, fees, net, refunds. */
+export interface MoneyTotals {
+  /** Gross, by kind. */
+  revenue: RevenueByKind;
+  sales: number;
+  /** The platform's fees on `revenue`. */
+  fees: number;
+  /** revenue.total − fees: the creator's part. */
+  net: number;
+  refunds: RefundMetrics;
 }
 
 export interface ViewerMetrics {
@@ -45,9 +74,17 @@ export interface ActivityMetrics {
 }
 
 export interface MoneyMetrics {
+  /** Gross: what buyers paid, before the platform's fee; refunded sales are not in it. */
   revenue: RevenueByKind;
+  /** The platform's fees on `revenue`. */
+  fees: number;
+  /** revenue.total − fees: what the creator earns from it. */
+  net: number;
+  /** Refunded sales, not counted anywhere else. */
+  refunds: RefundMetrics;
   /** Payments (sales and tips) counted in `revenue`. */
   sales: number;
+  salesByKind: SalesByKind;
   /** Distinct users behind those payments. */
   buyers: number;
   /**
@@ -91,7 +128,7 @@ export interface SeriesPoint {
   averageViewers: number;
   chatMessages: number;
   likes: number;
-  /** Revenue (every kind) attributed to the session in the bucket. */
+  /** Gross revenue (every kind) of the session's sales made in the bucket, refunded ones not counted. */
   revenue: number;
 }
 
@@ -125,10 +162,25 @@ export interface CreatorTotals {
   /** Payments attributed to the creator's sessions; buyers and unique viewers are distinct across sessions. */
   money: MoneyMetrics;
   decomposition: RevenueDecomposition;
-  /** Content and subscription sales while none of the creator's sessions was live. */
-  outsideSessions: { revenue: RevenueByKind; sales: number };
-  /** Everything the creator sold: in sessions and outside them. */
+  /** Sales not made from inside a session: contents and subscriptions bought elsewhere (the catalog, a content page). */
+  outsideSessions: MoneyTotals;
+  /** Everything the creator sold: in sessions and outside them (gross by kind; see `all`). */
   allRevenue: RevenueByKind;
+  /** Everything the creator sold, in sessions and outside them: gross, fees, net and refunds. */
+  all: MoneyTotals;
+}
+
+/** One day of a creator's sales (in the time zone asked for), every sale in or outside sessions. */
+export interface DailyMoney {
+  /** The day, `YYYY-MM-DD`. */
+  day: string;
+  /** Gross of the day's sales that were not refunded. */
+  revenue: number;
+  fees: number;
+  net: number;
+  sales: number;
+  /** Of the day's sales, those refunded since: their gross. */
+  refunded: number;
 }
 
 /** Watching after the fact, per lesson or replay (from `media.progress` / `media.completed`). */
@@ -149,6 +201,8 @@ export interface WatchingMetrics {
 export interface CreatorAnalytics {
   creatorId: string;
   totals: CreatorTotals;
+  /** Sales per day over the last `days` days (today included), oldest first, in `timeZone`. */
+  daily: { days: number; timeZone: string; points: DailyMoney[] };
   /** Completion per lesson and replay, most watched first. */
   watching: WatchingMetrics[];
   /** The creator's sessions, newest first, one page of them. */

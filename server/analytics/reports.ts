@@ -1,10 +1,25 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AnalyticsRoomsTable, DB } from '../db';
-import { addRevenue, decompose, moneyMetrics, ratio, revenueByKind, type SaleKind } from './derive';
+import {
+  addMoneyTotals,
+  addRefunds,
+  addRevenue,
+  addSales,
+  decompose,
+  moneyMetrics,
+  moneyTotals,
+  ratio,
+  revenueByKind,
+  type SaleKind,
+  salesByKind,
+} from './derive';
 import { type PresenceChange, type PresenceSummary, presenceBuckets, summarizePresence } from './presence';
 import type {
   ActivityMetrics,
   CreatorTotals,
+  DailyMoney,
+  MoneyTotals,
+  RefundMetrics,
   RevenueByKind,
   RoomAnalytics,
   SeriesPoint,
@@ -57,6 +72,42 @@ const ZERO_ACTIVITY: ActivityMetrics = {
   questionsAnswered: 0,
 };
 
+/** Sales rows summed by kind and whether they were refunded (`sums` below turns them into money). */
+interface SaleSums {
+  kind: SaleKind;
+  refunded: boolean;
+  amount: number;
+  fee: number;
+  n: number;
+}
+
+/** Gross, fees and counts of the sales kept, and the refunded ones apart. */
+function sums(rows: readonly SaleSums[]) {
+  const amounts: Partial<Record<SaleKind, number>> = {};
+  const counts: Partial<Record<SaleKind, number>> = {};
+  let fees = 0;
+  const refunds: RefundMetrics = { count: 0, amount: 0 };
+  for (const r of rows) {
+    if (r.refunded) {
+      refunds.count += Number(r.n);
+      refunds.amount += Number(r.amount);
+      continue;
+    }
+    amounts[r.kind] = (amounts[r.kind] ?? 0) + Number(r.amount);
+    counts[r.kind] = (counts[r.kind] ?? 0) + Number(r.n);
+    fees += Number(r.fee);
+  }
+  return { revenue: revenueByKind(amounts), salesByKind: salesByKind(counts), fees, refunds };
+}
+
+const saleSums = [
+  'kind',
+  sql<boolean>`refunded_at IS NOT NULL`.as('refunded'),
+  sql<number>`sum(amount)::int8`.as('amount'),
+  sql<number>`sum(fee)::int8`.as('fee'),
+  sql<number>`count(*)::int8`.as('n'),
+] as const;
+
 export class AnalyticsReports {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -74,14 +125,16 @@ export class AnalyticsReports {
         .execute(),
       this.db
         .selectFrom('analytics_sales')
-        .select(['room_id', 'kind', sql<number>`sum(amount)::int8`.as('amount'), sql<number>`count(*)::int8`.as('n')])
+        .select(['room_id', ...saleSums])
         .where('room_id', 'in', ids)
-        .groupBy(['room_id', 'kind'])
+        .groupBy(['room_id', 'kind', sql`refunded_at IS NOT NULL`])
         .execute(),
+      // Buyers of what was kept: a buyer whose only purchase was refunded bought nothing.
       this.db
         .selectFrom('analytics_sales')
         .select(['room_id', sql<number>`count(DISTINCT buyer_id)::int8`.as('n')])
         .where('room_id', 'in', ids)
+        .where('refunded_at', 'is', null)
         .groupBy('room_id')
         .execute(),
       // Buyers who joined the session they paid in (the share of viewers who bought).
@@ -92,6 +145,7 @@ export class AnalyticsReports {
         )
         .select(['s.room_id', sql<number>`count(DISTINCT s.buyer_id)::int8`.as('n')])
         .where('s.room_id', 'in', ids)
+        .where('s.refunded_at', 'is', null)
         .groupBy('s.room_id')
         .execute(),
     ]);
@@ -99,13 +153,8 @@ export class AnalyticsReports {
     const uniqueOf = new Map(uniques.map((u) => [u.room_id, u.n]));
     const buyersOf = new Map(buyers.map((b) => [b.room_id, b.n]));
     const viewerBuyersOf = new Map(viewerBuyers.map((b) => [b.room_id, b.n]));
-    const salesOf = new Map<string, { amounts: Partial<Record<SaleKind, number>>; n: number }>();
-    for (const s of sales) {
-      const entry = salesOf.get(s.room_id!) ?? { amounts: {}, n: 0 };
-      entry.amounts[s.kind] = s.amount;
-      entry.n += s.n;
-      salesOf.set(s.room_id!, entry);
-    }
+    const salesOf = new Map<string, SaleSums[]>();
+    for (const s of sales) salesOf.set(s.room_id!, [...(salesOf.get(s.room_id!) ?? []), s]);
     const presence = await this.presenceSummaries(rooms, statsOf, now);
 
     return rooms.map((room) => {
@@ -116,7 +165,7 @@ export class AnalyticsReports {
       const unique = uniqueOf.get(room.id) ?? 0;
       const signedInSeconds = s?.watch_seconds ?? 0;
       const guestSeconds = s?.guest_watch_seconds ?? 0;
-      const sold = salesOf.get(room.id);
+      const sold = sums(salesOf.get(room.id) ?? []);
       return {
         roomId: room.id,
         title: room.title,
@@ -148,8 +197,7 @@ export class AnalyticsReports {
             }
           : { ...ZERO_ACTIVITY },
         money: moneyMetrics({
-          revenue: revenueByKind(sold?.amounts ?? {}),
-          sales: sold?.n ?? 0,
+          ...sold,
           buyers: buyersOf.get(room.id) ?? 0,
           viewerBuyers: viewerBuyersOf.get(room.id) ?? 0,
           uniqueViewers: unique,
@@ -194,21 +242,70 @@ export class AnalyticsReports {
         .leftJoin('rooms as r', 'r.id', 's.room_id')
         .where('s.creator_id', '=', creatorId)
         .where((eb) => eb.or([eb('s.room_id', 'is', null), eb('r.started_at', 'is', null)]))
-        .select(['s.kind', sql<number>`sum(s.amount)::int8`.as('amount'), sql<number>`count(*)::int8`.as('n')])
-        .groupBy('s.kind')
+        .select([
+          's.kind',
+          sql<boolean>`s.refunded_at IS NOT NULL`.as('refunded'),
+          sql<number>`sum(s.amount)::int8`.as('amount'),
+          sql<number>`sum(s.fee)::int8`.as('fee'),
+          sql<number>`count(*)::int8`.as('n'),
+        ])
+        .groupBy(['s.kind', sql`s.refunded_at IS NOT NULL`])
         .execute(),
     ]);
     const totals = sumSessions(sessions, distinct);
-    const outsideRevenue = revenueByKind(Object.fromEntries(outside.map((o) => [o.kind, o.amount])));
+    const outsideSessions: MoneyTotals = moneyTotals(sums(outside));
+    const inSessions: MoneyTotals = moneyTotals({
+      revenue: totals.money.revenue,
+      salesByKind: totals.money.salesByKind,
+      fees: totals.money.fees,
+      refunds: totals.money.refunds,
+    });
     return {
       totals: {
         ...totals,
-        outsideSessions: { revenue: outsideRevenue, sales: outside.reduce((n, o) => n + o.n, 0) },
-        allRevenue: addRevenue(totals.money.revenue, outsideRevenue),
+        outsideSessions,
+        allRevenue: addRevenue(totals.money.revenue, outsideSessions.revenue),
+        all: addMoneyTotals(inSessions, outsideSessions),
       },
       sessions: sessions.slice(page.offset, page.offset + page.limit),
       total: sessions.length,
     };
+  }
+
+  /**
+   * The creator's sales per calendar day of `timeZone`, the last `days` days up to `now`'s,
+   * every day present (zeros included). Sales count on the day they were made; those refunded
+   * since are left out of the day's money and shown as `refunded`.
+   */
+  async daily(creatorId: string, days: number, timeZone: string, now: number): Promise<DailyMoney[]> {
+    const { rows } = await sql<{
+      day: string;
+      revenue: number;
+      fees: number;
+      sales: number;
+      refunded: number;
+    }>`
+      WITH days AS (
+        SELECT generate_series(today - ${days - 1}::int, today, interval '1 day')::date AS day
+        FROM (SELECT (${new Date(now)}::timestamptz AT TIME ZONE ${timeZone})::date AS today) AS t
+      )
+      SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
+        coalesce(sum(s.amount) FILTER (WHERE s.refunded_at IS NULL), 0)::int8 AS revenue,
+        coalesce(sum(s.fee) FILTER (WHERE s.refunded_at IS NULL), 0)::int8 AS fees,
+        count(s.id) FILTER (WHERE s.refunded_at IS NULL)::int8 AS sales,
+        coalesce(sum(s.amount) FILTER (WHERE s.refunded_at IS NOT NULL), 0)::int8 AS refunded
+      FROM days d
+      LEFT JOIN analytics_sales s ON s.creator_id = ${creatorId}
+        AND s.at >= (d.day::timestamp AT TIME ZONE ${timeZone})
+        AND s.at < ((d.day + 1)::timestamp AT TIME ZONE ${timeZone})
+      GROUP BY d.day
+      ORDER BY d.day
+    `.execute(this.db);
+    return rows.map((r) => {
+      const revenue = Number(r.revenue);
+      const fees = Number(r.fees);
+      return { day: r.day, revenue, fees, net: revenue - fees, sales: Number(r.sales), refunded: Number(r.refunded) };
+    });
   }
 
   /** Completion per lesson and replay of the creator, most watched first. */
@@ -257,6 +354,7 @@ export class AnalyticsReports {
         .innerJoin('rooms as r', 'r.id', 's.room_id')
         .where('s.creator_id', '=', creatorId)
         .where('r.started_at', 'is not', null)
+        .where('s.refunded_at', 'is', null)
         .select(sql<number>`count(DISTINCT s.buyer_id)::int8`.as('n'))
         .executeTakeFirstOrThrow(),
       this.db
@@ -267,6 +365,7 @@ export class AnalyticsReports {
         )
         .where('s.creator_id', '=', creatorId)
         .where('r.started_at', 'is not', null)
+        .where('s.refunded_at', 'is', null)
         .select(sql<number>`count(DISTINCT s.buyer_id)::int8`.as('n'))
         .executeTakeFirstOrThrow(),
     ]);
@@ -343,7 +442,12 @@ export class AnalyticsReports {
         .select(['minute', 'chat_messages', 'likes'])
         .where('room_id', '=', roomId)
         .execute(),
-      this.db.selectFrom('analytics_sales').select(['at', 'amount']).where('room_id', '=', roomId).execute(),
+      this.db
+        .selectFrom('analytics_sales')
+        .select(['at', 'amount'])
+        .where('room_id', '=', roomId)
+        .where('refunded_at', 'is', null)
+        .execute(),
     ]);
     const buckets = presenceBuckets(changes.get(roomId) ?? [], window.start, window.end, bucketMs);
     const points: SeriesPoint[] = buckets.map((b) => ({
@@ -379,7 +483,7 @@ interface Distinct {
 export function sumSessions(
   sessions: readonly SessionMetrics[],
   distinct: Distinct,
-): Omit<CreatorTotals, 'outsideSessions' | 'allRevenue'> {
+): Omit<CreatorTotals, 'outsideSessions' | 'allRevenue' | 'all'> {
   let durationSeconds = 0;
   let viewerSeconds = 0;
   let peak = 0;
@@ -387,7 +491,9 @@ export function sumSessions(
   let guestJoins = 0;
   let signedInSeconds = 0;
   let guestSeconds = 0;
-  let sales = 0;
+  let sold = salesByKind({});
+  let fees = 0;
+  let refunds: RefundMetrics = { count: 0, amount: 0 };
   let revenue: RevenueByKind = revenueByKind({});
   const activity = { ...ZERO_ACTIVITY };
   for (const s of sessions) {
@@ -398,13 +504,17 @@ export function sumSessions(
     guestJoins += s.viewers.guestJoins;
     signedInSeconds += s.watch.signedInSeconds;
     guestSeconds += s.watch.guestSeconds;
-    sales += s.money.sales;
+    sold = addSales(sold, s.money.salesByKind);
+    fees += s.money.fees;
+    refunds = addRefunds(refunds, s.money.refunds);
     revenue = addRevenue(revenue, s.money.revenue);
     for (const k of Object.keys(activity) as (keyof ActivityMetrics)[]) activity[k] += s.activity[k];
   }
   const money = moneyMetrics({
     revenue,
-    sales,
+    salesByKind: sold,
+    fees,
+    refunds,
     buyers: distinct.buyers,
     viewerBuyers: distinct.viewerBuyers,
     uniqueViewers: distinct.viewers,

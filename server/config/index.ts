@@ -195,6 +195,47 @@ export const configFields = {
     'mediasoup worker log level.',
   ),
 
+  // Creator earnings and payouts (docs/money.md#earnings-and-payouts)
+  payoutHoldHours: field(
+    'PAYOUT_HOLD_HOURS',
+    z.coerce
+      .number()
+      .min(0)
+      .max(24 * 365),
+    '72',
+    "How long a sale's earnings stay pending (refunds can still take them back) before they are available for payouts. Fractions are allowed.",
+  ),
+  payoutMinAmount: field(
+    'PAYOUT_MIN_AMOUNT',
+    int(1, Number.MAX_SAFE_INTEGER),
+    '1000',
+    'Smallest payout, in minor units.',
+  ),
+  payoutDailyCap: field(
+    'PAYOUT_DAILY_CAP',
+    int(1, Number.MAX_SAFE_INTEGER),
+    '1000000',
+    'Most a creator may have paid out (or in flight) in any 24 hours, in minor units.',
+  ),
+  payoutSettleIntervalMs: field(
+    'PAYOUT_SETTLE_INTERVAL_MS',
+    int(50, 3_600_000),
+    '2000',
+    'How often each node hands requested payouts to the provider and asks it about pending ones.',
+  ),
+  earningsReleaseIntervalMs: field(
+    'EARNINGS_RELEASE_INTERVAL_MS',
+    int(50, 3_600_000),
+    '60000',
+    'How often each node moves earnings whose hold has passed to available (a creator reading their earnings or asking for a payout gets theirs released at once).',
+  ),
+  sandboxPayoutDelayMs: field(
+    'SANDBOX_PAYOUT_DELAY_MS',
+    int(0, 86_400_000),
+    '3000',
+    'The built-in sandbox provider settles a payout this long after it was started (paid, or failed for the `sandbox_fail` method).',
+  ),
+
   // Recordings, uploaded videos and playback (docs/vod.md)
   ffmpegPath: field(
     'FFMPEG_PATH',

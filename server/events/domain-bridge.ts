@@ -1,3 +1,4 @@
+import type { Purchase } from '../../protocol';
 import type { OutboxMessage } from './outbox';
 import { type EngagementEvent, newEvent } from './types';
 
@@ -7,17 +8,24 @@ import { type EngagementEvent, newEvent } from './types';
  * the recommender read. The event takes the row's id and time, so relaying a row twice appends
  * the same event twice, which consumers deduplicate.
  */
+/** The room a sale counts for: the ticket's room, or the room it was bought from. */
+function saleRoom(p: Purchase): { roomId?: string } {
+  const roomId = p.roomId ?? p.fromRoomId;
+  return roomId ? { roomId } : {};
+}
+
 export function engagementEventOf(message: OutboxMessage): EngagementEvent | null {
   const fixed = { id: message.id, at: message.at.getTime() };
   switch (message.topic) {
     case 'tip.created': {
-      const { tip, creatorId } = message.payload;
+      const { tip, creatorId, fee } = message.payload;
       return newEvent('tip.sent', {
         ...fixed,
         roomId: tip.roomId,
         userId: tip.user.id,
         creatorId,
-        data: { tipId: tip.id, amount: tip.amount, currency: tip.currency },
+        // Outbox rows staged before tips carried their fee have none.
+        data: { tipId: tip.id, amount: tip.amount, ...(fee === undefined ? {} : { fee }), currency: tip.currency },
       });
     }
     case 'purchase.completed': {
@@ -28,8 +36,19 @@ export function engagementEventOf(message: OutboxMessage): EngagementEvent | nul
         userId: p.buyerId,
         creatorId: p.creatorId,
         ...(p.contentId ? { contentId: p.contentId } : {}),
-        ...(p.roomId ? { roomId: p.roomId } : {}),
-        data: { purchaseId: p.id, kind: p.kind, amount: p.amount, currency: p.currency },
+        ...saleRoom(p),
+        data: { purchaseId: p.id, kind: p.kind, amount: p.amount, fee: p.fee, currency: p.currency },
+      });
+    }
+    case 'purchase.refunded': {
+      const p = message.payload.purchase;
+      return newEvent('purchase.refunded', {
+        ...fixed,
+        userId: p.buyerId,
+        creatorId: p.creatorId,
+        ...(p.contentId ? { contentId: p.contentId } : {}),
+        ...saleRoom(p),
+        data: { purchaseId: p.id, kind: p.kind, amount: p.amount, fee: p.fee, currency: p.currency },
       });
     }
     case 'subscription.started': {
@@ -38,7 +57,14 @@ export function engagementEventOf(message: OutboxMessage): EngagementEvent | nul
         ...fixed,
         userId: subscriberId,
         creatorId,
-        data: { purchaseId: p.id, amount: p.amount, currency: p.currency, periodEnd: Date.parse(periodEnd) },
+        ...saleRoom(p),
+        data: {
+          purchaseId: p.id,
+          amount: p.amount,
+          fee: p.fee,
+          currency: p.currency,
+          periodEnd: Date.parse(periodEnd),
+        },
       });
     }
   }

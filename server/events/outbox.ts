@@ -24,7 +24,12 @@ import type { EngagementEvent } from './types';
  */
 
 /** The domain events that go through the outbox: the ones that move money. */
-export const OUTBOX_TOPICS = ['purchase.completed', 'subscription.started', 'tip.created'] as const;
+export const OUTBOX_TOPICS = [
+  'purchase.completed',
+  'purchase.refunded',
+  'subscription.started',
+  'tip.created',
+] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
 /** A relayed row: the domain event, its stable id and when it happened. */

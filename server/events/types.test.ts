@@ -35,12 +35,19 @@ const samples: EngagementEvent[] = [
     creatorId,
     data: { purchaseId: randomUUID(), amount: 900, currency: 'EUR', periodEnd: Date.now() + 30 * 86_400_000 },
   }),
+  newEvent('purchase.refunded', {
+    userId,
+    creatorId,
+    roomId,
+    data: { purchaseId: randomUUID(), kind: 'ticket', amount: 500, fee: 50, currency: 'USD' },
+  }),
   newEvent('question.asked', { roomId, userId, data: { questionId: randomUUID() } }),
   newEvent('question.upvoted', { roomId, userId, data: { questionId: randomUUID() } }),
   newEvent('question.answered', { roomId, creatorId, data: { questionId: randomUUID() } }),
   newEvent('suggestion.shown', { roomId, userId, contentId, data: suggestion }),
   newEvent('suggestion.clicked', { roomId, userId, contentId, data: suggestion }),
   newEvent('suggestion.dismissed', { roomId, userId, contentId, data: { modelVersion: 'm1', score: -1.5 } }),
+  newEvent('poll.voted', { roomId, userId, data: { pollId: randomUUID(), option: 2 } }),
   newEvent('media.progress', {
     userId,
     creatorId,
@@ -90,6 +97,14 @@ describe('engagement events', () => {
       expect((err as InvalidEventError).message).toMatch(/^invalid engagement event \(tip.sent\): /);
       expect((err as InvalidEventError).issues.map((i) => i.path).sort()).toEqual(['data.amount', 'data.currency']);
     }
+  });
+
+  it('takes the fee of money events when given, and refuses a negative one', () => {
+    const tip = JSON.parse(JSON.stringify(samples[6])); // tip.sent, recorded before fees: none
+    expect(validateEvent(tip).data).not.toHaveProperty('fee');
+    expect(validateEvent({ ...tip, data: { ...tip.data, fee: 0 } }).data).toMatchObject({ fee: 0 });
+    expect(() => validateEvent({ ...tip, data: { ...tip.data, fee: -1 } })).toThrow(InvalidEventError);
+    expect(() => validateEvent({ ...tip, data: { ...tip.data, fee: 1.5 } })).toThrow(InvalidEventError);
   });
 
   it('decodes stored events and explains what it cannot decode', () => {

@@ -50,22 +50,47 @@ export type WatchHeartbeatEvent = With<
 export type ChatSentEvent = With<Envelope<'chat.sent', { messageId: string; length: number }>, 'roomId' | 'userId'>;
 /** Likes are aggregated by the gateway, not one event per tap: per sender (`userId`) or per room. */
 export type LikesSentEvent = With<Envelope<'likes.sent', { count: number }>, 'roomId'>;
+/**
+ * `fee` on money events: the platform's part of `amount` (so analytics reports gross, fees and
+ * net). Optional: events recorded before it was added lack it, and consumers must not require it.
+ * It needed no new version for the same reason `creatorId` did not: consumers are deployed before
+ * producers, and this build reads events with and without it.
+ */
 export type TipSentEvent = With<
-  Envelope<'tip.sent', { tipId: string; amount: number; currency: string }>,
+  Envelope<'tip.sent', { tipId: string; amount: number; fee?: number; currency: string }>,
   'roomId' | 'userId' | 'creatorId'
 >;
 /** `contentId` for a content purchase, `roomId` for a ticket; both absent for a subscription. */
 export type PurchaseCompletedEvent = With<
-  Envelope<'purchase.completed', { purchaseId: string; kind: PurchaseKind; amount: number; currency: string }>,
+  Envelope<
+    'purchase.completed',
+    { purchaseId: string; kind: PurchaseKind; amount: number; fee?: number; currency: string }
+  >,
+  'userId' | 'creatorId'
+>;
+/**
+ * A purchase (content, ticket or subscription) was refunded: analytics subtracts it. `roomId`
+ * is the room the sale counted for, as on its `purchase.completed`.
+ */
+export type PurchaseRefundedEvent = With<
+  Envelope<
+    'purchase.refunded',
+    { purchaseId: string; kind: PurchaseKind; amount: number; fee?: number; currency: string }
+  >,
   'userId' | 'creatorId'
 >;
 export type SubscriptionStartedEvent = With<
-  Envelope<'subscription.started', { purchaseId: string; amount: number; currency: string; periodEnd: number }>,
+  Envelope<
+    'subscription.started',
+    { purchaseId: string; amount: number; fee?: number; currency: string; periodEnd: number }
+  >,
   'userId' | 'creatorId'
 >;
 export type QuestionAskedEvent = With<Envelope<'question.asked', { questionId: string }>, 'roomId' | 'userId'>;
 export type QuestionUpvotedEvent = With<Envelope<'question.upvoted', { questionId: string }>, 'roomId' | 'userId'>;
 export type QuestionAnsweredEvent = With<Envelope<'question.answered', { questionId: string }>, 'roomId'>;
+/** A viewer voted in a room's poll (`option`: the index of their choice). */
+export type PollVotedEvent = With<Envelope<'poll.voted', { pollId: string; option: number }>, 'roomId' | 'userId'>;
 
 /** What the recommender showed and how the viewer reacted: the training signal. */
 export interface SuggestionData {
@@ -100,10 +125,12 @@ export type EngagementEvent =
   | LikesSentEvent
   | TipSentEvent
   | PurchaseCompletedEvent
+  | PurchaseRefundedEvent
   | SubscriptionStartedEvent
   | QuestionAskedEvent
   | QuestionUpvotedEvent
   | QuestionAnsweredEvent
+  | PollVotedEvent
   | SuggestionShownEvent
   | SuggestionClickedEvent
   | SuggestionDismissedEvent
@@ -116,6 +143,8 @@ export type EventOf<T extends EngagementEventType> = Extract<EngagementEvent, { 
 // --- validation -------------------------------------------------------------------------------
 
 const amount = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+/** The platform's part of an amount (0 when it takes none). */
+const fee = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
 const currency = z.string().regex(/^[A-Z]{3}$/);
 const epochMs = z.number().int().min(0).max(8.64e15);
 
@@ -186,7 +215,7 @@ const schemas = [
     roomId: id,
     userId: id,
     creatorId: id,
-    data: z.strictObject({ tipId: id, amount, currency }),
+    data: z.strictObject({ tipId: id, amount, fee, currency }),
   }),
   z.strictObject({
     ...envelope,
@@ -197,6 +226,20 @@ const schemas = [
       purchaseId: id,
       kind: z.enum(['content', 'ticket', 'subscription']),
       amount,
+      fee,
+      currency,
+    }),
+  }),
+  z.strictObject({
+    ...envelope,
+    type: z.literal('purchase.refunded'),
+    userId: id,
+    creatorId: id,
+    data: z.strictObject({
+      purchaseId: id,
+      kind: z.enum(['content', 'ticket', 'subscription']),
+      amount,
+      fee,
       currency,
     }),
   }),
@@ -205,7 +248,7 @@ const schemas = [
     type: z.literal('subscription.started'),
     userId: id,
     creatorId: id,
-    data: z.strictObject({ purchaseId: id, amount, currency, periodEnd: epochMs }),
+    data: z.strictObject({ purchaseId: id, amount, fee, currency, periodEnd: epochMs }),
   }),
   z.strictObject({
     ...envelope,
@@ -226,6 +269,13 @@ const schemas = [
     type: z.literal('question.answered'),
     roomId: id,
     data: z.strictObject({ questionId: id }),
+  }),
+  z.strictObject({
+    ...envelope,
+    type: z.literal('poll.voted'),
+    roomId: id,
+    userId: id,
+    data: z.strictObject({ pollId: id, option: z.number().int().min(0).max(100) }),
   }),
   z.strictObject({ ...envelope, type: z.literal('suggestion.shown'), roomId: id, contentId: id, data: suggestion }),
   z.strictObject({ ...envelope, type: z.literal('suggestion.clicked'), roomId: id, contentId: id, data: suggestion }),
@@ -325,6 +375,7 @@ export const ROOM_SCOPED_TYPES: ReadonlySet<EngagementEventType> = new Set<Engag
   'question.asked',
   'question.upvoted',
   'question.answered',
+  'poll.voted',
 ]);
 
 /**

@@ -113,3 +113,39 @@ export async function hasRoomEntitlement(
 ): Promise<boolean> {
   return (await roomEntitlement(db, user, room)).entitled;
 }
+
+/**
+ * What a course or bundle costs a buyer who owns some of what is in it: the list price minus
+ * what they paid for those items (their completed content purchases of anything inside it, at
+ * any depth). `owned` and `items` count what is inside and how much of it the buyer owns.
+ */
+export async function contentQuote(
+  db: Kysely<DB>,
+  userId: string,
+  contentId: string,
+): Promise<{ price: number; credit: number; due: number; items: number; owned: number }> {
+  const { rows } = await sql<{ price: number; items: number; owned: number; credit: number }>`
+    WITH RECURSIVE inside(id) AS (
+      SELECT item_id FROM content_items WHERE parent_id = ${contentId}::uuid
+      UNION
+      SELECT ci.item_id FROM content_items ci JOIN inside i ON ci.parent_id = i.id
+    ),
+    owned(id) AS (
+      SELECT content_id FROM entitlements
+      WHERE user_id = ${userId}::uuid AND revoked_at IS NULL AND content_id IS NOT NULL
+      UNION
+      SELECT ci.item_id FROM content_items ci JOIN owned o ON ci.parent_id = o.id
+    )
+    SELECT c.price,
+      (SELECT count(*) FROM inside)::int AS items,
+      (SELECT count(*) FROM inside WHERE id IN (SELECT id FROM owned))::int AS owned,
+      (SELECT coalesce(sum(p.amount), 0) FROM purchases p
+        WHERE p.buyer_id = ${userId}::uuid AND p.kind = 'content' AND p.status = 'completed'
+          AND p.content_id IN (SELECT id FROM inside))::int8 AS credit
+    FROM contents c WHERE c.id = ${contentId}::uuid
+  `.execute(db);
+  const r = rows[0];
+  if (!r) return { price: 0, credit: 0, due: 0, items: 0, owned: 0 };
+  const credit = Number(r.credit);
+  return { price: r.price, credit, due: r.price - credit, items: r.items, owned: r.owned };
+}

@@ -1,24 +1,62 @@
 import type { Insertable } from 'kysely';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
-import { Limits, type Purchase, type Subscription, type Tip } from '../../protocol';
+import {
+  type Earnings,
+  Limits,
+  type Order,
+  type Payout,
+  type Purchase,
+  type SaleNotice,
+  type Subscription,
+  type Tip,
+} from '../../protocol';
 import type { Config } from '../config';
 import { type AccountKind, type DB, isUniqueViolation, type PurchaseRow, type PurchasesTable } from '../db';
 import type { DomainEvents } from '../domain-events';
 import { conflict, invalidArgument, notFound } from '../errors';
 import { stageDomainEvent } from '../events';
+import type { Logger } from '../log';
+import { PeriodicTasks } from '../periodic';
 import { id, money, parse } from '../validation';
-import { grantContent, hasRoomEntitlement, ownedContentIds, ownsContent, roomEntitlement } from './entitlements';
+import {
+  creatorAccounts,
+  creatorsWithDueHolds,
+  earningsOf,
+  holdEarnings,
+  releaseDue,
+  takeBackEarnings,
+} from './earnings';
+import {
+  contentQuote,
+  grantContent,
+  hasRoomEntitlement,
+  ownedContentIds,
+  ownsContent,
+  roomEntitlement,
+} from './entitlements';
 import { splitFee } from './fees';
 import { idempotent, type Outcome, providerIdempotencyKey, sweepIdempotencyKeys } from './idempotency';
 import { Accounts, balanceOf, lockBuyer, openTransaction, postEntries, postTransaction, type Trx } from './ledger';
+import { ordersOf } from './orders';
+import { Payouts } from './payouts';
 import type { PaymentProvider } from './provider';
 
 export { splitFee } from './fees';
 export type { Outcome } from './idempotency';
-export { type ChargeRequest, type PaymentProvider, SANDBOX_DECLINE, SandboxPaymentProvider } from './provider';
+export { payoutIdempotencyKey } from './payouts';
+export {
+  type ChargeRequest,
+  type PaymentProvider,
+  type PayoutRequest,
+  type PayoutState,
+  SANDBOX_DECLINE,
+  SANDBOX_PAYOUT_FAIL,
+  SandboxPaymentProvider,
+} from './provider';
 
 export interface CreatorEarnings {
+  /** Everything earned and not yet paid out: available + pending. */
   balance: number;
   currency: string;
   /** Net of platform fees and refunds, by source. */
@@ -55,9 +93,34 @@ export interface PaymentsService {
   ): Promise<Outcome<{ tip: Tip; balance: number }>>;
   refund(adminId: string, purchaseId: string, key: string): Promise<Outcome<{ purchase: Purchase }>>;
   purchases(userId: string): Promise<Purchase[]>;
+  /** Receipts of every wallet movement, newest first (`{limit?, before?}`). */
+  orders(userId: string, query: unknown): Promise<Order[]>;
   subscriptions(userId: string): Promise<Subscription[]>;
   creatorEarnings(creatorId: string): Promise<CreatorEarnings>;
+  /** Available, pending and paid-out earnings; releases what is due first. */
+  earnings(creatorId: string): Promise<Earnings>;
+  requestPayout(
+    creatorId: string,
+    input: unknown,
+    key: string,
+  ): Promise<Outcome<{ payout: Payout; available: number }>>;
+  payouts(creatorId: string): Promise<Payout[]>;
+  /** Every creator's payouts (admins), `{status?, limit?}`. */
+  allPayouts(query: unknown): Promise<Payout[]>;
+  retryPayout(adminId: string, payoutId: string, input: unknown, key: string): Promise<Outcome<{ payout: Payout }>>;
+  /** What the creator's sales feed shows of a purchase or a tip (buyer's name, item's title). */
+  saleNotice(sale: { purchase: Purchase } | { tip: Tip }): Promise<SaleNotice>;
+  /** One pass of payout settlement and one of earnings release (the periodic tasks do this too). */
+  settleNow(): Promise<void>;
+  /** Starts the periodic release of held earnings and settlement of payouts. */
+  start(): void;
+  close(): Promise<void>;
   ownsContent(userId: string, contentId: string): Promise<boolean>;
+  /** What the content costs this buyer: its price less what they paid for items in it. */
+  quote(
+    userId: string,
+    contentId: string,
+  ): Promise<{ price: number; credit: number; due: number; items: number; owned: number }>;
   ownedContentIds(userId: string): Promise<Set<string>>;
   hasRoomEntitlement(
     user: { id: string; role: string } | null,
@@ -84,25 +147,40 @@ export const toPurchase = (r: PurchaseRow): Purchase => ({
   status: r.status,
   createdAt: r.created_at.toISOString(),
   refundedAt: r.refunded_at?.toISOString() ?? null,
+  fromRoomId: r.context_room_id,
 });
 
 type Deps = {
   db: Kysely<DB>;
-  config: Pick<Config, 'currency' | 'platformFeeBps' | 'maxTopupAmount' | 'maxPrice' | 'idempotencyTtlHours'>;
+  config: Pick<
+    Config,
+    | 'currency'
+    | 'platformFeeBps'
+    | 'maxTopupAmount'
+    | 'maxPrice'
+    | 'idempotencyTtlHours'
+    | 'payoutHoldHours'
+    | 'payoutMinAmount'
+    | 'payoutDailyCap'
+    | 'payoutSettleIntervalMs'
+    | 'earningsReleaseIntervalMs'
+  >;
   provider: PaymentProvider;
   events: DomainEvents;
+  log?: Logger;
 };
 
-export function createPaymentsService({ db, config, provider, events }: Deps): PaymentsService {
+export function createPaymentsService({ db, config, provider, events, log }: Deps): PaymentsService {
   const { currency } = config;
   const topUpSchema = z.strictObject({
     amount: money(config.maxTopupAmount),
     paymentMethod: z.string().min(1).max(200).optional(),
   });
-  const purchaseSchema = z.union([z.strictObject({ contentId: id }), z.strictObject({ roomId: id })], {
-    error: 'give either contentId or roomId',
-  });
-  const subscribeSchema = z.strictObject({ creatorId: id });
+  const purchaseSchema = z.union(
+    [z.strictObject({ contentId: id, fromRoomId: id.optional() }), z.strictObject({ roomId: id })],
+    { error: 'give either contentId (and fromRoomId, the room you buy from) or roomId' },
+  );
+  const subscribeSchema = z.strictObject({ creatorId: id, fromRoomId: id.optional() });
   const historySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
   const tipSchema = z.strictObject({
     roomId: id,
@@ -120,6 +198,38 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
 
   const accounts = new Accounts();
   const account = (trx: Trx, kind: AccountKind, ownerId: string | null) => accounts.id(trx, kind, ownerId, currency);
+  const accountsOf = creatorAccounts(accounts, currency);
+  const payouts = new Payouts({ db, config, provider, accounts, accountsOf, log });
+  const payoutRules = {
+    payoutMinAmount: config.payoutMinAmount,
+    payoutDailyCap: config.payoutDailyCap,
+    holdHours: config.payoutHoldHours,
+  };
+  const tasks = log ? new PeriodicTasks(log, 'payments') : undefined;
+
+  /** Releases every creator's due holds, a creator at a time (each in its own transaction). */
+  async function releaseAllDue(): Promise<void> {
+    for (const creatorId of await creatorsWithDueHolds(db, 500)) {
+      await db.transaction().execute((trx) => releaseDue(trx, accountsOf, creatorId, currency));
+    }
+  }
+
+  /**
+   * The room a sale counts for: the live room of the seller the buyer says they are in; a room
+   * of someone else, or one not live, is a mistake of the client.
+   */
+  async function saleRoom(trx: Trx, fromRoomId: string | undefined, sellerId: string): Promise<string | null> {
+    if (!fromRoomId) return null;
+    const room = await trx
+      .selectFrom('rooms')
+      .select(['owner_id', 'status'])
+      .where('id', '=', fromRoomId)
+      .executeTakeFirst();
+    if (!room || room.owner_id !== sellerId || room.status !== 'live') {
+      throw invalidArgument("fromRoomId must be a live room of the seller's", { field: 'fromRoomId' });
+    }
+    return fromRoomId;
+  }
 
   /**
    * Opens the ledger transaction of a sale (the payer's wallet to the creator, minus the
@@ -136,9 +246,11 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
   ) {
     const { fee, net } = splitFee(amount, config.platformFeeBps);
     const wallet = await account(trx, 'wallet', payerId);
-    const earnings = await account(trx, 'earnings', creatorId);
+    const earnings = await account(trx, 'earnings_pending', creatorId);
     const platform = await account(trx, 'platform_revenue', null);
     const transactionId = await openTransaction(trx, kind, { memo });
+    // The creator's share is held: refunds can still take it back until it is released.
+    await holdEarnings(trx, { transactionId, creatorId, currency, amount: net, holdHours: config.payoutHoldHours });
     return {
       transactionId,
       fee,
@@ -165,7 +277,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     }
   }
 
-  async function buyContent(trx: Trx, userId: string, contentId: string) {
+  async function buyContent(trx: Trx, userId: string, contentId: string, fromRoomId?: string) {
     const content = await trx
       .selectFrom('contents')
       .select(['id', 'creator_id', 'price', 'title', 'currency'])
@@ -177,13 +289,26 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     if (content.price === 0) throw invalidArgument('this content is free: no purchase needed');
     if (content.currency !== currency) throw invalidArgument(`this content is priced in ${content.currency}`);
     if (await ownsContent(trx, userId, contentId)) throw conflict('already purchased');
-    const sale = await openSale(trx, 'purchase', userId, content.creator_id, content.price, `content ${content.id}`);
+    // A course or bundle of which the buyer owns some items costs less what they paid for those.
+    const quote = await contentQuote(trx, userId, content.id);
+    if (quote.items > 0 && quote.owned === quote.items) {
+      throw conflict('you already own everything in it', { owned: quote.owned, items: quote.items });
+    }
+    if (quote.due <= 0) {
+      throw conflict('you already paid as much for its items as it costs', {
+        credit: quote.credit,
+        price: quote.price,
+      });
+    }
+    const contextRoom = await saleRoom(trx, fromRoomId, content.creator_id);
+    const sale = await openSale(trx, 'purchase', userId, content.creator_id, quote.due, `content ${content.id}`);
     const row = await insertPurchase(trx, {
       buyer_id: userId,
       kind: 'content',
       content_id: content.id,
+      context_room_id: contextRoom,
       creator_id: content.creator_id,
-      amount: content.price,
+      amount: quote.due,
       fee: sale.fee,
       currency,
       transaction_id: sale.transactionId,
@@ -333,7 +458,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
             status: 201,
             data:
               'contentId' in params
-                ? await buyContent(trx, userId, params.contentId)
+                ? await buyContent(trx, userId, params.contentId, params.fromRoomId)
                 : await buyTicket(trx, userId, params.roomId),
           };
         }),
@@ -341,8 +466,8 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
     },
 
     async subscribe(userId, input, key) {
-      const { creatorId } = parse(subscribeSchema, input);
-      const outcome = await run(userId, key, 'subscribe', { creatorId }, async (trx) => {
+      const { creatorId, fromRoomId } = parse(subscribeSchema, input);
+      const outcome = await run(userId, key, 'subscribe', { creatorId, fromRoomId }, async (trx) => {
         // The period below is read from the subscription and then extended: no other purchase or
         // refund of this buyer may move it in between.
         await lockBuyer(trx, userId);
@@ -354,6 +479,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         if (!profile) throw notFound('creator');
         if (profile.subscription_price === null) throw invalidArgument('this creator offers no subscription');
         if (creatorId === userId) throw conflict('you cannot subscribe to yourself');
+        const contextRoom = await saleRoom(trx, fromRoomId, creatorId);
         const days = profile.subscription_period_days;
         // A renewal queues after the running period; a lapsed subscription starts again now.
         // As text, so that the microseconds survive the trip through JavaScript.
@@ -376,6 +502,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           buyer_id: userId,
           kind: 'subscription',
           creator_id: creatorId,
+          context_room_id: contextRoom,
           amount: profile.subscription_price,
           fee: sale.fee,
           currency,
@@ -465,12 +592,12 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           pinnedUntil: row.pinned_until?.toISOString() ?? null,
           createdAt: row.created_at.toISOString(),
         };
-        await stageDomainEvent(trx, 'tip.created', { tip, creatorId: room.owner_id });
-        return { status: 201, data: { tip, balance: await sale.settle(), creatorId: room.owner_id } };
+        await stageDomainEvent(trx, 'tip.created', { tip, creatorId: room.owner_id, fee: sale.fee });
+        return { status: 201, data: { tip, balance: await sale.settle(), creatorId: room.owner_id, fee: sale.fee } };
       });
       if (!outcome.ok) return outcome;
       const { tip, balance, creatorId } = outcome.data;
-      if (!outcome.replayed) events.emit('tip.created', { tip, creatorId });
+      if (!outcome.replayed) events.emit('tip.created', { tip, creatorId, fee: outcome.data.fee });
       return { ...outcome, data: { tip, balance } };
     },
 
@@ -490,16 +617,31 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         if (!purchase) throw notFound('purchase');
         if (purchase.status === 'refunded') throw conflict('already refunded');
         const entries = await trx
-          .selectFrom('ledger_entries')
-          .select(['account_id', 'amount'])
-          .where('transaction_id', '=', purchase.transaction_id)
+          .selectFrom('ledger_entries as e')
+          .innerJoin('accounts as a', 'a.id', 'e.account_id')
+          .select(['e.account_id', 'e.amount', 'a.kind', 'a.owner_id'])
+          .where('e.transaction_id', '=', purchase.transaction_id)
           .execute();
+        // The buyer and the platform get back exactly what they gave and took; the creator's
+        // share comes from wherever it is now (held, available, or owed: see earnings.ts).
+        const isCreatorShare = (e: (typeof entries)[number]) =>
+          (e.kind === 'earnings' || e.kind === 'earnings_pending') && e.owner_id === purchase.creator_id;
+        const net = entries.filter(isCreatorShare).reduce((sum, e) => sum + e.amount, 0);
+        const creatorSide = await takeBackEarnings(trx, accountsOf, {
+          transactionId: purchase.transaction_id,
+          creatorId: purchase.creator_id,
+          net,
+        });
         const refundId = await postTransaction(
           trx,
           'refund',
-          entries.map((e) => ({ accountId: e.account_id, amount: -e.amount })),
+          [
+            ...entries.filter((e) => !isCreatorShare(e)).map((e) => ({ accountId: e.account_id, amount: -e.amount })),
+            ...creatorSide.postings,
+          ],
           { memo: `refund of purchase ${purchase.id}`, reversesId: purchase.transaction_id },
         );
+        await creatorSide.markCancelled(refundId);
         const row = await trx
           .updateTable('purchases')
           .set({ status: 'refunded', refund_transaction_id: refundId, refunded_at: sql<Date>`now()` as never })
@@ -513,6 +655,7 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
           .where('revoked_at', 'is', null)
           .execute();
         if (purchase.kind === 'subscription') await refundPeriod(trx, purchase);
+        await stageDomainEvent(trx, 'purchase.refunded', { purchase: toPurchase(row) });
         return { status: 200, data: { purchase: toPurchase(row) } };
       });
       if (outcome.ok && !outcome.replayed) events.emit('purchase.refunded', { purchase: outcome.data.purchase });
@@ -529,6 +672,8 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         .execute();
       return rows.map(toPurchase);
     },
+
+    orders: (userId, query) => ordersOf(db, userId, query),
 
     async subscriptions(userId) {
       const rows = await db
@@ -551,8 +696,8 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
       const [account, sales, tips] = await Promise.all([
         db
           .selectFrom('accounts')
-          .select('balance')
-          .where('kind', '=', 'earnings')
+          .select((eb) => eb.fn.sum<string>('balance').as('balance'))
+          .where('kind', 'in', ['earnings', 'earnings_pending'])
           .where('owner_id', '=', creatorId)
           .where('currency', '=', currency)
           .executeTakeFirst(),
@@ -577,10 +722,77 @@ export function createPaymentsService({ db, config, provider, events }: Deps): P
         grossSales += Number(s.gross);
         platformFees += Number(s.fees);
       }
-      return { balance: account?.balance ?? 0, currency, byKind, grossSales, platformFees };
+      return { balance: Number(account?.balance ?? 0), currency, byKind, grossSales, platformFees };
+    },
+
+    async earnings(creatorId) {
+      await db.transaction().execute((trx) => releaseDue(trx, accountsOf, creatorId, currency));
+      return earningsOf(db, creatorId, currency, payoutRules);
+    },
+
+    async requestPayout(creatorId, input, key) {
+      const outcome = await payouts.request(creatorId, input, key);
+      // Straight to the provider rather than at the next tick.
+      if (outcome.ok && !outcome.replayed) void payouts.settle().catch(() => {});
+      return outcome;
+    },
+    payouts: (creatorId) => payouts.list(creatorId),
+    allPayouts: (query) => payouts.listAll(query),
+    async retryPayout(adminId, payoutId, input, key) {
+      const outcome = await payouts.retry(adminId, parse(id, payoutId), input, key);
+      if (outcome.ok && !outcome.replayed) void payouts.settle().catch(() => {});
+      return outcome;
+    },
+
+    async saleNotice(sale) {
+      if ('tip' in sale) {
+        const { tip } = sale;
+        const room = await db.selectFrom('rooms').select('title').where('id', '=', tip.roomId).executeTakeFirst();
+        return {
+          id: tip.id,
+          kind: 'tip',
+          buyer: tip.user,
+          title: room?.title ?? '',
+          amount: tip.amount,
+          currency: tip.currency,
+          roomId: tip.roomId,
+          at: tip.createdAt,
+        };
+      }
+      const p = sale.purchase;
+      const { rows } = await sql<{ username: string; title: string | null }>`
+        SELECT u.username,
+          coalesce((SELECT title FROM contents WHERE id = ${p.contentId}), (SELECT title FROM rooms WHERE id = ${p.roomId})) AS title
+        FROM users u WHERE u.id = ${p.buyerId}
+      `.execute(db);
+      return {
+        id: p.id,
+        kind: p.kind,
+        buyer: { id: p.buyerId, username: rows[0]?.username ?? '' },
+        title: rows[0]?.title ?? 'Subscription',
+        amount: p.amount,
+        currency: p.currency,
+        roomId: p.roomId ?? p.fromRoomId,
+        at: p.createdAt,
+      };
+    },
+
+    async settleNow() {
+      await releaseAllDue();
+      await payouts.settle();
+    },
+
+    start() {
+      tasks?.every(config.earningsReleaseIntervalMs, 'earnings release', releaseAllDue);
+      tasks?.every(config.payoutSettleIntervalMs, 'payout settlement', () => payouts.settle());
+    },
+
+    async close() {
+      tasks?.stop();
     },
 
     ownsContent: (userId, contentId) => ownsContent(db, userId, contentId),
+    quote: (userId, contentId) => contentQuote(db, userId, parse(id, contentId)),
     ownedContentIds: (userId) => ownedContentIds(db, userId),
     hasRoomEntitlement: (user, room) => hasRoomEntitlement(db, user, room),
     roomEntitlement: (user, room) => roomEntitlement(db, user, room),

@@ -68,6 +68,7 @@ function creatorOf<T extends WebhookEventType>(type: T, data: DomainEventMap[T])
     case 'room.ended':
       return (data as DomainEventMap['room.started']).room.ownerId;
     case 'purchase.completed':
+    case 'purchase.refunded':
       return (data as DomainEventMap['purchase.completed']).purchase.creatorId;
     default:
       return (data as DomainEventMap['tip.created' | 'subscription.started']).creatorId;

@@ -5,6 +5,7 @@ export const WEBHOOK_EVENTS = [
   'room.started',
   'room.ended',
   'purchase.completed',
+  'purchase.refunded',
   'tip.created',
   'subscription.started',
 ] as const satisfies readonly (keyof DomainEventMap)[];

@@ -39,7 +39,8 @@ describe('analytics through the gateway', () => {
     await ok(sock, 'chat:send', { roomId: room.id, text: 'hello' });
     await ok(sock, 'like:send', { roomId: room.id, count: 3 });
     await ok(sock, 'tip:send', { roomId: room.id, amount: 100, idempotencyKey: randomUUID() });
-    await ok(sock, 'purchase:create', { contentId: lesson.id, idempotencyKey: randomUUID() });
+    // Bought from inside the room: it counts for the room's session.
+    await ok(sock, 'purchase:create', { contentId: lesson.id, fromRoomId: room.id, idempotencyKey: randomUUID() });
     await ok(sock, 'room:leave', { roomId: room.id });
     await ok(guest, 'room:leave', { roomId: room.id });
     await ok(owner, 'room:leave', { roomId: room.id });
@@ -66,6 +67,10 @@ describe('analytics through the gateway', () => {
       activity: { chatMessages: 1, likes: 3, questionsAsked: 0, questionUpvotes: 0, questionsAnswered: 0 },
       money: {
         revenue: { ticket: 0, content: 500, tip: 100, subscription: 0, total: 600 },
+        // The fees the events carried (10% by default): gross, fees and net.
+        fees: 60,
+        net: 540,
+        refunds: { count: 0, amount: 0 },
         sales: 2,
         buyers: 1,
         buyersPerViewer: 1,

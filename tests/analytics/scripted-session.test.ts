@@ -14,8 +14,10 @@ import { analyticsDrained, deleteRedisKeys } from './drain';
  *
  * Session 1 (a ticket room, 10:00–10:10): A waits in the lobby and buys a ticket, B, a guest,
  * D, another guest and E come and go; chat, likes, questions, three tickets (G's, presold, never
- * used: a buyer who is no viewer), two tips, a lesson and a subscription. Session 2 (the next day, 5 minutes): A and F, one tip. A lesson sold the
- * hour before session 1 belongs to no session.
+ * used: a buyer who is no viewer), two tips, a lesson and a subscription bought from the room;
+ * D's ticket is refunded after the end. Session 2 (the next day, 5 minutes): A and F, one tip.
+ * A lesson sold the hour before session 1, and one A buys from the catalog during it (not from
+ * the room), belong to no session. The platform's fee is 10%.
  */
 
 const T0 = Date.UTC(2025, 2, 1, 10, 0, 0); // a minute boundary: session 1's buckets are its minutes
@@ -33,6 +35,8 @@ function script({ creator: C, room1: R1, room2: R2 }: Cast): EngagementEvent[] {
   const [A, B, D, E, F, G] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   const lesson = randomUUID();
   const subscription = randomUUID();
+  const ticketOfD = randomUUID();
+  const fee = (amount: number) => amount / 10;
   const join = (roomId: string, at: number, userId?: string) =>
     newEvent('room.joined', { roomId, at, ...(userId ? { userId } : {}), data: { access: 'full' } });
   const leave = (roomId: string, at: number, userId?: string, reason: 'left' | 'disconnected' | 'ended' = 'left') =>
@@ -44,24 +48,32 @@ function script({ creator: C, room1: R1, room2: R2 }: Cast): EngagementEvent[] {
   const likes = (roomId: string, at: number, userId: string, count: number) =>
     newEvent('likes.sent', { roomId, at, userId, data: { count } });
   const tip = (roomId: string, at: number, userId: string, amount: number) =>
-    newEvent('tip.sent', { roomId, at, userId, creatorId: C, data: { tipId: randomUUID(), amount, currency: 'USD' } });
-  const ticket = (at: number, userId: string) =>
+    newEvent('tip.sent', {
+      roomId,
+      at,
+      userId,
+      creatorId: C,
+      data: { tipId: randomUUID(), amount, fee: fee(amount), currency: 'USD' },
+    });
+  const ticket = (at: number, userId: string, purchaseId = randomUUID()) =>
     newEvent('purchase.completed', {
       at,
       userId,
       creatorId: C,
       roomId: R1,
-      data: { purchaseId: randomUUID(), kind: 'ticket', amount: 300, currency: 'USD' },
+      data: { purchaseId, kind: 'ticket', amount: 300, fee: 30, currency: 'USD' },
     });
-  const content = (at: number, userId: string) =>
+  /** A lesson bought from inside `fromRoom`, or elsewhere (the catalog) without it. */
+  const content = (at: number, userId: string, fromRoom?: string, amount = 500) =>
     newEvent('purchase.completed', {
       at,
       userId,
       creatorId: C,
       contentId: lesson,
-      data: { purchaseId: randomUUID(), kind: 'content', amount: 500, currency: 'USD' },
+      ...(fromRoom ? { roomId: fromRoom } : {}),
+      data: { purchaseId: randomUUID(), kind: 'content', amount, fee: fee(amount), currency: 'USD' },
     });
-  const data = { purchaseId: subscription, amount: 1000, currency: 'USD' };
+  const data = { purchaseId: subscription, amount: 1000, fee: 100, currency: 'USD' };
   return [
     // --- session 1 -----------------------------------------------------------------------------
     join(R1, at1(-60), C), // the creator: not a viewer
@@ -77,7 +89,7 @@ function script({ creator: C, room1: R1, room2: R2 }: Cast): EngagementEvent[] {
     chat(R1, at1(90), A),
     likes(R1, at1(100), B, 5),
     join(R1, at1(120), D),
-    ticket(at1(125), D),
+    ticket(at1(125), D, ticketOfD),
     chat(R1, at1(130), D),
     chat(R1, at1(135), C), // the creator's chat is room activity
     newEvent('question.asked', { roomId: R1, at: at1(150), userId: B, data: { questionId: randomUUID() } }),
@@ -90,19 +102,27 @@ function script({ creator: C, room1: R1, room2: R2 }: Cast): EngagementEvent[] {
     join(R1, at1(300), A), // back: not a new unique viewer
     likes(R1, at1(310), D, 20),
     tip(R1, at1(320), A, 250),
-    content(at1(330), B), // sold while session 1 is live: attributed to it
+    content(at1(330), B, R1), // bought from the room: session 1's
+    content(at1(340), A, undefined, 400), // bought from the catalog while session 1 is live: no session's
     beat(R1, at1(360), 300), // guest time
     leave(R1, at1(360)), // guest 1
     newEvent('question.answered', { roomId: R1, at: at1(400), data: { questionId: randomUUID() } }),
     beat(R1, at1(420), 420, B),
     leave(R1, at1(420), B, 'disconnected'),
-    newEvent('subscription.started', { at: at1(450), userId: D, creatorId: C, data: { ...data, periodEnd: T1 } }),
-    // The same subscription purchase seen as a purchase too: a sale counts once by its id.
+    newEvent('subscription.started', {
+      at: at1(450),
+      userId: D,
+      creatorId: C,
+      roomId: R1,
+      data: { ...data, periodEnd: T1 },
+    }),
+    // The same subscription purchase seen as a purchase too (recorded before it carried its fee
+    // and room): a sale counts once by its id, with what either record says.
     newEvent('purchase.completed', {
       at: at1(450),
       userId: D,
       creatorId: C,
-      data: { ...data, kind: 'subscription' },
+      data: { purchaseId: subscription, amount: 1000, currency: 'USD', kind: 'subscription' },
     }),
     beat(R1, at1(480), 360, D),
     leave(R1, at1(480), D),
@@ -115,6 +135,14 @@ function script({ creator: C, room1: R1, room2: R2 }: Cast): EngagementEvent[] {
     beat(R1, at1(600), 50, C), // the creator's own time: not watch time
     leave(R1, at1(600), A, 'ended'), // at the end: outside the session
     leave(R1, at1(600), C, 'ended'),
+    // After the end, D's ticket is refunded: it leaves session 1's revenue, fees and buyers.
+    newEvent('purchase.refunded', {
+      at: at1(700),
+      userId: D,
+      creatorId: C,
+      roomId: R1,
+      data: { purchaseId: ticketOfD, kind: 'ticket', amount: 300, fee: 30, currency: 'USD' },
+    }),
     // Not analytics' business, or not a room of this deployment: no effect.
     newEvent('suggestion.shown', {
       roomId: R1,
@@ -182,14 +210,18 @@ function expectedSession1(room1: string): SessionMetrics {
     watch: { seconds: 1690, signedInSeconds: 1030, guestSeconds: 660, perViewerSeconds: 1030 / 4 },
     activity: activity({ chatMessages: 6, likes: 35, questionsAsked: 2, questionUpvotes: 1, questionsAnswered: 1 }),
     money: {
-      revenue: revenue({ ticket: 900, content: 500, tip: 350, subscription: 1000 }),
-      sales: 7,
-      buyers: 4, // A (ticket, tip), B (tip, lesson), D (ticket, subscription), G (ticket)
+      revenue: revenue({ ticket: 600, content: 500, tip: 350, subscription: 1000 }),
+      fees: 245,
+      net: 2205,
+      refunds: { count: 1, amount: 300 }, // D's ticket
+      sales: 6,
+      salesByKind: { ticket: 2, content: 1, tip: 2, subscription: 1 },
+      buyers: 4, // A (ticket, tip), B (tip, lesson), D (subscription), G (ticket)
       buyersPerViewer: 1,
       viewerBuyers: 3, // G never joined
       viewerConversion: 3 / 4,
-      revenuePerViewer: 2750 / 4,
-      revenuePerBuyer: 2750 / 4,
+      revenuePerViewer: 2450 / 4,
+      revenuePerBuyer: 2450 / 4,
     },
   };
 }
@@ -207,7 +239,11 @@ function expectedSession2(room2: string): SessionMetrics {
     activity: activity({ chatMessages: 1 }),
     money: {
       revenue: revenue({ tip: 200 }),
+      fees: 20,
+      net: 180,
+      refunds: { count: 0, amount: 0 },
       sales: 1,
+      salesByKind: { ticket: 0, content: 0, tip: 1, subscription: 0 },
       buyers: 1,
       buyersPerViewer: 0.5,
       viewerBuyers: 1,
@@ -220,10 +256,11 @@ function expectedSession2(room2: string): SessionMetrics {
 
 const minute = (k: number) => new Date(T0 + k * 60_000).toISOString();
 const SERIES_1 = [
-  // [peak, average, chat, likes, revenue]; the lobby's chat and ticket show in the first minute
+  // [peak, average, chat, likes, revenue]; the lobby's chat and ticket show in the first minute;
+  // D's refunded ticket (minute 2) shows nowhere
   [2, 2, 2, 10, 600],
   [3, 3, 2, 5, 0],
-  [4, 4, 2, 0, 300],
+  [4, 4, 2, 0, 0],
   [5, 5, 0, 0, 100],
   [4, 4, 0, 0, 0],
   [5, 5, 0, 20, 750],
@@ -299,9 +336,9 @@ describe.each([
     expect(one.decomposition).toEqual({
       viewers: 4,
       buyersPerViewer: 1,
-      revenuePerBuyer: 2750 / 4,
-      product: 4 * 1 * (2750 / 4),
-      revenue: 2750,
+      revenuePerBuyer: 2450 / 4,
+      product: 4 * 1 * (2450 / 4),
+      revenue: 2450,
       holds: true,
     });
     // Revenue = viewers x buyers per viewer x revenue per buyer; the series adds up to the session.
@@ -335,25 +372,43 @@ describe.each([
       watch: { seconds: 1990, signedInSeconds: 1330, guestSeconds: 660, perViewerSeconds: 1330 / 5 },
       activity: activity({ chatMessages: 7, likes: 35, questionsAsked: 2, questionUpvotes: 1, questionsAnswered: 1 }),
       money: {
-        revenue: revenue({ ticket: 900, content: 500, tip: 550, subscription: 1000 }),
-        sales: 8,
+        revenue: revenue({ ticket: 600, content: 500, tip: 550, subscription: 1000 }),
+        fees: 265,
+        net: 2385,
+        refunds: { count: 1, amount: 300 },
+        sales: 7,
+        salesByKind: { ticket: 2, content: 1, tip: 3, subscription: 1 },
         buyers: 5, // A, B, D, F, G
         buyersPerViewer: 1,
         viewerBuyers: 4, // A, B, D in session 1, F in session 2
         viewerConversion: 0.8,
-        revenuePerViewer: 590,
-        revenuePerBuyer: 590,
+        revenuePerViewer: 530,
+        revenuePerBuyer: 530,
       },
       decomposition: {
         viewers: 5,
         buyersPerViewer: 1,
-        revenuePerBuyer: 590,
-        product: 5 * 1 * 590,
-        revenue: 2950,
+        revenuePerBuyer: 530,
+        product: 5 * 1 * 530,
+        revenue: 2650,
         holds: true,
       },
-      outsideSessions: { revenue: revenue({ content: 500 }), sales: 1 },
-      allRevenue: revenue({ ticket: 900, content: 1000, tip: 550, subscription: 1000 }),
+      // E's lesson the hour before, and A's bought from the catalog during session 1
+      outsideSessions: {
+        revenue: revenue({ content: 900 }),
+        sales: 2,
+        fees: 90,
+        net: 810,
+        refunds: { count: 0, amount: 0 },
+      },
+      allRevenue: revenue({ ticket: 600, content: 1400, tip: 550, subscription: 1000 }),
+      all: {
+        revenue: revenue({ ticket: 600, content: 1400, tip: 550, subscription: 1000 }),
+        sales: 9,
+        fees: 355,
+        net: 3195,
+        refunds: { count: 1, amount: 300 },
+      },
     });
   }
 

@@ -120,6 +120,7 @@ describe.each([
         data: {
           purchaseId: sub.purchase.id,
           amount: 900,
+          fee: sub.purchase.fee,
           currency: sub.purchase.currency,
           periodEnd: expect.any(Number),
         },

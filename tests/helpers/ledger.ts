@@ -12,8 +12,11 @@ export async function ledgerInvariants(lectern: Lectern) {
   const drifted = await sql<{ id: string }>`
     SELECT a.id FROM accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id
     GROUP BY a.id, a.balance HAVING a.balance <> coalesce(sum(e.amount), 0)`.execute(db);
+  // A debt is at most 0; every other account a user owns, and the payout clearing, at least 0.
   const negative = await sql<{ id: string }>`
-    SELECT id FROM accounts WHERE kind IN ('wallet', 'earnings') AND balance < 0`.execute(db);
+    SELECT id FROM accounts
+    WHERE (kind IN ('wallet', 'earnings', 'earnings_pending', 'payouts_clearing') AND balance < 0)
+       OR (kind = 'earnings_debt' AND balance > 0)`.execute(db);
   const total = await sql<{ total: string | null }>`SELECT sum(balance) AS total FROM accounts`.execute(db);
   return {
     unbalancedTransactions: unbalanced.rows.length,

@@ -256,3 +256,44 @@ describe('buying a room ticket', () => {
 it('leaves a balanced ledger', async () => {
   expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
 });
+
+describe('upgrade pricing', () => {
+  it('a course costs its price less what the buyer paid for its lessons, and the page says so', async () => {
+    const buyer = await s.api.register();
+    await s.api.topUp(buyer.token, 10_000);
+    const l1 = await s.api.content(creator.token, { price: 300 });
+    const l2 = await s.api.content(creator.token, { price: 400 });
+    const course = await s.api.content(creator.token, { kind: 'course', price: 1000, itemIds: [l1.id, l2.id] });
+    await s.api.post('/api/purchases', { contentId: l1.id }, buyer.token, randomUUID());
+    const page = await s.api.get(`/api/contents/${course.id}`, buyer.token);
+    expect(page.body.upgrade).toEqual({ yourPrice: 700, credit: 300, ownedItems: 1, items: 2 });
+    const before = (await s.api.get('/api/wallet', buyer.token)).body.balance;
+    const bought = await s.api.post('/api/purchases', { contentId: course.id }, buyer.token, randomUUID());
+    expect(bought.status).toBe(201);
+    expect(bought.body.purchase.amount).toBe(700);
+    expect(bought.body.balance).toBe(before - 700);
+  });
+
+  it('refuses a bundle whose items the buyer all owns, saying why', async () => {
+    const buyer = await s.api.register();
+    await s.api.topUp(buyer.token, 10_000);
+    const l1 = await s.api.content(creator.token, { price: 300 });
+    const bundle = await s.api.content(creator.token, { kind: 'bundle', price: 250, itemIds: [l1.id] });
+    await s.api.post('/api/purchases', { contentId: l1.id }, buyer.token, randomUUID());
+    const res = await s.api.post('/api/purchases', { contentId: bundle.id }, buyer.token, randomUUID());
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/already own everything/);
+  });
+});
+
+it('lists what a viewer owns, course items included, for the pages to show as owned', async () => {
+  const buyer = await s.api.register();
+  await s.api.topUp(buyer.token, 10_000);
+  const l1 = await s.api.content(creator.token, { price: 300 });
+  const l2 = await s.api.content(creator.token, { price: 400 });
+  const course = await s.api.content(creator.token, { kind: 'course', price: 600, itemIds: [l1.id] });
+  await s.api.post('/api/purchases', { contentId: course.id }, buyer.token, randomUUID());
+  const { body } = await s.api.get('/api/me/owned', buyer.token);
+  expect(new Set(body.contentIds)).toEqual(new Set([course.id, l1.id]));
+  expect(body.contentIds).not.toContain(l2.id);
+});

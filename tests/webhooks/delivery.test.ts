@@ -144,6 +144,56 @@ describe('webhook deliveries', () => {
     );
   });
 
+  it('tell a creator of a refund of their sale (purchase.refunded), once, and not another creator', async () => {
+    const creator = await s.api.register('creator');
+    const bystander = await s.api.register('creator');
+    const endpoint = await receiver();
+    const elsewhere = await receiver();
+    const { webhook, secret } = await register(creator, endpoint.url, ['purchase.refunded']);
+    const theirs = await register(bystander, elsewhere.url, ['purchase.refunded', 'purchase.completed']);
+    const lesson = await s.api.content(creator.token, { price: 700 });
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 1000);
+    const bought = await s.api.post('/api/purchases', { contentId: lesson.id }, viewer.token, randomUUID());
+    expect(bought.status).toBe(201);
+    const admin = await s.admin();
+    const key = randomUUID();
+    const refunded = await s.api.post(`/api/admin/purchases/${bought.body.purchase.id}/refund`, {}, admin.token, key);
+    expect(refunded.status).toBe(200);
+    // Retried by the admin's client: the same answer, no second event.
+    expect(
+      (await s.api.post(`/api/admin/purchases/${bought.body.purchase.id}/refund`, {}, admin.token, key)).status,
+    ).toBe(200);
+
+    await eventually(() => endpoint.received.length === 1, 10_000, 'the refund delivered');
+    const [r] = endpoint.received;
+    expect(verifySignature(secret, r.body, r.headers['lectern-signature'] as string)).toBe(true);
+    expect(r.headers['lectern-event-type']).toBe('purchase.refunded');
+    const payload = JSON.parse(r.body);
+    expect(payload).toMatchObject({
+      type: 'purchase.refunded',
+      data: {
+        purchase: {
+          id: bought.body.purchase.id,
+          kind: 'content',
+          creatorId: creator.user.id,
+          buyerId: viewer.user.id,
+          amount: 700,
+          fee: 70,
+          status: 'refunded',
+        },
+      },
+    });
+    expect(payload.data.purchase.refundedAt).toEqual(refunded.body.purchase.refundedAt);
+    await eventually(async () => (await deliveries(creator, webhook.id)).every((d) => d.status === 'succeeded'));
+    expect((await deliveries(creator, webhook.id)).map((d) => d.eventType)).toEqual(['purchase.refunded']);
+    await s.lectern.outbox.drain();
+    expect(endpoint.received).toHaveLength(1);
+    // Queued in the same transaction as the creator's: none for another creator's sale and refund.
+    expect(await deliveries(bystander, theirs.webhook.id)).toEqual([]);
+    expect(elsewhere.received).toHaveLength(0);
+  });
+
   it('are retried with growing delays until the endpoint accepts them', async () => {
     const creator = await s.api.register('creator');
     let releaseSecond!: () => void;
