@@ -1,5 +1,39 @@
 import { h } from './dom';
+import { applyLocale, LOCALE_NAMES, LOCALES, type Locale, locale, messages, setLocale } from './i18n';
 import { clearSession, isCreator, type Session } from './session';
+
+const t = messages({
+  en: {
+    studio: 'Studio',
+    library: 'Library',
+    orders: 'Orders',
+    signedInAs: (name: string) => `Signed in as ${name}`,
+    signOut: 'Sign out',
+    signIn: 'Sign in',
+    language: 'Language',
+    close: 'Close',
+  },
+  'zh-CN': {
+    studio: '直播间工作台',
+    library: '我的内容',
+    orders: '订单',
+    signedInAs: (name: string) => `当前登录：${name}`,
+    signOut: '退出登录',
+    signIn: '登录',
+    language: '语言',
+    close: '关闭',
+  },
+});
+
+/** The language switch of the top bar: every page, both languages, remembered. */
+export function languageSwitch(): HTMLSelectElement {
+  const select = h(
+    'select',
+    { class: 'language', 'aria-label': t.language, onchange: () => setLocale(select.value as Locale) },
+    ...LOCALES.map((l) => h('option', { value: l, selected: l === locale() }, LOCALE_NAMES[l])),
+  );
+  return select;
+}
 
 /**
  * The account corner of the top bar: who is signed in, a studio link for creators, the library,
@@ -14,24 +48,26 @@ export function renderAccount(
     clearSession();
     location.reload();
   };
+  applyLocale();
   container.replaceChildren(
     ...(options.extra ?? []),
     ...(session
       ? [
           isCreator(session) && location.pathname !== '/studio'
-            ? h('a', { href: '/studio', class: 'button ghost' }, 'Studio')
+            ? h('a', { href: '/studio', class: 'button ghost' }, t.studio)
             : null,
-          location.pathname !== '/library' ? h('a', { href: '/library', class: 'button ghost' }, 'Library') : null,
-          h('span', { class: 'who', title: `Signed in as ${session.user.username}` }, session.user.username),
-          h('button', { type: 'button', class: 'ghost', onclick: signOut }, 'Sign out'),
+          location.pathname !== '/library' ? h('a', { href: '/library', class: 'button ghost' }, t.library) : null,
+          h('span', { class: 'who', title: t.signedInAs(session.user.username) }, session.user.username),
+          h('button', { type: 'button', class: 'ghost', onclick: signOut }, t.signOut),
         ].filter((el): el is HTMLElement => el !== null)
       : [
           h(
             'button',
             { type: 'button', class: 'primary', onclick: options.onSignIn ?? (() => location.assign('/#signin')) },
-            'Sign in',
+            t.signIn,
           ),
         ]),
+    languageSwitch(),
   );
 }
 
@@ -44,7 +80,7 @@ export function openDialog(title: string, content: HTMLElement): HTMLDialogEleme
       'div',
       { class: 'dialog-head' },
       h('h2', {}, title),
-      h('button', { type: 'button', class: 'ghost icon', 'aria-label': 'Close', onclick: () => dialog.close() }, '✕'),
+      h('button', { type: 'button', class: 'ghost icon', 'aria-label': t.close, onclick: () => dialog.close() }, '✕'),
     ),
     content,
   );

@@ -16,6 +16,11 @@ export class ChatPanel {
   });
   private readonly send = h('button', { type: 'submit', class: 'primary' }, 'Send');
   private readonly note = h('p', { class: 'muted small' });
+  /** The room's chat rules (slow mode, subscribers only) or the viewer's timeout, above the composer. */
+  private readonly rules = h('p', { class: 'chat-rules small', hidden: true });
+  /** Each line's message, for redrawing its controls when who may do what changes. */
+  private readonly messages = new WeakMap<Element, ChatMessage>();
+  private lineActions: ((message: ChatMessage) => Node | null) | undefined;
 
   constructor(
     private readonly onSend: (text: string) => Promise<void>,
@@ -41,6 +46,7 @@ export class ChatPanel {
       { class: 'card chat', 'aria-label': 'Chat' },
       h('h2', {}, 'Chat'),
       this.list,
+      this.rules,
       form,
       this.note,
     );
@@ -56,17 +62,45 @@ export class ChatPanel {
   add(message: ChatMessage): void {
     this.list.querySelector('.empty')?.remove();
     const owner = message.user.id === this.ownerId;
-    appendScrolled(
-      this.list,
-      h(
-        'li',
-        { 'data-id': message.id },
-        h('span', { class: `author${owner ? ' owner' : ''}` }, message.user.username),
-        ' ',
-        h('span', { class: 'text' }, message.text),
-        h('time', { class: 'muted small', dateTime: message.sentAt }, timeOfDay(message.sentAt)),
-      ),
+    const line = h(
+      'li',
+      { 'data-id': message.id, 'data-user': message.user.id },
+      h('span', { class: `author${owner ? ' owner' : ''}` }, message.user.username),
+      ' ',
+      h('span', { class: 'text' }, message.text),
+      h('time', { class: 'muted small', dateTime: message.sentAt }, timeOfDay(message.sentAt)),
     );
+    this.messages.set(line, message);
+    this.decorate(line, message);
+    appendScrolled(this.list, line);
+  }
+
+  /**
+   * Controls at the end of every line (moderation), made per message; `undefined` removes them.
+   * Lines already shown are redrawn, as they are by `refreshLines()` when who may do what changes.
+   */
+  setLineActions(make: ((message: ChatMessage) => Node | null) | undefined): void {
+    this.lineActions = make;
+    this.refreshLines();
+  }
+
+  refreshLines(): void {
+    for (const line of this.list.querySelectorAll('li[data-id]')) {
+      const message = this.messages.get(line);
+      if (message) this.decorate(line as HTMLElement, message);
+    }
+  }
+
+  private decorate(line: HTMLElement, message: ChatMessage): void {
+    line.querySelector(':scope > .line-actions')?.remove();
+    const actions = this.lineActions?.(message);
+    if (actions) line.append(h('span', { class: 'line-actions' }, actions));
+  }
+
+  /** A standing note above the composer (the room's rules, a timeout); empty hides it. */
+  setRules(text: string): void {
+    this.rules.textContent = text;
+    this.rules.hidden = !text;
   }
 
   remove(messageId: string): void {

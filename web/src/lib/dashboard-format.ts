@@ -38,3 +38,64 @@ const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 export const formatDateTime = (iso: string | null): string => (iso ? dateTime.format(new Date(iso)) : '—');
 export const formatTime = (date: Date): string => time.format(date);
+
+/** Digits after the point of `currency` (2 for USD, 0 for JPY). */
+export function currencyDigits(currency: string): number {
+  try {
+    return (
+      new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
+    );
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * Labels of a money axis (values in minor units, whole steps): without the cents when every tick
+ * is a whole amount ("$0", "$5", "$10"), with them otherwise, so neighbours never read alike.
+ */
+export function moneyAxis(currency: string): (values: number[]) => string[] {
+  const digits = currencyDigits(currency);
+  const unit = 10 ** digits;
+  const make = (fraction: boolean) => {
+    try {
+      return new Intl.NumberFormat(undefined, {
+        style: 'currency',
+        currency,
+        minimumFractionDigits: fraction ? digits : 0,
+        maximumFractionDigits: fraction ? digits : 0,
+      });
+    } catch {
+      return new Intl.NumberFormat(undefined, { maximumFractionDigits: fraction ? digits : 0 });
+    }
+  };
+  const whole = make(false);
+  const cents = make(true);
+  return (values) => {
+    const format = values.every((v) => v % unit === 0) ? whole : cents;
+    return values.map((v) => format.format(v / unit));
+  };
+}
+
+/** Axis labels of counts (the axis steps in whole numbers). */
+export const countAxis = (values: number[]): string[] => values.map(formatCount);
+
+/** What a person typed ("25", "25.50") in minor units of a currency with `digits`; NaN if it is no amount. */
+export function parseAmount(text: string, digits: number): number {
+  const trimmed = text.trim().replace(',', '.');
+  if (!/^\d+(\.\d+)?$/.test(trimmed)) return Number.NaN;
+  const value = Math.round(Number(trimmed) * 10 ** digits);
+  return value > 0 ? value : Number.NaN;
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "in 3 hours", "in 2 days", "in 5 minutes" (or "now"). */
+export function formatFromNow(iso: string, now = Date.now()): string {
+  const seconds = (Date.parse(iso) - now) / 1000;
+  const abs = Math.abs(seconds);
+  if (abs < 60) return relative.format(0, 'second');
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400 * 2) return relative.format(Math.round(seconds / 3600), 'hour');
+  return relative.format(Math.round(seconds / 86_400), 'day');
+}

@@ -1,26 +1,33 @@
-/** Money is integer minor units (cents) on the wire; people read it in their currency. */
-export function money(amount: number, currency = 'USD'): string {
-  try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(amount / 100);
-  } catch {
-    return `${(amount / 100).toFixed(2)} ${currency}`;
-  }
+import { formatDate, formatMoney, messages, minorDigits } from './i18n';
+
+/**
+ * Money is integer minor units on the wire; people read it in the deployment's currency (every
+ * price, wallet and tip carries it), formatted for their language.
+ */
+export function money(amount: number, currency: string): string {
+  return formatMoney(amount, currency);
 }
 
 /**
  * Parses what a person types ("5", "4.99") into minor units; NaN when it is not an amount.
  * Zero is refused unless `allowZero` (a free lesson is priced 0; a tip of 0 is no tip).
  */
-export function toMinorUnits(text: string, options: { allowZero?: boolean } = {}): number {
-  const trimmed = text.trim().replace(',', '.');
+export function toMinorUnits(text: string, options: { allowZero?: boolean; currency?: string } = {}): number {
+  const trimmed = text
+    .trim()
+    .replace(',', '.')
+    .replace(/^[^\d.]+/, '');
   const value = Number(trimmed);
   const ok = trimmed !== '' && Number.isFinite(value) && (value > 0 || (options.allowZero && value === 0));
-  return ok ? Math.round(value * 100) : Number.NaN;
+  return ok ? Math.round(value * 10 ** digitsOf(options.currency)) : Number.NaN;
 }
 
+const digitsOf = (currency?: string) => (currency ? minorDigits(currency) : 2);
+
 /** Minor units as a person types them back into an amount field ("4.99", "5"). */
-export function toAmountText(minorUnits: number): string {
-  return minorUnits % 100 === 0 ? String(minorUnits / 100) : (minorUnits / 100).toFixed(2);
+export function toAmountText(minorUnits: number, currency?: string): string {
+  const scale = 10 ** digitsOf(currency);
+  return minorUnits % scale === 0 ? String(minorUnits / scale) : (minorUnits / scale).toFixed(digitsOf(currency));
 }
 
 /** `m:ss` (or `h:mm:ss`) for a countdown or a running time. */
@@ -33,7 +40,7 @@ export function clock(ms: number): string {
 }
 
 export function timeOfDay(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return formatDate(iso, { hour: '2-digit', minute: '2-digit' });
 }
 
 /** A video's length: `m:ss`, or `h:mm:ss` past the hour. */
@@ -62,13 +69,18 @@ export function fileSize(bytes: number): string {
 }
 
 export function shortDate(iso: string): string {
-  return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+  return formatDate(iso, { day: 'numeric', month: 'short', year: 'numeric' });
 }
+
+const periods = messages({
+  en: { month: '/month', year: '/year', week: '/week', days: (n: number) => ` / ${n} days` },
+  'zh-CN': { month: '/月', year: '/年', week: '/周', days: (n: number) => ` / ${n} 天` },
+});
 
 /** A subscription's period after its price: "/month" for 30 days, "/year" for 365, "/ 14 days" otherwise. */
 export function perPeriod(days: number): string {
-  if (days === 30 || days === 31) return '/month';
-  if (days === 365 || days === 366) return '/year';
-  if (days === 7) return '/week';
-  return ` / ${days} days`;
+  if (days === 30 || days === 31) return periods.month;
+  if (days === 365 || days === 366) return periods.year;
+  if (days === 7) return periods.week;
+  return periods.days(days);
 }

@@ -1,13 +1,18 @@
-import type { User } from '../../../protocol';
 import type {
   CreatorAnalytics,
+  DailyMoney,
+  MoneyMetrics,
+  MoneyTotals,
   RevenueByKind,
   RoomAnalytics,
   SessionMetrics,
   WatchingMetrics,
 } from '../../../server/analytics/report-types';
+import { api } from '../lib/api';
+import { DAY_MS, perBucket } from '../lib/dashboard-axis';
 import { TimeChart } from '../lib/dashboard-charts';
 import {
+  countAxis,
   formatCount,
   formatDateTime,
   formatDecimal,
@@ -15,77 +20,31 @@ import {
   formatPercent,
   formatTime,
   type MoneyFormat,
+  moneyAxis,
   moneyFormat,
 } from '../lib/dashboard-format';
+import { AdminPayoutsPanel, PayoutsPanel } from '../lib/dashboard-payouts';
+import { byId, h } from '../lib/dom';
+import { codeOf, describeError } from '../lib/errors';
+import { startShell } from '../lib/shell';
 
 /**
- * The creator dashboard: totals over every session, the list of sessions, and one session in
- * detail with its charts. While a session is live it polls every few seconds.
+ * The creator dashboard: earnings and payouts (and, for admins, everyone's failed payouts), sales
+ * gross / fees / net with refunds, sales per day, audience totals, completion per lesson, and one
+ * session in detail with its charts. While a session is live it polls every few seconds.
+ * Definitions of every figure: docs/analytics.md.
  */
 
 const POLL_MS = 5000;
-const TOKEN_KEY = 'lectern.token';
-/** Where the site's sign-in form keeps `{token, user}`; read as a fallback. */
-const SESSION_KEY = 'lectern.session';
-
-const COLORS = { viewers: '#6366f1', average: '#14b8a6', chat: '#0ea5e9', likes: '#f43f5e', revenue: '#f59e0b' };
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function $(id: string): HTMLElement {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} is missing`);
-  return el;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: { className?: string; text?: string } = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined) node.textContent = props.text;
-  node.append(...children);
-  return node;
-}
-
-/** The token: `?token=` (then kept), the site's stored token, or its stored session. */
-function readToken(): string | null {
-  const url = new URL(location.href);
-  const fromUrl = url.searchParams.get('token');
-  if (fromUrl) {
-    localStorage.setItem(TOKEN_KEY, fromUrl);
-    url.searchParams.delete('token');
-    history.replaceState(null, '', url); // keep it out of the address bar and history
-    return fromUrl;
-  }
-  const stored = localStorage.getItem(TOKEN_KEY);
-  if (stored) return stored;
-  try {
-    const session = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as { token?: string } | null;
-    return session?.token ?? null;
-  } catch {
-    return null;
-  }
-}
-
-async function getJson<T>(path: string, token: string): Promise<T> {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
-  const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-  if (!res.ok) {
-    throw new HttpError(res.status, body.error?.code ?? 'INTERNAL', body.error?.message ?? `HTTP ${res.status}`);
-  }
-  return body as T;
-}
+const COLORS = {
+  viewers: '#6366f1',
+  average: '#14b8a6',
+  chat: '#0ea5e9',
+  likes: '#f43f5e',
+  revenue: '#f59e0b',
+  net: '#15803d',
+};
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
 // --- rendering ----------------------------------------------------------------------------------
 
@@ -93,125 +52,156 @@ interface Kpi {
   label: string;
   value: string;
   sub?: string;
-  /** A letter tying the tile to the seed's decomposition (P, Q, R). */
-  tag?: string;
+  className?: string;
 }
 
 function renderKpis(host: HTMLElement, kpis: readonly Kpi[]): void {
   host.replaceChildren(
-    ...kpis.map((k) => {
-      const label = el('span', { className: 'kpi-label', text: k.label });
-      if (k.tag) label.prepend(el('span', { className: 'kpi-tag', text: k.tag }));
-      return el(
+    ...kpis.map((k) =>
+      h(
         'div',
-        { className: 'kpi' },
-        label,
-        el('span', { className: 'kpi-value', text: k.value }),
-        el('span', { className: 'kpi-sub', text: k.sub ?? '' }),
-      );
-    }),
+        { class: `kpi ${k.className ?? ''}` },
+        h('span', { class: 'kpi-label' }, k.label),
+        h('span', { class: 'kpi-value' }, k.value),
+        h('span', { class: 'kpi-sub' }, k.sub ?? ''),
+      ),
+    ),
   );
+}
+
+/** Gross, fees, net and refunds: the same four tiles for a session, outside sessions and everything. */
+function moneyKpis(m: Pick<MoneyMetrics, 'revenue' | 'fees' | 'net' | 'refunds' | 'sales'>, money: MoneyFormat): Kpi[] {
+  return [
+    {
+      label: 'Sales (gross)',
+      value: money(m.revenue.total),
+      sub: `${formatCount(m.sales)} ${m.sales === 1 ? 'payment' : 'payments'}, what buyers paid`,
+      className: 'gross',
+    },
+    { label: 'Platform fees', value: money(m.fees), sub: "the platform's part", className: 'fees' },
+    { label: 'You keep (net)', value: money(m.net), sub: 'gross minus fees', className: 'net' },
+    {
+      label: 'Refunded',
+      value: money(m.refunds.amount),
+      sub:
+        m.refunds.count === 0
+          ? 'no refunds'
+          : `${formatCount(m.refunds.count)} ${m.refunds.count === 1 ? 'sale' : 'sales'}, not counted above`,
+      className: 'refunds',
+    },
+  ];
 }
 
 function sessionKpis(s: SessionMetrics, money: MoneyFormat): Kpi[] {
   const { viewers, watch, activity, money: m } = s;
   return [
     {
-      tag: 'P',
-      label: 'Peak viewers',
+      label: 'Most viewers at once',
       value: formatCount(viewers.peak),
-      sub: `average ${formatDecimal(viewers.average)}`,
+      sub: `${formatDecimal(viewers.average)} on average`,
     },
     {
-      label: 'Unique viewers',
+      label: 'Different viewers',
       value: formatCount(viewers.unique),
-      sub: `${formatCount(viewers.guestJoins)} guest joins`,
+      sub: `signed in; and ${formatCount(viewers.guestJoins)} guest visits`,
     },
     {
       label: 'Watch time',
       value: formatDuration(watch.seconds),
-      sub: watch.perViewerSeconds === null ? '' : `${formatDuration(watch.perViewerSeconds)} per viewer`,
+      sub: watch.perViewerSeconds === null ? 'nobody watched' : `${formatDuration(watch.perViewerSeconds)} per viewer`,
     },
     {
-      label: 'Chat · likes',
+      label: 'Chat messages and likes',
       value: `${formatCount(activity.chatMessages)} · ${formatCount(activity.likes)}`,
       sub: `${formatCount(activity.questionsAsked)} questions, ${formatCount(activity.questionsAnswered)} answered`,
     },
     {
-      tag: 'Q',
       label: 'Viewers who bought',
       value: formatPercent(m.viewerConversion),
-      sub: `${formatCount(m.viewerBuyers)} of ${formatCount(viewers.unique)} viewers; ${formatCount(m.buyers)} buyers in all`,
+      sub: `${formatCount(m.viewerBuyers)} of ${formatCount(viewers.unique)} viewers`,
     },
-    { tag: 'R', label: 'Revenue', value: money(m.revenue.total), sub: `${formatCount(m.sales)} payments` },
+    ...moneyKpis(m, money),
     {
-      label: 'Revenue per viewer',
+      label: 'Sales per viewer',
       value: m.revenuePerViewer === null ? '—' : money(m.revenuePerViewer),
-      sub: m.revenuePerBuyer === null ? '' : `${money(m.revenuePerBuyer)} per buyer`,
+      sub: m.revenuePerBuyer === null ? 'no buyers yet' : `${money(m.revenuePerBuyer)} per buyer`,
     },
   ];
 }
 
+const KIND_LABELS: [keyof RevenueByKind, string][] = [
+  ['ticket', 'Tickets'],
+  ['content', 'Lessons and courses'],
+  ['tip', 'Tips'],
+  ['subscription', 'Subscriptions'],
+];
+
 function renderRevenueKinds(host: HTMLElement, revenue: RevenueByKind, money: MoneyFormat): void {
-  const kinds: [keyof RevenueByKind, string][] = [
-    ['ticket', 'Tickets'],
-    ['content', 'Content'],
-    ['tip', 'Tips'],
-    ['subscription', 'Subscriptions'],
-  ];
-  const max = Math.max(1, ...kinds.map(([k]) => revenue[k]));
+  const max = Math.max(1, ...KIND_LABELS.map(([k]) => revenue[k]));
   host.replaceChildren(
-    ...kinds.map(([kind, label]) => {
-      const bar = el('span', { className: 'bar-fill' });
+    ...KIND_LABELS.map(([kind, label]) => {
+      const bar = h('span', { class: 'bar-fill' });
       bar.style.width = `${(100 * revenue[kind]) / max}%`;
-      return el(
+      return h(
         'div',
-        { className: 'bar-row' },
-        el('span', { className: 'bar-label', text: label }),
-        el('span', { className: 'bar-track' }, bar),
-        el('span', { className: 'bar-value', text: money(revenue[kind]) }),
+        { class: 'bar-row' },
+        h('span', { class: 'bar-label' }, label),
+        h('span', { class: 'bar-track' }, bar),
+        h('span', { class: 'bar-value' }, money(revenue[kind])),
       );
     }),
   );
 }
 
+/** The P × Q × R identity in words: which three numbers multiply to the revenue, and what they mean. */
+function decompositionText(d: RoomAnalytics['decomposition'], money: MoneyFormat): string {
+  if (d.product === null || d.buyersPerViewer === null || d.revenuePerBuyer === null) {
+    return d.revenue > 0
+      ? `${money(d.revenue)} in sales, but no signed-in viewers to divide it among (tickets sold to people who did not come).`
+      : 'No viewers or sales yet, so there is nothing to break down.';
+  }
+  // Rounded for reading: say so, so that the product still visibly adds up.
+  const about = (exact: boolean) => (exact ? '' : 'about ');
+  const perViewer = formatDecimal(d.buyersPerViewer);
+  return (
+    `How the sales add up: ${formatCount(d.viewers)} ${d.viewers === 1 ? 'viewer' : 'viewers'} × ` +
+    `${about(Math.round(d.buyersPerViewer * 100) / 100 === d.buyersPerViewer)}${perViewer} ${d.buyersPerViewer === 1 ? 'buyer' : 'buyers'} per viewer × ` +
+    `${about(Number.isInteger(d.revenuePerBuyer))}${money(d.revenuePerBuyer)} per buyer = ${money(d.revenue)} (gross). ` +
+    'Buyers per viewer counts everyone who paid, also those who bought without watching (a ticket bought ahead), so it can pass 1.'
+  );
+}
+
 /** Completion per lesson and replay: viewers, how many finished (90%), the rate and the watch time. */
 function renderWatching(rows: readonly WatchingMetrics[]): void {
-  const table = $('watching');
-  $('no-watching').hidden = rows.length > 0;
+  const table = byId('watching');
+  byId('no-watching').hidden = rows.length > 0;
   table.hidden = rows.length === 0;
-  const cell = (label: string, text: string | Node) => {
-    const td = el('td', {}, text);
-    td.dataset.label = label;
-    return td;
-  };
+  const cell = (label: string, content: string | Node) => h('td', { 'data-label': label }, content);
   table.querySelector('tbody')?.replaceChildren(
     ...rows.map((row) => {
-      const link = el('a', { text: row.title });
-      link.href = row.itemKind === 'replay' ? `/replay/${row.itemId}` : `/content/${row.itemId}`;
-      const bar = el('span', { className: 'bar-fill' });
+      const bar = h('span', { class: 'bar-fill' });
       bar.style.width = `${Math.round(100 * (row.completionRate ?? 0))}%`;
-      return el(
+      return h(
         'tr',
         {},
         cell(
           '',
-          el(
+          h(
             'span',
             {},
-            link,
-            el('span', { className: 'muted small', text: row.itemKind === 'replay' ? ' · replay' : ' · lesson' }),
+            h('a', { href: row.itemKind === 'replay' ? `/replay/${row.itemId}` : `/content/${row.itemId}` }, row.title),
+            h('span', { class: 'muted small' }, row.itemKind === 'replay' ? ' · replay' : ' · lesson'),
           ),
         ),
         cell('Viewers', formatCount(row.viewers)),
         cell('Finished', formatCount(row.completions)),
         cell(
           'Completion',
-          el(
+          h(
             'span',
-            { className: 'rate' },
-            el('span', { className: 'bar-track' }, bar),
-            el('span', { className: 'rate-value', text: formatPercent(row.completionRate) }),
+            { class: 'rate' },
+            h('span', { class: 'bar-track' }, bar),
+            h('span', { class: 'rate-value' }, formatPercent(row.completionRate)),
           ),
         ),
         cell('Watch time', formatDuration(row.watchSeconds)),
@@ -221,36 +211,69 @@ function renderWatching(rows: readonly WatchingMetrics[]): void {
 }
 
 function statusBadge(status: SessionMetrics['status']): HTMLElement {
-  return el('span', { className: `badge ${status === 'live' ? 'live' : 'status'}`, text: status });
+  return h('span', { class: `badge ${status === 'live' ? 'live' : 'status'}` }, status === 'live' ? 'Live' : 'Ended');
 }
+
+/** A `YYYY-MM-DD` day as the local midnight it starts at. */
+const dayStart = (day: string): number => {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y, m - 1, d).getTime();
+};
 
 // --- the page -----------------------------------------------------------------------------------
 
 class Dashboard {
   private selected: string | null = new URL(location.href).searchParams.get('room');
+  private days = 30;
   private overview: CreatorAnalytics | null = null;
   private detail: RoomAnalytics | null = null;
-  private timer: number | undefined;
-  private readonly charts: { viewers: TimeChart; activity: TimeChart; revenue: TimeChart };
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly charts: { daily: TimeChart; viewers: TimeChart; activity: TimeChart; revenue: TimeChart };
 
   constructor(
-    private readonly token: string,
     private readonly money: MoneyFormat,
+    currency: string,
   ) {
+    const moneyTicks = moneyAxis(currency);
     this.charts = {
-      viewers: new TimeChart($('chart-viewers'), [
-        { label: 'Peak viewers', color: COLORS.viewers, format: formatCount },
-        { label: 'Average viewers', color: COLORS.average, format: formatDecimal },
-      ]),
-      activity: new TimeChart($('chart-activity'), [
-        { label: 'Chat messages', color: COLORS.chat, bars: true, format: formatCount },
-        { label: 'Likes', color: COLORS.likes, scale: 'y2', format: formatCount },
-      ]),
-      revenue: new TimeChart($('chart-revenue'), [
-        { label: 'Revenue per minute', color: COLORS.revenue, bars: true, format: money },
-        { label: 'Cumulative', color: COLORS.viewers, scale: 'y2', format: money },
-      ]),
+      daily: new TimeChart(
+        byId('chart-daily'),
+        [
+          { label: 'Sales (gross)', color: COLORS.revenue, bars: true, format: money },
+          { label: 'You keep (net)', color: COLORS.net, format: money },
+        ],
+        { axis: { y: moneyTicks } },
+      ),
+      viewers: new TimeChart(
+        byId('chart-viewers'),
+        [
+          { label: 'Most at once', color: COLORS.viewers, format: formatCount },
+          { label: 'Average', color: COLORS.average, format: formatDecimal },
+        ],
+        { axis: { y: countAxis } },
+      ),
+      activity: new TimeChart(
+        byId('chart-activity'),
+        [
+          { label: 'Chat messages', color: COLORS.chat, bars: true, format: formatCount },
+          { label: 'Likes', color: COLORS.likes, scale: 'y2', format: formatCount },
+        ],
+        { axis: { y: countAxis, y2: countAxis } },
+      ),
+      revenue: new TimeChart(
+        byId('chart-revenue'),
+        [
+          { label: 'Sales (gross)', color: COLORS.revenue, bars: true, format: money },
+          { label: 'Total so far', color: COLORS.viewers, scale: 'y2', format: money },
+        ],
+        { axis: { y: moneyTicks, y2: moneyTicks } },
+      ),
     };
+    const days = byId<HTMLSelectElement>('daily-days');
+    days.addEventListener('change', () => {
+      this.days = Number(days.value) || 30;
+      void this.refresh();
+    });
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden) void this.refresh();
     });
@@ -258,36 +281,37 @@ class Dashboard {
 
   async refresh(): Promise<void> {
     try {
-      this.overview = await getJson<CreatorAnalytics>('/api/analytics/creator?limit=100', this.token);
+      const query = new URLSearchParams({ limit: '100', days: String(this.days), tz: TIME_ZONE });
+      this.overview = await api<CreatorAnalytics>('GET', `/api/analytics/creator?${query}`);
       const sessions = this.overview.sessions;
       if (!this.selected || !sessions.some((s) => s.roomId === this.selected)) {
         this.selected = (sessions.find((s) => s.status === 'live') ?? sessions[0])?.roomId ?? null;
       }
       this.detail = this.selected
-        ? await getJson<RoomAnalytics>(`/api/analytics/rooms/${this.selected}`, this.token)
+        ? await api<RoomAnalytics>('GET', `/api/analytics/rooms/${encodeURIComponent(this.selected)}`)
         : null;
-      $('error').textContent = '';
+      byId('error').textContent = '';
       this.render();
     } catch (err) {
-      $('error').textContent =
-        err instanceof HttpError && err.status === 401
-          ? 'Your sign-in has expired: sign in again on the home page.'
-          : `Could not load the analytics: ${(err as Error).message}`;
+      byId('error').textContent =
+        codeOf(err) === 'UNAUTHENTICATED'
+          ? 'Your sign-in has expired: sign in again.'
+          : `Could not load the analytics: ${describeError(err)}`;
     }
     this.schedule();
   }
 
   /** Polls while something is live and the page is visible; otherwise waits to be looked at. */
   private schedule(): void {
-    window.clearTimeout(this.timer);
+    clearTimeout(this.timer);
     const live = this.overview?.totals.liveSessions ?? 0;
     if (live > 0) {
-      this.timer = window.setTimeout(() => {
+      this.timer = setTimeout(() => {
         if (document.hidden) this.schedule();
         else void this.refresh();
       }, POLL_MS);
     }
-    $('live-note').hidden = live === 0;
+    byId('live-note').hidden = live === 0;
   }
 
   private select(roomId: string): void {
@@ -301,37 +325,31 @@ class Dashboard {
   private render(): void {
     const overview = this.overview;
     if (!overview) return;
-    $('overview').hidden = false;
-    $('updated').textContent = `Updated ${formatTime(new Date(overview.generatedAt))}`;
+    byId('overview').hidden = false;
+    byId('updated').textContent = `Updated ${formatTime(new Date(overview.generatedAt))}`;
     const t = overview.totals;
-    renderKpis($('totals'), [
-      { label: 'Sessions', value: formatCount(t.sessions), sub: `${formatDuration(t.durationSeconds)} live in all` },
+    this.renderSales(t.all, t.money, t.outsideSessions, overview.daily.points);
+    renderKpis(byId('totals'), [
       {
-        tag: 'P',
-        label: 'Peak viewers',
-        value: formatCount(t.viewers.peak),
-        sub: `average ${formatDecimal(t.viewers.average)}`,
+        label: 'Live sessions',
+        value: formatCount(t.sessions),
+        sub: `${formatDuration(t.durationSeconds)} live in all`,
       },
+      { label: 'Most viewers at once', value: formatCount(t.viewers.peak), sub: 'in your busiest session' },
       {
-        label: 'Unique viewers',
+        label: 'Different viewers',
         value: formatCount(t.viewers.unique),
-        sub: `${formatDuration(t.watch.seconds)} watched`,
+        sub: `signed in; ${formatDuration(t.watch.seconds)} watched in all`,
       },
       {
-        tag: 'Q',
         label: 'Viewers who bought',
         value: formatPercent(t.money.viewerConversion),
-        sub: `${formatCount(t.money.viewerBuyers)} of ${formatCount(t.viewers.unique)}; ${formatCount(t.money.buyers)} buyers in all`,
+        sub: `${formatCount(t.money.viewerBuyers)} of ${formatCount(t.viewers.unique)} viewers, in a session they watched`,
       },
       {
-        tag: 'R',
-        label: 'Revenue in sessions',
-        value: this.money(t.money.revenue.total),
-        sub: `${this.money(t.allRevenue.total)} with sales outside sessions`,
-      },
-      {
-        label: 'Revenue per viewer',
+        label: 'Sales per viewer',
         value: t.money.revenuePerViewer === null ? '—' : this.money(t.money.revenuePerViewer),
+        sub: 'gross, in sessions',
       },
     ]);
     this.renderSessions(overview.sessions);
@@ -339,55 +357,84 @@ class Dashboard {
     this.renderDetail();
   }
 
+  private renderSales(all: MoneyTotals, inSessions: MoneyMetrics, outside: MoneyTotals, daily: DailyMoney[]): void {
+    renderKpis(byId('sales-kpis'), moneyKpis(all, this.money));
+    byId('sales-split').replaceChildren(
+      h(
+        'li',
+        {},
+        h('b', {}, 'In live sessions: '),
+        `${this.money(inSessions.revenue.total)} gross, ${this.money(inSessions.net)} for you (${formatCount(inSessions.sales)} payments)`,
+      ),
+      h(
+        'li',
+        {},
+        h('b', {}, 'Outside sessions: '),
+        `${this.money(outside.revenue.total)} gross, ${this.money(outside.net)} for you (${formatCount(outside.sales)} payments): lessons and subscriptions bought on your pages rather than from a live room`,
+      ),
+    );
+    byId('daily-title').textContent = `Sales per day, last ${this.days} days`;
+    this.charts.daily.update(
+      daily.map((d) => dayStart(d.day)),
+      DAY_MS,
+      [daily.map((d) => d.revenue), daily.map((d) => d.net)],
+    );
+    const refunded = daily.reduce((n, d) => n + d.refunded, 0);
+    byId('daily-note').textContent =
+      `Each day's gross sales and what you keep of them, in your time zone (${TIME_ZONE}).` +
+      (refunded > 0 ? ` Sales refunded since (${this.money(refunded)}) are left out.` : '');
+  }
+
   private renderSessions(sessions: readonly SessionMetrics[]): void {
-    const list = $('sessions');
-    $('no-sessions').hidden = sessions.length > 0;
-    list.replaceChildren(
+    byId('no-sessions').hidden = sessions.length > 0;
+    byId('sessions').replaceChildren(
       ...sessions.map((s) => {
-        const button = el(
+        const selected = s.roomId === this.selected;
+        const button = h(
           'button',
-          { className: `session${s.roomId === this.selected ? ' selected' : ''}` },
-          el('span', { className: 'session-title' }, statusBadge(s.status), ` ${s.title}`),
-          el('span', {
-            className: 'session-meta',
-            text: `${formatDateTime(s.startedAt)} · ${formatDuration(s.durationSeconds)} · ${formatCount(
-              s.viewers.peak,
-            )} peak · ${this.money(s.money.revenue.total)}`,
-          }),
+          {
+            type: 'button',
+            class: `session${selected ? ' selected' : ''}`,
+            'aria-pressed': String(selected),
+            onclick: () => this.select(s.roomId),
+          },
+          h('span', { class: 'session-title' }, statusBadge(s.status), ` ${s.title}`),
+          h(
+            'span',
+            { class: 'session-meta' },
+            `${formatDateTime(s.startedAt)} · ${formatDuration(s.durationSeconds)} · ${formatCount(s.viewers.peak)} at most · ${this.money(s.money.revenue.total)} gross`,
+          ),
         );
-        button.type = 'button';
-        button.setAttribute('aria-pressed', String(s.roomId === this.selected));
-        button.addEventListener('click', () => this.select(s.roomId));
-        return el('li', {}, button);
+        return h('li', {}, button);
       }),
     );
   }
 
   private renderDetail(): void {
     const detail = this.detail;
-    $('session').hidden = !detail;
+    byId('session').hidden = !detail;
     if (!detail) return;
-    const { session: s, series, decomposition: d } = detail;
-    $('session-title').textContent = s.title;
-    $('session-status').replaceChildren(statusBadge(s.status));
-    $('session-when').textContent =
-      `${formatDateTime(s.startedAt)}${s.endedAt ? ` – ${formatDateTime(s.endedAt)}` : ''} · ${formatDuration(
-        s.durationSeconds,
-      )}`;
-    renderKpis($('session-kpis'), sessionKpis(s, this.money));
-    $('decomposition').textContent =
-      d.product === null || d.buyersPerViewer === null || d.revenuePerBuyer === null
-        ? `Revenue ${this.money(d.revenue)}: no viewers or buyers to decompose it into yet.`
-        : `Revenue ${this.money(d.revenue)} = ${formatCount(d.viewers)} viewers × ${formatDecimal(
-            d.buyersPerViewer,
-          )} buyers per viewer × ${this.money(d.revenuePerBuyer)} per buyer`;
-    renderRevenueKinds($('revenue-kinds'), s.money.revenue, this.money);
+    const { session: s, series, decomposition, bucketSeconds } = detail;
+    byId('session-title').textContent = s.title;
+    byId('session-status').replaceChildren(statusBadge(s.status));
+    byId('session-when').textContent =
+      `${formatDateTime(s.startedAt)}${s.endedAt ? ` – ${formatDateTime(s.endedAt)}` : ''} · ${formatDuration(s.durationSeconds)}`;
+    renderKpis(byId('session-kpis'), sessionKpis(s, this.money));
+    byId('decomposition').textContent = decompositionText(decomposition, this.money);
+    renderRevenueKinds(byId('revenue-kinds'), s.money.revenue, this.money);
 
-    const times = series.map((p) => Date.parse(p.at));
+    const per = perBucket(bucketSeconds);
+    byId('activity-title').textContent = `Chat and likes ${per}`;
+    byId('revenue-title').textContent = `Sales ${per} (gross)`;
+    const starts = series.map((p) => Date.parse(p.at));
+    const bucketMs = bucketSeconds * 1000;
     let cumulative = 0;
-    this.charts.viewers.update(times, [series.map((p) => p.peakViewers), series.map((p) => p.averageViewers)]);
-    this.charts.activity.update(times, [series.map((p) => p.chatMessages), series.map((p) => p.likes)]);
-    this.charts.revenue.update(times, [
+    this.charts.viewers.update(starts, bucketMs, [
+      series.map((p) => p.peakViewers),
+      series.map((p) => p.averageViewers),
+    ]);
+    this.charts.activity.update(starts, bucketMs, [series.map((p) => p.chatMessages), series.map((p) => p.likes)]);
+    this.charts.revenue.update(starts, bucketMs, [
       series.map((p) => p.revenue),
       series.map((p) => {
         cumulative += p.revenue;
@@ -398,33 +445,29 @@ class Dashboard {
 }
 
 async function main(): Promise<void> {
-  const token = readToken();
-  if (!token) {
-    $('signin').hidden = false;
+  const shell = startShell();
+  const session = shell.session;
+  if (!session) {
+    byId('signin').hidden = false;
+    byId('signin-button').addEventListener('click', shell.signIn);
     return;
   }
-  let user: User;
-  try {
-    user = (await getJson<{ user: User }>('/api/me', token)).user;
-  } catch (err) {
-    $('signin').hidden = false;
-    if (err instanceof HttpError && err.status !== 401) $('error').textContent = err.message;
+  const role = session.user.role;
+  if (role !== 'creator' && role !== 'admin') {
+    byId('not-creator').hidden = false;
     return;
   }
-  $('account').replaceChildren(
-    el('span', { className: 'who', text: user.username }),
-    el('a', { className: 'button small ghost', text: 'Studio' }),
-  );
-  ($('account').lastElementChild as HTMLAnchorElement).href = '/studio';
-  if (user.role !== 'creator' && user.role !== 'admin') {
-    $('not-creator').hidden = false;
-    return;
-  }
-  const currency = await getJson<{ currency: string }>('/api/wallet', token).then(
+  const currency = await api<{ currency: string }>('GET', '/api/wallet').then(
     (w) => w.currency,
     () => 'USD',
   );
-  await new Dashboard(token, moneyFormat(currency)).refresh();
+  const money = moneyFormat(currency);
+  const payouts = new PayoutsPanel(money, currency, { hideWhenEmpty: role === 'admin' });
+  byId('money-slot').replaceWith(payouts.element);
+  const admin = role === 'admin' ? new AdminPayoutsPanel(money) : undefined;
+  if (admin) byId('admin-slot').replaceWith(admin.element);
+  const dashboard = new Dashboard(money, currency);
+  await Promise.all([payouts.refresh(), admin?.refresh(), dashboard.refresh()]);
 }
 
 void main();

@@ -9,12 +9,16 @@ import { busy, byId, h, show } from '../lib/dom';
 import { describeError } from '../lib/errors';
 import { clock, money, toMinorUnits } from '../lib/format';
 import { LocalMedia } from '../lib/local-media';
+import { ModerationTools } from '../lib/moderation';
 import { QuestionsPanel } from '../lib/questions';
+import { startLabel } from '../lib/room-cards';
+import { endOfStreamSales, SalesFeed } from '../lib/sales-feed';
 import { isCreator, loadSession, type Session } from '../lib/session';
 import { SuggestionsPanel } from '../lib/suggestions';
 import { exposeForTests } from '../lib/test-hook';
 import { TipsPanel } from '../lib/tips';
 import { toast } from '../lib/toast';
+import { describeUploadError, uploadFile } from '../lib/upload';
 
 /**
  * The streamer's studio: sign in, pick or create a room, choose camera / microphone / screen,
@@ -64,7 +68,7 @@ async function showRooms(session: Session): Promise<void> {
               h(
                 'p',
                 { class: 'muted small' },
-                `${room.status === 'live' ? 'Live now' : 'Not started'} · ${accessLabel(room)}${room.record ? ' · recorded' : ''}`,
+                `${room.status === 'live' ? 'Live now' : room.scheduledAt ? `Starts ${startLabel(room.scheduledAt)}` : 'Not started'} · ${accessLabel(room)}${room.record ? ' · recorded' : ''}`,
               ),
             ),
             h('a', { class: 'button', href: `/studio?room=${room.id}` }, 'Open studio'),
@@ -112,9 +116,28 @@ function wireCreateRoom(): void {
     }
     if (access.value !== 'free') body.previewSeconds = Number(data.get('previewSeconds') || 0);
     body.record = (form.elements.namedItem('record') as HTMLInputElement).checked;
+    // A start time (datetime-local is the browser's local time) makes the room upcoming.
+    const startsAt = String(data.get('scheduledAt') ?? '');
+    if (startsAt) {
+      const at = new Date(startsAt);
+      if (Number.isNaN(at.getTime()) || at.getTime() <= Date.now()) {
+        error.textContent = 'Pick a start time in the future, or leave it empty.';
+        return;
+      }
+      body.scheduledAt = at.toISOString();
+    }
+    const description = String(data.get('description') ?? '').trim();
+    if (description) body.description = description;
+    const cover = (form.elements.namedItem('cover') as HTMLInputElement).files?.[0];
     void busy(form.querySelector('button[type=submit]') as HTMLButtonElement, async () => {
       try {
         const { room } = await api<{ room: Room }>('POST', '/api/rooms', body);
+        if (cover) {
+          // The room exists either way: a refused picture is said, not a reason to stay here.
+          await uploadFile(`/api/rooms/${room.id}/cover`, cover, { kind: 'cover' }).catch((err) =>
+            toast(describeUploadError(err, 'cover'), 'error'),
+          );
+        }
         location.assign(`/studio?room=${room.id}`);
       } catch (err) {
         error.textContent = describeError(err);
@@ -147,6 +170,7 @@ class Studio {
   private readonly chat: ChatPanel;
   private readonly questions: QuestionsPanel;
   private readonly tips: TipsPanel;
+  private readonly sales: SalesFeed;
   private readonly suggestions: SuggestionsPanel;
   private cameraOff = false;
   private micMuted = false;
@@ -172,6 +196,7 @@ class Studio {
       this.tipTotal = total;
       byId('tip-total').textContent = money(total, room.currency);
     });
+    this.sales = new SalesFeed(room.id);
     this.suggestions = new SuggestionsPanel({
       title: 'Suggested in your room',
       empty: 'When the recommender suggests your lessons and courses to viewers, they show up here.',
@@ -193,9 +218,19 @@ class Studio {
       this.suggestions.element,
     );
     byId('tip-total').textContent = money(0, room.currency);
+    this.tips.element.after(this.sales.element); // sales beside tips
 
     const joined = await client.joinRoom(room.id);
     this.chat.setHistory(joined.history);
+    // Delete, time out, ban and appoint from each chat line; the chat rules and the lists beside it.
+    const moderation = new ModerationTools(
+      client,
+      joined.room,
+      loadSession()?.user.id ?? room.ownerId,
+      this.chat,
+      joined.role,
+    );
+    this.chat.element.after(moderation.element);
     this.questions.render(joined.questions);
     this.tips.leaderboard(joined.leaderboard);
     this.setViewers(joined.viewerCount);
@@ -219,10 +254,12 @@ class Studio {
     client.on('like:count', (p) => here(p) && this.setLikes(p.total));
     client.on('tip:new', (tip) => here(tip) && this.tips.add(tip));
     client.on('tip:leaderboard', (p) => here(p) && this.tips.leaderboard(p.top));
+    client.on('sale:new', (sale) => this.sales.add(sale)); // every sale of yours, from any room or page
     client.on('question:list', (p) => here(p) && this.questions.render(p.questions));
     client.on('suggestion:activity', (p) => here(p) && this.suggestions.showActivity(p.items, p.modelVersion));
     client.on('room:ended', (p) => here(p) && this.finish());
-    client.on('disconnected', () => toast('Connection lost: reconnecting…', 'error'));
+    // Not after the end: finishing closes the connection on purpose.
+    client.on('disconnected', () => !this.ended && toast('Connection lost: reconnecting…', 'error'));
     client.on('rejoined', () => toast('Reconnected', 'success'));
   }
 
@@ -321,6 +358,7 @@ class Studio {
       `Live for ${minutes}. Up to ${this.peakViewers} watching at once, ${this.likes} likes, ` +
       `${money(this.tipTotal, this.room.currency)} in tips this session.`;
     showReplayLinks(this.room);
+    showSessionSales(this.room, this.sales);
     showView('ended');
     void this.client.close();
   }
@@ -408,6 +446,16 @@ function showEnded(room: Room, text: string): void {
   byId('ended-summary').textContent = `${room.title}: ${text}`;
   showReplayLinks(room);
   showView('ended');
+}
+
+/** After the end: the session's sales (exact, from its analytics) and its page on the dashboard. */
+function showSessionSales(room: Room, feed: SalesFeed): void {
+  const text = byId('ended-sales');
+  text.textContent = 'Counting the sales of this session…';
+  byId<HTMLAnchorElement>('ended-dashboard').href = `/dashboard?room=${encodeURIComponent(room.id)}`;
+  void endOfStreamSales(room.id, room.currency, feed).then((summary) => {
+    text.textContent = summary;
+  });
 }
 
 /** After the end: where the replay will be (it takes a moment to prepare), or why there is none. */

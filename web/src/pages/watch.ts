@@ -7,9 +7,14 @@ import { authForm } from '../lib/auth';
 import { ChatPanel } from '../lib/chat';
 import { connectClient } from '../lib/client';
 import { busy, byId, h, show } from '../lib/dom';
-import { codeOf, describeError } from '../lib/errors';
-import { clock, money, toMinorUnits } from '../lib/format';
+import { codeOf, describeError, UserFacingError } from '../lib/errors';
+import { clock, money, perPeriod, toMinorUnits } from '../lib/format';
+import { ModerationTools } from '../lib/moderation';
+import { chatRefusal, mutedText, rulesText, untilText } from '../lib/moderation-text';
+import { type StandingChange, ViewerStanding } from '../lib/moderation-viewer';
 import { QuestionsPanel } from '../lib/questions';
+import { startLabel } from '../lib/room-cards';
+import { buyFromRoom } from '../lib/sale-room';
 import { loadSession, type Session } from '../lib/session';
 import { SuggestionsPanel } from '../lib/suggestions';
 import { exposeForTests, mark } from '../lib/test-hook';
@@ -57,6 +62,12 @@ class WatchPage {
   private readonly pip = byId<HTMLVideoElement>('pip-video');
   private countdown: ReturnType<typeof setInterval> | undefined;
   private likes = 0;
+  /** Timed out, removed by a ban, let back in. */
+  private readonly standing: ViewerStanding;
+  /** For the owner and moderators (and a viewer made one while watching); none for guests. */
+  private readonly moderation: ModerationTools | undefined;
+  private role: RoomJoinResult['role'];
+  private readonly mutedAtJoin: string | undefined;
 
   constructor(
     private readonly session: Session | null,
@@ -69,8 +80,20 @@ class WatchPage {
     this.previewEndsAt = joined.previewEndsAt ? Date.parse(joined.previewEndsAt) : undefined;
     this.hadPreview = joined.access === 'preview';
     const roomId = room.id;
-    this.chat = new ChatPanel(async (text) => void (await client.sendChat(roomId, text)), room.ownerId);
+    this.role = joined.role;
+    this.chat = new ChatPanel(async (text) => {
+      try {
+        await client.sendChat(roomId, text);
+      } catch (err) {
+        const until = (err as { details?: { until?: unknown } }).details?.until;
+        if (codeOf(err) === 'MUTED' && typeof until === 'string') this.standing.mute(until);
+        throw new UserFacingError(chatRefusal(err, this.room));
+      }
+    }, room.ownerId);
     this.chat.setHistory(joined.history);
+    this.standing = new ViewerStanding(client, roomId, (change) => this.standingChanged(change));
+    this.mutedAtJoin = joined.mutedUntil;
+    this.moderation = session ? new ModerationTools(client, room, session.user.id, this.chat, joined.role) : undefined;
     this.questions = new QuestionsPanel({
       mode: 'viewer',
       onAsk: async (text) => void (await client.askQuestion(roomId, text)),
@@ -113,9 +136,11 @@ class WatchPage {
     document.title = `${room.title} — Lectern`;
     byId('room-title').textContent = room.title;
     byId('watch-side').replaceChildren(this.chat.element, this.questions.element, this.suggestions.element);
+    if (this.moderation) this.chat.element.after(this.moderation.element);
     byId('contents-slot').replaceWith(this.contents.element);
     this.wireActions();
     this.listen();
+    if (this.mutedAtJoin) this.standing.mute(this.mutedAtJoin);
     this.renderAccess();
     exposeForTests({
       stats: () => this.viewing?.getStats() ?? Promise.resolve([]),
@@ -123,6 +148,9 @@ class WatchPage {
         access: this.access,
         previewEndsAt: this.previewEndsAt,
         ended: this.ended,
+        role: this.role,
+        removed: this.standing.removed,
+        mutedUntil: this.standing.muted ? this.standing.mutedUntil : undefined,
         media: this.viewing?.state ?? 'none',
         tracks: (this.viewing?.tracks() ?? []).map((t) => ({
           source: t.source,
@@ -186,8 +214,24 @@ class WatchPage {
       if (this.access === 'none' && p.access !== 'none') void this.refreshConversation();
       this.access = p.access;
       if (p.previewEndsAt) this.previewEndsAt = Date.parse(p.previewEndsAt);
+      // A scheduled room's preview starts when it goes live, while the viewer waits here.
+      if (p.access === 'preview') this.hadPreview = true;
       if (p.access === 'full' && this.hadPreview) toast('You have full access now. Enjoy!', 'success');
       this.renderAccess();
+    });
+    client.on('room:settings', (p) => {
+      if (!here(p)) return;
+      this.room = { ...this.room, settings: p.settings };
+      this.renderAccess();
+    });
+    client.on('role:changed', (p) => {
+      if (!here(p)) return;
+      this.role = p.role;
+      this.moderation?.setRole(p.role);
+      toast(
+        p.role === 'moderator' ? 'You are a moderator of this room now.' : 'You no longer moderate this room.',
+        'success',
+      );
     });
     client.on('room:ended', (p) => {
       if (!here(p)) return;
@@ -199,8 +243,26 @@ class WatchPage {
     client.on('rejoined', (joined) => {
       if (joined.room.id !== room.id) return;
       this.access = joined.access;
+      if (joined.mutedUntil) this.standing.mute(joined.mutedUntil);
+      if (joined.role !== this.role) {
+        this.role = joined.role;
+        this.moderation?.setRole(joined.role);
+      }
       this.renderAccess();
     });
+  }
+
+  /** Moderation reached this viewer: a timeout (or its end), removal by a ban, an unban. */
+  private standingChanged(change: StandingChange): void {
+    if (change === 'muted' && this.standing.mutedUntil) {
+      toast(`A moderator timed you out until ${untilText(this.standing.mutedUntil)}.`, 'error');
+    } else if (change === 'unmuted') {
+      toast('You can chat again.', 'success');
+    } else if (change === 'removed') {
+      // The server has taken this connection out of the room and released its media.
+      void this.viewing?.stop();
+    }
+    this.renderAccess();
   }
 
   private async refreshConversation(): Promise<void> {
@@ -298,12 +360,7 @@ class WatchPage {
   private async subscribe(): Promise<void> {
     if (!this.session) return this.signIn();
     try {
-      const { balance } = await api<{ balance: number }>(
-        'POST',
-        '/api/subscriptions',
-        { creatorId: this.room.ownerId },
-        { idempotencyKey: crypto.randomUUID() },
-      );
+      const { balance } = await this.subscribeTo(this.room.ownerId);
       this.wallet?.set(balance);
       toast('Subscribed.', 'success');
     } catch (err) {
@@ -318,12 +375,7 @@ class WatchPage {
       return false;
     }
     try {
-      const { balance } = await api<{ balance: number }>(
-        'POST',
-        '/api/subscriptions',
-        { creatorId: item.creatorId ?? item.contentId },
-        { idempotencyKey: crypto.randomUUID() },
-      );
+      const { balance } = await this.subscribeTo(item.creatorId ?? item.contentId);
       this.wallet?.set(balance);
       toast('Subscribed.', 'success');
       return true;
@@ -347,7 +399,9 @@ class WatchPage {
       return true;
     };
     try {
-      const { balance } = await this.client.buyContent(item.contentId);
+      const { balance } = await buyFromRoom(this.saleRoom(item.creatorId ?? this.room.ownerId), (fromRoomId) =>
+        this.client.buyContent(item.contentId, { fromRoomId }),
+      );
       this.wallet?.set(balance);
       toast(`${item.title} is yours.`, 'success');
       return owned();
@@ -360,6 +414,22 @@ class WatchPage {
       );
       return false;
     }
+  }
+
+  /** This room, when buying `sellerId`'s item here counts for its session (their own room, still on). */
+  private saleRoom(sellerId: string): string | undefined {
+    return sellerId === this.room.ownerId && !this.ended ? this.room.id : undefined;
+  }
+
+  private subscribeTo(creatorId: string): Promise<{ balance: number }> {
+    return buyFromRoom(this.saleRoom(creatorId), (fromRoomId) =>
+      api<{ balance: number }>(
+        'POST',
+        '/api/subscriptions',
+        { creatorId, ...(fromRoomId ? { fromRoomId } : {}) },
+        { idempotencyKey: crypto.randomUUID() },
+      ),
+    );
   }
 
   /** Not enough money opens the top-up dialog and carries on after it; anything else is shown. */
@@ -387,25 +457,40 @@ class WatchPage {
   // --- rendering -----------------------------------------------------------------------------------
 
   private canInteract(): boolean {
-    return !!this.session && this.access !== 'none' && !this.ended;
+    return !!this.session && this.access !== 'none' && !this.ended && !this.standing.removed;
   }
 
   private renderAccess(): void {
     const { room } = this;
     const canAct = this.canInteract();
+    const { removed, muted, mutedUntil } = this.standing;
     const reason = this.ended
       ? 'The stream has ended'
-      : !this.session
-        ? 'Sign in to chat'
-        : this.access === 'none'
-          ? 'Get access to chat'
-          : '';
-    this.chat.setEnabled(canAct, reason);
-    this.questions.setAsking(canAct);
-    byId<HTMLButtonElement>('like').disabled = this.ended;
+      : removed
+        ? 'Removed from this room'
+        : !this.session
+          ? 'Sign in to chat'
+          : this.access === 'none'
+            ? 'Get access to chat'
+            : muted && mutedUntil
+              ? `Timed out until ${untilText(mutedUntil)}`
+              : '';
+    this.chat.setEnabled(canAct && !muted, reason);
+    this.chat.setRules(
+      this.ended || removed
+        ? ''
+        : muted && mutedUntil
+          ? mutedText(mutedUntil, this.standing.muteReason)
+          : rulesText(room, room.settings),
+    );
+    this.chat.element.classList.toggle('muted-chat', muted && !removed);
+    this.questions.setAsking(canAct && !muted);
+    byId<HTMLButtonElement>('like').disabled = this.ended || removed;
     for (const el of byId<HTMLFormElement>('tip-form').elements) (el as HTMLButtonElement).disabled = !canAct;
 
-    show(byId('support'), !this.ended);
+    show(byId('support'), !this.ended && !removed);
+    // Out of the room, the count is no longer sent: a stale figure would mislead.
+    show(byId('viewer-count').parentElement as HTMLElement, !removed);
     const needsTicket = room.access === 'ticket' && this.access !== 'full' && !this.ended;
     show(byId('ticket-row'), needsTicket);
     byId('ticket-text').textContent = `Ticket: ${money(room.ticketPrice ?? 0, room.currency)} for the whole stream`;
@@ -413,7 +498,7 @@ class WatchPage {
     clearInterval(this.countdown);
     const banner = byId('preview-banner');
     banner.replaceChildren();
-    if (this.access === 'preview' && this.previewEndsAt && !this.ended) {
+    if (this.access === 'preview' && this.previewEndsAt && !this.ended && !removed) {
       const tick = () => {
         const left = (this.previewEndsAt ?? 0) - Date.now();
         // Only the figure changes each tick; the button is kept so a click is never lost.
@@ -453,21 +538,30 @@ class WatchPage {
     show(this.pip, corner.length > 0);
 
     const blocked = this.access === 'none' || this.viewing?.state === 'blocked';
+    const { removed, reinstated } = this.standing;
     const kind = this.ended
       ? 'ended'
-      : this.mediaError
-        ? 'unavailable'
-        : blocked
-          ? `paywall:${this.creator ? 'creator' : ''}`
-          : !main
-            ? `waiting:${this.room.status}`
-            : main.paused
-              ? 'paused'
-              : 'playing';
-    if (this.ended) setTracks(this.video, []);
+      : removed
+        ? reinstated
+          ? 'reinstated'
+          : 'removed'
+        : this.mediaError
+          ? 'unavailable'
+          : blocked
+            ? `paywall:${this.creator ? 'creator' : ''}`
+            : !main
+              ? `waiting:${this.room.status}`
+              : main.paused
+                ? 'paused'
+                : 'playing';
+    if (this.ended || removed) {
+      setTracks(this.video, []);
+      setTracks(this.pip, []);
+      show(this.pip, false);
+    }
     this.renderOverlay(kind);
-    show(byId('live-badge'), !!main && !this.ended);
-    show(byId('unmute'), audio.length > 0 && this.video.muted && !this.ended && !blocked);
+    show(byId('live-badge'), !!main && !this.ended && !removed);
+    show(byId('unmute'), audio.length > 0 && this.video.muted && !this.ended && !blocked && !removed);
   }
 
   /** Rebuilds the overlay only when what it says changes, so a button is never swapped under a click. */
@@ -489,6 +583,25 @@ class WatchPage {
           h('a', { class: 'button', href: '/' }, 'Find another live room'),
         ),
       ];
+    } else if (what === 'removed') {
+      const reason = this.standing.removedReason;
+      content = [
+        h('h2', {}, 'You were removed from this room by a moderator'),
+        h('p', {}, 'You can no longer watch or chat here.'),
+        ...(reason ? [h('p', { class: 'muted' }, `Reason given: “${reason}”`)] : []),
+        h('div', { class: 'row buttons' }, h('a', { class: 'button primary', href: '/' }, 'Find another live room')),
+      ];
+    } else if (what === 'reinstated') {
+      content = [
+        h('h2', {}, 'You can come back'),
+        h('p', {}, 'A moderator lifted your ban from this room.'),
+        h(
+          'div',
+          { class: 'row buttons' },
+          h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, 'Rejoin the room'),
+          h('a', { class: 'button', href: '/' }, 'Find another live room'),
+        ),
+      ];
     } else if (what === 'unavailable') {
       content = [
         h('h2', {}, 'The video cannot start'),
@@ -502,18 +615,27 @@ class WatchPage {
         h('div', { class: 'spinner', 'aria-hidden': 'true' }),
         h('p', {}, this.room.status === 'live' ? 'Waiting for the video…' : 'The stream starts here soon.'),
       ];
+      if (this.room.status !== 'live' && this.room.scheduledAt) {
+        content.push(h('p', { class: 'small' }, `Starts: ${startLabel(this.room.scheduledAt)}`));
+      }
     } else if (what === 'paused') {
       content = [h('p', {}, 'The camera is off for a moment.')];
     }
     overlay.replaceChildren(...content);
     overlay.classList.toggle('paywall', what === 'paywall');
+    overlay.classList.toggle('removed', what === 'removed' || what === 'reinstated');
     show(overlay, content.length > 0);
   }
 
   private paywall(): HTMLElement[] {
     const { room, creator } = this;
     const name = creator?.displayName ?? 'the creator';
-    const intro = this.hadPreview ? 'Your free preview is over.' : 'This stream is not free.';
+    const waiting = room.status === 'scheduled' && room.previewSeconds > 0 && !this.hadPreview;
+    const intro = this.hadPreview
+      ? 'Your free preview is over.'
+      : waiting
+        ? `${room.scheduledAt ? `Starts: ${startLabel(room.scheduledAt)}.` : 'The stream has not started yet.'} Your free ${previewLength(room.previewSeconds)} preview starts when it goes live.`
+        : 'This stream is not free.';
     if (!this.session) {
       return [
         h('h2', {}, 'Sign in to watch'),
@@ -534,7 +656,7 @@ class WatchPage {
                 class: 'primary',
                 onclick: (e: Event) => void busy(e.currentTarget as HTMLButtonElement, () => this.subscribe()),
               },
-              `Subscribe for ${money(price, room.currency)} / ${creator?.subscriptionPeriodDays ?? 30} days`,
+              `Subscribe for ${money(price, room.currency)}${perPeriod(creator?.subscriptionPeriodDays ?? 30)}`,
             )
           : h('p', { class: 'muted' }, 'Subscriptions are not open yet.'),
       ];
@@ -562,9 +684,14 @@ class WatchPage {
     } catch {
       // An older account without a profile: the room still plays.
     }
-    byId('room-meta').textContent = [this.creator?.displayName, access, ...room.tags.map((t) => `#${t}`)]
-      .filter(Boolean)
-      .join(' · ');
+    // The creator's name opens their page (profile, upcoming streams, subscription).
+    const rest = [access, ...room.tags.map((t) => `#${t}`)].join(' · ');
+    byId('room-meta').replaceChildren(
+      ...(this.creator
+        ? [h('a', { href: `/creators/${room.ownerId}`, class: 'creator-link' }, this.creator.displayName), ' · ']
+        : []),
+      rest,
+    );
     try {
       const { contents } = await api<{ contents: Content[] }>('GET', `/api/contents?creatorId=${room.ownerId}&limit=6`);
       this.contents.show(
@@ -576,6 +703,11 @@ class WatchPage {
     }
     this.renderStage();
   }
+}
+
+/** "2-second", "1-minute", "90-second": how long a free preview is. */
+function previewLength(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60}-minute` : `${seconds}-second`;
 }
 
 function fatal(title: string, text: string, replayOf?: string): void {
@@ -624,6 +756,12 @@ async function main(): Promise<void> {
   } catch (err) {
     const code = codeOf(err);
     if (code === 'CONFLICT') return endedRoom(roomId);
+    if (code === 'BANNED') {
+      return fatal(
+        'You were removed from this room',
+        'A moderator removed you from this room, so you cannot watch or chat here.',
+      );
+    }
     if (code === 'NOT_FOUND' || code === 'INVALID_ARGUMENT') return fatal('No such room', 'The link may be mistyped.');
     return fatal('Cannot open this room', describeError(err));
   }
