@@ -7,6 +7,9 @@ import * as m0005 from './0005_recommender';
 import * as m0006 from './0006_subscription_periods';
 import * as m0007 from './0007_events_outbox';
 import * as m0008 from './0008_vod';
+import * as m0009 from './0009_creator_business';
+import * as m0010 from './0010_analytics_fees';
+import * as m0011 from './0011_polls';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -21,4 +24,7 @@ export const migrations: Record<string, Migration> = {
   '0006_subscription_periods': m0006,
   '0007_events_outbox': m0007,
   '0008_vod': m0008,
+  '0009_creator_business': m0009,
+  '0010_analytics_fees': m0010,
+  '0011_polls': m0011,
 };

@@ -10,6 +10,7 @@ import type {
   TransportOptions,
 } from './media';
 import type { AccessLevel, Content, PublicUser, Purchase, Role, Room, RoomSettings, Subscription } from './models';
+import type { SaleNotice } from './money';
 
 // ---------------------------------------------------------------------------------------------
 // Payloads. One object per event; money in integer minor units; times as ISO-8601 strings.
@@ -50,6 +51,24 @@ export interface Question {
   createdAt: string;
 }
 
+/** A poll in a live room. One vote per viewer, final; results update live at a bounded rate. */
+export interface Poll {
+  id: string;
+  question: string;
+  options: PollOption[];
+  /** When it closes by itself; null when it stays open until closed by hand. */
+  closesAt: string | null;
+  closed: boolean;
+  createdAt: string;
+  /** The caller's vote (an option's index), in answers to the caller only; null before voting. */
+  myVote?: number | null;
+}
+
+export interface PollOption {
+  text: string;
+  votes: number;
+}
+
 export type RoomRole = 'owner' | 'moderator' | 'viewer' | 'guest';
 
 export interface RoomJoinResult {
@@ -68,6 +87,10 @@ export interface RoomJoinResult {
   leaderboard: LeaderboardEntry[];
   /** Tips whose message is pinned right now, newest first. */
   pinned: Tip[];
+  /** The room's open polls, oldest first, with the caller's vote. */
+  polls: Poll[];
+  /** Present when the caller is timed out in this room (`moderation:mute`): until when. */
+  mutedUntil?: string;
 }
 
 export interface SuggestionItem {
@@ -105,6 +128,26 @@ export interface ModerationTarget extends RoomRef {
   reason?: string;
 }
 
+/** A user timed out (`until`: when it ends) or banned (`until` null: until unbanned) in a room. */
+export interface RestrictedUser {
+  userId: string;
+  username: string;
+  until: string | null;
+}
+
+export interface RoomModerator {
+  userId: string;
+  username: string;
+}
+
+/** Who is restricted in a room and who moderates it, most recent first (up to 200 of each). */
+export interface ModerationList {
+  bans: RestrictedUser[];
+  /** Timeouts still running. */
+  mutes: RestrictedUser[];
+  moderators: RoomModerator[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Event maps, plugged into socket.io's `Server<…>` and socket.io-client's `Socket<…>`.
 // Every client→server event carries one payload object and an ack callback.
@@ -115,6 +158,15 @@ export interface ClientToServerEvents {
   'room:leave': (p: RoomRef, ack: Ack<Record<string, never>>) => void;
 
   'chat:send': (p: RoomRef & { text: string }, ack: Ack<{ message: ChatMessage }>) => void;
+
+  /** The owner or a moderator asks the room (2–6 options; `durationSeconds` 10–3600, else until closed). */
+  'poll:create': (
+    p: RoomRef & { question: string; options: string[]; durationSeconds?: number },
+    ack: Ack<{ poll: Poll }>,
+  ) => void;
+  /** A viewer with access votes for an option (its index), once; a second vote is CONFLICT. */
+  'poll:vote': (p: RoomRef & { pollId: string; option: number }, ack: Ack<{ poll: Poll }>) => void;
+  'poll:close': (p: RoomRef & { pollId: string }, ack: Ack<{ poll: Poll }>) => void;
   'chat:delete': (p: RoomRef & { messageId: string }, ack: Ack<Record<string, never>>) => void;
 
   'like:send': (p: RoomRef & { count: number }, ack: Ack<{ accepted: number }>) => void;
@@ -124,13 +176,16 @@ export interface ClientToServerEvents {
     ack: Ack<{ tip: Tip; balance: number }>,
   ) => void;
 
+  /**
+   * Buys a content (`fromRoomId`: the room the buyer is in, where the sale counts) or a ticket.
+   */
   'purchase:create': (
-    p: ({ contentId: string } | { roomId: string }) & { idempotencyKey: string },
+    p: ({ contentId: string; fromRoomId?: string } | { roomId: string }) & { idempotencyKey: string },
     ack: Ack<{ purchase: Purchase; balance: number }>,
   ) => void;
   /** Subscribes to (or renews) a creator; same idempotency as `POST /api/subscriptions`. */
   'subscription:create': (
-    p: { creatorId: string; idempotencyKey: string },
+    p: { creatorId: string; fromRoomId?: string; idempotencyKey: string },
     ack: Ack<{ purchase: Purchase; subscription: Subscription; balance: number }>,
   ) => void;
 
@@ -148,6 +203,8 @@ export interface ClientToServerEvents {
   ) => void;
   /** Owner only: let a user moderate this room (or stop them). */
   'moderation:moderator': (p: RoomRef & { userId: string; grant: boolean }, ack: Ack<Record<string, never>>) => void;
+  /** Owner and moderators: the room's bans, running timeouts and moderators (to lift or revoke them). */
+  'moderation:list': (p: RoomRef, ack: Ack<ModerationList>) => void;
 
   // Media signalling (mediasoup). Needs room membership; publishing is for the room owner,
   // watching for access `full` or `preview`.
@@ -191,13 +248,21 @@ export interface ServerToClientEvents {
   'like:count': (p: RoomRef & { total: number }) => void;
   'tip:new': (p: Tip) => void;
   'tip:leaderboard': (p: RoomRef & { top: LeaderboardEntry[] }) => void;
+  /** To a creator (all their connections): one of their contents, tickets or subscriptions sold, or a tip. */
+  'sale:new': (p: SaleNotice) => void;
   'viewers:count': (p: RoomRef & { count: number }) => void;
+  /** A poll was created, closed, or its results changed (at most once a second per poll). */
+  'poll:update': (p: RoomRef & { poll: Poll }) => void;
   'question:list': (p: RoomRef & { questions: Question[] }) => void;
   'room:settings': (p: RoomRef & { settings: RoomSettings }) => void;
   /** Sent to the affected user only. */
   'moderation:applied': (
     p: RoomRef & { action: 'mute' | 'unmute' | 'ban' | 'unban'; until?: string; reason?: string },
   ) => void;
+  /** To the owner and moderators, after a ban, timeout or moderator change: the room's list now. */
+  'moderation:updated': (p: RoomRef & ModerationList) => void;
+  /** Sent to the affected user only: the owner made them a moderator of the room, or stopped that. */
+  'role:changed': (p: RoomRef & { role: RoomRole }) => void;
   suggestion: (p: RoomRef & { items: SuggestionItem[]; modelVersion: string }) => void;
   /** To the room's owner: what the recommender is suggesting in the room and how it lands. */
   'suggestion:activity': (p: RoomRef & { items: SuggestionActivity[]; modelVersion: string }) => void;
@@ -228,6 +293,8 @@ export interface InterServerEvents {
   'room:kick': (p: RoomRef & { userId: string }) => void;
   /** A room ended: tell local members and release what the room holds. */
   'room:closed': (p: RoomRef) => void;
+  /** A room went live: decide its local members' access again (free previews start now). */
+  'room:started': (p: RoomRef) => void;
 }
 
 /** What the gateway knows about a connected socket, set at the handshake. */

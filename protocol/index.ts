@@ -10,4 +10,5 @@ export * from './events';
 export * from './limits';
 export * from './media';
 export * from './models';
+export * from './money';
 export * from './vod';

@@ -18,4 +18,17 @@ export const Limits = {
   likesPerEventMax: 100,
   bannedWordsMax: 200,
   slowModeSecondsMax: 3600,
+  pollQuestionMax: 200,
+  pollOptionMax: 80,
+  pollOptionsMin: 2,
+  pollOptionsMax: 6,
+  pollDurationMin: 10,
+  pollDurationMax: 3600,
+  /** Open polls a room may have at once. */
+  pollsOpenMax: 3,
+  /** Links on a creator's page, their label and URL lengths. */
+  profileLinksMax: 5,
+  profileLinkLabelMax: 40,
+  profileLinkUrlMax: 500,
+  displayNameMax: 80,
 } as const;

@@ -30,6 +30,23 @@ export interface CreatorProfile {
   /** Price of a subscription period in minor units; null when the creator offers none. */
   subscriptionPrice: number | null;
   subscriptionPeriodDays: number;
+  /** Public avatar image (a JPEG within 512×512), or null. */
+  avatarUrl: string | null;
+  /** Links shown on the creator's page, in order (at most `Limits.profileLinksMax`). */
+  links: ProfileLink[];
+}
+
+/** A link on a creator's page: a label and an http(s) URL. */
+export interface ProfileLink {
+  label: string;
+  url: string;
+}
+
+/** Who runs a room, as a room card shows them. */
+export interface CreatorSummary {
+  userId: string;
+  displayName: string;
+  avatarUrl: string | null;
 }
 
 export interface Content {
@@ -80,9 +97,22 @@ export interface Room {
   record: boolean;
   /** A replay exists (processing, ready or failed): `GET /api/rooms/:id/replay`. */
   hasReplay: boolean;
+  /** What the stream is about (plain text). */
+  description: string;
+  /** Public cover image (a JPEG), or null. */
+  coverUrl: string | null;
+  /** When the creator plans to go live; the room stays `scheduled` until they do (or end it). */
+  scheduledAt: string | null;
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
+}
+
+/** A room in `GET /api/rooms`: with its creator and, while live, how many are watching. */
+export interface RoomListItem extends Room {
+  creator: CreatorSummary;
+  /** Viewers right now (across nodes, a few seconds stale at most); live rooms only. */
+  viewerCount?: number;
 }
 
 export interface Purchase {
@@ -98,6 +128,8 @@ export interface Purchase {
   status: PurchaseStatus;
   createdAt: string;
   refundedAt: string | null;
+  /** The room the buyer was in when buying (the sale counts for its session); null elsewhere. */
+  fromRoomId: string | null;
 }
 
 export interface Subscription {

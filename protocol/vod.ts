@@ -107,6 +107,13 @@ export type LibraryItem =
 /** Public limits and settings the pages need before they send anything (`GET /api/limits`). */
 export interface ServerLimits {
   currency: string;
+  /** A tip of at least this pins its message (Super Chat) … */
+  tipPinThreshold: number;
+  /** … for this long at the threshold, longer in proportion to the amount, at most `tipPinMaxSeconds`. */
+  tipPinBaseSeconds: number;
+  tipPinMaxSeconds: number;
+  /** Largest price of a content, ticket or tip, in minor units. */
+  maxPrice: number;
   uploadMaxBytes: number;
   uploadMaxSeconds: number;
   attachmentMaxBytes: number;

@@ -17,12 +17,13 @@ import { createLogger, type Logger } from './log';
 import { createMediaPlane, type MediaPlane } from './media';
 import { createMetrics, type Metrics } from './metrics';
 import { createPaymentsService, type PaymentProvider, type PaymentsService, SandboxPaymentProvider } from './payments';
+import { createPollsService } from './polls';
 import { TokenBucketLimiter } from './ratelimit';
 import { createRecommender, type Recommender } from './recommender';
 import { createRecorder, type Recorder } from './recording';
 import { createRoomsService, type RoomsService } from './rooms';
 import { createMediaStore, createUrlSigner, type MediaStore } from './storage';
-import { createVod, type VodService } from './vod';
+import { createPublicImages, createVod, type VodService } from './vod';
 import { createWebhooks, type Webhooks } from './webhooks';
 
 export interface Lectern {
@@ -123,14 +124,20 @@ async function assemble(
 
   const jwtSecret = resolveJwtSecret(config);
   const auth = createAuthService({ db, secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds });
-  const catalog = createCatalogService({ db, config });
-  const rooms = createRoomsService({ db, config, events: domain });
+  const store = createMediaStore(config);
+  // Covers and avatars: received, re-encoded by ffmpeg and kept in public in the store.
+  const images = createPublicImages({ store, config, log: log.child({ component: 'images' }) });
+  const catalog = createCatalogService({ db, config, images });
+  const rooms = createRoomsService({ db, config, events: domain, images });
   const payments = createPaymentsService({
     db,
     config,
     events: domain,
-    provider: options.paymentProvider ?? new SandboxPaymentProvider(),
+    provider: options.paymentProvider ?? new SandboxPaymentProvider({ payoutDelayMs: config.sandboxPayoutDelayMs }),
+    log: log.child({ component: 'payments' }),
   });
+  payments.start();
+  onClose(() => payments.close());
   const sweeper = setInterval(() => {
     payments.sweepIdempotencyKeys().catch((err) => log.warn({ err }, 'idempotency sweep failed'));
   }, 3600_000);
@@ -187,7 +194,6 @@ async function assemble(
   onClose(() => media.close());
   const analytics = createAnalytics({ db, events: engagement, config, log: log.child({ component: 'analytics' }) });
   onClose(() => analytics.close());
-  const store = createMediaStore(config);
   const signer = createUrlSigner(config, jwtSecret);
   const vod = createVod({
     db,
@@ -200,6 +206,7 @@ async function assemble(
     record,
     nodeId: mediaNodeId,
     registry: metrics.registry,
+    images,
   });
   await vod.start();
   onClose(() => vod.close());
@@ -294,6 +301,8 @@ async function assemble(
     analytics,
     webhooks: webhooks.registry,
     vod,
+    // The gateway is attached to the HTTP server below; rooms are listed only once it serves.
+    viewerCounts: (roomIds) => gateway.viewerCounts(roomIds),
     store,
     signer,
     health,
@@ -310,6 +319,7 @@ async function assemble(
     auth,
     rooms,
     payments,
+    polls: createPollsService(db),
     events: domain,
     registry: metrics.registry,
     redis,

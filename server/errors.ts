@@ -28,7 +28,8 @@ export const notFound = (what: string) => new AppError(ErrorCode.NOT_FOUND, `${w
 export const forbidden = (message = 'not allowed') => new AppError(ErrorCode.FORBIDDEN, message);
 export const unauthenticated = (message = 'authentication required') =>
   new AppError(ErrorCode.UNAUTHENTICATED, message);
-export const conflict = (message: string) => new AppError(ErrorCode.CONFLICT, message);
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new AppError(ErrorCode.CONFLICT, message, { details });
 export const rateLimited = (retryAfterMs: number) =>
   new AppError(ErrorCode.RATE_LIMITED, 'too many requests', {
     details: { retryAfterMs: Math.ceil(retryAfterMs) },

@@ -5,6 +5,7 @@ import {
   type ClientToServerEvents,
   type ErrorCode,
   Limits,
+  type ModerationList,
   type Purchase,
   type Question,
   type RoomJoinResult,
@@ -16,6 +17,7 @@ import {
 import { Emitter } from './emitter';
 import { LecternError } from './errors';
 import { newIdempotencyKey } from './ids';
+import { LiveRoom, type RoomOptions } from './room';
 
 export type LecternSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Event = keyof ClientToServerEvents;
@@ -202,6 +204,14 @@ export class LecternClient extends Emitter<ClientEvents> {
 
   // --- rooms -----------------------------------------------------------------------------------
 
+  /**
+   * Joins a room and returns a `LiveRoom` that keeps its live state (chat window, pinned
+   * messages, polls, counts, access…) and re-synchronises it after reconnects. See room.ts.
+   */
+  room(roomId: string, options?: RoomOptions): Promise<LiveRoom> {
+    return LiveRoom.join(this, roomId, options);
+  }
+
   async joinRoom(roomId: string): Promise<RoomJoinResult> {
     const result = await this.request('room:join', { roomId });
     this.rooms.add(roomId);
@@ -356,26 +366,33 @@ export class LecternClient extends Emitter<ClientEvents> {
     return this.requestOnce('tip:send', { roomId, amount, ...(message ? { message } : {}), idempotencyKey });
   }
 
+  /**
+   * Buys a content. `fromRoomId`: the room the viewer buys it from (joined, live, the seller's),
+   * so the sale counts for that room's session in the creator's analytics; leave it out when the
+   * purchase is not made from inside a room.
+   */
   buyContent(
     contentId: string,
-    options: { idempotencyKey?: string } = {},
+    options: { idempotencyKey?: string; fromRoomId?: string } = {},
   ): Promise<{ purchase: Purchase; balance: number }> {
     return this.requestOnce('purchase:create', {
       contentId,
+      ...(options.fromRoomId ? { fromRoomId: options.fromRoomId } : {}),
       idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
     });
   }
 
   /**
    * Subscribes to (or renews) a creator; in their subscribers rooms access upgrades at once
-   * (`access:changed`), and downgrades when the period ends.
+   * (`access:changed`), and downgrades when the period ends. `fromRoomId` as for `buyContent`.
    */
   subscribe(
     creatorId: string,
-    options: { idempotencyKey?: string } = {},
+    options: { idempotencyKey?: string; fromRoomId?: string } = {},
   ): Promise<{ purchase: Purchase; subscription: Subscription; balance: number }> {
     return this.requestOnce('subscription:create', {
       creatorId,
+      ...(options.fromRoomId ? { fromRoomId: options.fromRoomId } : {}),
       idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
     });
   }
@@ -415,5 +432,13 @@ export class LecternClient extends Emitter<ClientEvents> {
 
   async setModerator(roomId: string, userId: string, grant: boolean): Promise<void> {
     await this.request('moderation:moderator', { roomId, userId, grant });
+  }
+
+  /**
+   * The room's bans, running timeouts and moderators (to unban, lift or revoke them). Kept
+   * current afterwards by `moderation:updated`, sent to the owner and moderators on every change.
+   */
+  moderationList(roomId: string): Promise<ModerationList> {
+    return this.request('moderation:list', { roomId });
   }
 }

@@ -9,12 +9,17 @@ export type {
   Content,
   ErrorCode,
   LeaderboardEntry,
+  ModerationList,
+  Poll,
+  PollOption,
   PublicUser,
   Purchase,
   Question,
+  RestrictedUser,
   Room,
   RoomJoinResult,
   RoomLeftReason,
+  RoomModerator,
   RoomRole,
   RoomSettings,
   Subscription,
@@ -25,3 +30,4 @@ export { ErrorCode as ErrorCodes, Limits, PROTOCOL_VERSION } from '../../protoco
 export { type ClientEvents, LecternClient, type LecternClientOptions, type LecternSocket } from './client';
 export { LecternError } from './errors';
 export { newIdempotencyKey } from './ids';
+export { LiveRoom, type RoomEvents, type RoomOptions, type RoomState } from './room';

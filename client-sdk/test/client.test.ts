@@ -167,6 +167,47 @@ describe('LecternClient', () => {
     expect(await upgraded).toEqual({ roomId: room.id, access: 'full' });
     await expect(c.buyTicket(room.id)).rejects.toMatchObject({ code: 'CONFLICT' });
   });
+
+  it('buys a content and subscribes from the room it is in, so the sale counts for its session', async () => {
+    const creator = await s.api.register('creator');
+    await s.api.request('PATCH', '/api/creators/me', { token: creator.token, body: { subscriptionPrice: 300 } });
+    const lesson = await s.api.content(creator.token, { price: 200 });
+    const room = await s.api.room(creator.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, creator.token);
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 1000);
+    const c = client(viewer.token);
+    await c.connect();
+    await c.joinRoom(room.id);
+    const bought = await c.buyContent(lesson.id, { fromRoomId: room.id });
+    expect(bought.purchase).toMatchObject({ contentId: lesson.id, fromRoomId: room.id });
+    const subscribed = await c.subscribe(creator.user.id, { fromRoomId: room.id });
+    expect(subscribed.purchase).toMatchObject({ kind: 'subscription', fromRoomId: room.id });
+    // Without it, bought elsewhere.
+    const other = await s.api.content(creator.token, { price: 100 });
+    expect((await c.buyContent(other.id)).purchase.fromRoomId).toBeNull();
+  });
+
+  it('moderates: lists what can be undone, hears updates, and a banned viewer is told', async () => {
+    const room = await liveRoom();
+    const staff = client(owner.token);
+    const viewer = await s.api.register();
+    const v = client(viewer.token);
+    await Promise.all([staff.connect(), v.connect()]);
+    await staff.joinRoom(room.id);
+    await v.joinRoom(room.id);
+    expect(await staff.moderationList(room.id)).toEqual({ bans: [], mutes: [], moderators: [] });
+    const updated = new Promise((resolve) => staff.on('moderation:updated', resolve));
+    const removed = new Promise((resolve) => v.on('room:left', resolve));
+    await staff.ban(room.id, viewer.user.id, 'spam');
+    expect(await removed).toEqual({ roomId: room.id, reason: 'banned' });
+    expect(v.joinedRooms()).toEqual([]);
+    expect(await updated).toMatchObject({
+      roomId: room.id,
+      bans: [{ userId: viewer.user.id, username: viewer.user.username, until: null }],
+    });
+    await expect(v.moderationList(room.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
 });
 
 describe('reconnection', () => {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { type Content, type CreatorProfile, Limits } from '../../protocol';
@@ -5,9 +6,9 @@ import type { Principal } from '../auth';
 import type { Config } from '../config';
 import type { ContentRow, DB, MediaAssetStatus } from '../db';
 import { forbidden, invalidArgument, notFound } from '../errors';
-import { mediaUrl } from '../storage';
+import { MediaKeys, mediaUrl } from '../storage';
 import { id, parse, tags, title } from '../validation';
-import { playableSeconds } from '../vod';
+import { IMAGE_BOXES, type PublicImages, playableSeconds } from '../vod';
 
 /** Contents creators sell (lessons, courses, bundles) and the creators' public profiles. */
 export interface CatalogService {
@@ -17,8 +18,49 @@ export interface CatalogService {
   getContent(contentId: string): Promise<Content>;
   listContents(query: unknown): Promise<Content[]>;
   getProfile(userId: string): Promise<CreatorProfile>;
+  /** Display name, bio, tags, links and the subscription price; only the fields given change. */
   updateProfile(creator: Principal, input: unknown): Promise<CreatorProfile>;
+  /** A new avatar from the request's image (re-encoded within 512×512); the old one is deleted. */
+  setAvatar(creator: Principal, req: IncomingMessage): Promise<CreatorProfile>;
 }
+
+/** An absolute http(s) URL, kept in its normalised form (what `new URL` prints). */
+const httpUrl = z
+  .string()
+  .trim()
+  .min(1)
+  .max(Limits.profileLinkUrlMax)
+  .transform((text, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a full URL, such as https://example.com' });
+      return z.NEVER;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: 'links are http or https URLs' });
+      return z.NEVER;
+    }
+    if (url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: 'links may not carry a user name or password' });
+      return z.NEVER;
+    }
+    if (url.href.length > Limits.profileLinkUrlMax) {
+      ctx.addIssue({ code: 'custom', message: `at most ${Limits.profileLinkUrlMax} characters` });
+      return z.NEVER;
+    }
+    return url.href;
+  });
+
+const profileLinks = z
+  .array(
+    z.strictObject({
+      label: z.string().trim().min(1).max(Limits.profileLinkLabelMax),
+      url: httpUrl,
+    }),
+  )
+  .max(Limits.profileLinksMax);
 
 const contentFields = (maxPrice: number) => ({
   title,
@@ -67,9 +109,11 @@ function toContent(row: ContentWithVideo, items: ItemRow[], config: Pick<Config,
 export function createCatalogService({
   db,
   config,
+  images,
 }: {
   db: Kysely<DB>;
   config: Pick<Config, 'currency' | 'maxPrice' | 'mediaPublicBaseUrl'>;
+  images: PublicImages;
 }): CatalogService {
   const fields = contentFields(config.maxPrice);
   const createSchema = z.strictObject(fields);
@@ -83,9 +127,10 @@ export function createCatalogService({
     notes: z.string().max(Limits.notesMax).optional(),
   });
   const profileSchema = z.strictObject({
-    displayName: z.string().trim().min(1).max(80).optional(),
+    displayName: z.string().trim().min(1).max(Limits.displayNameMax).optional(),
     bio: z.string().max(Limits.descriptionMax).optional(),
     tags: tags.optional(),
+    links: profileLinks.optional(),
     subscriptionPrice: z.number().int().min(1).max(config.maxPrice).nullable().optional(),
     subscriptionPeriodDays: z.number().int().min(1).max(366).optional(),
   });
@@ -177,6 +222,8 @@ export function createCatalogService({
       tags: row.tags,
       subscriptionPrice: row.subscription_price,
       subscriptionPeriodDays: row.subscription_period_days,
+      avatarUrl: row.avatar_key ? mediaUrl(config, row.avatar_key) : null,
+      links: row.links,
     };
   }
 
@@ -273,12 +320,42 @@ export function createCatalogService({
           tags: p.tags,
           subscription_price: p.subscriptionPrice,
           subscription_period_days: p.subscriptionPeriodDays,
+          links: p.links === undefined ? undefined : JSON.stringify(p.links),
           updated_at: sql<Date>`now()` as never,
         })
         .where('user_id', '=', creator.id)
         .returning('user_id')
         .executeTakeFirst();
       if (!row) throw notFound('creator profile');
+      return getProfile(creator.id);
+    },
+
+    async setAvatar(creator, req) {
+      requireCreator(creator);
+      const exists = await db
+        .selectFrom('creator_profiles')
+        .select('user_id')
+        .where('user_id', '=', creator.id)
+        .executeTakeFirst();
+      if (!exists) throw notFound('creator profile');
+      const key = MediaKeys.avatar(creator.id, Date.now().toString(36));
+      await images.save(req, key, IMAGE_BOXES.avatar, 'an avatar');
+      // The avatar replaced is the one in the row now: another upload may have landed meanwhile.
+      const replaced = await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('creator_profiles')
+          .select('avatar_key')
+          .where('user_id', '=', creator.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        await trx
+          .updateTable('creator_profiles')
+          .set({ avatar_key: key, updated_at: sql<Date>`now()` as never })
+          .where('user_id', '=', creator.id)
+          .execute();
+        return row.avatar_key;
+      });
+      await images.discard(replaced);
       return getProfile(creator.id);
     },
   };

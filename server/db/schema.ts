@@ -23,6 +23,14 @@ export interface CreatorProfilesTable {
   subscription_price: number | null;
   subscription_period_days: Generated<number>;
   updated_at: Generated<Date>;
+  /** MediaStore key of the avatar (public; migrations/0009_creator_business.ts). */
+  avatar_key: string | null;
+  links: ColumnType<ProfileLink[], string | undefined, string>;
+}
+
+export interface ProfileLink {
+  label: string;
+  url: string;
 }
 
 export interface ContentsTable {
@@ -71,6 +79,10 @@ export interface RoomsTable {
   /** Record the stream while it is live; the recording becomes the replay (migrations/0008_vod.ts). */
   record: Generated<boolean>;
   replay_asset_id: string | null;
+  /** When the creator plans to go live (migrations/0009_creator_business.ts). */
+  scheduled_at: NullableTimestamp;
+  cover_key: string | null;
+  description: Generated<string>;
 }
 
 export interface RoomModeratorsTable {
@@ -89,7 +101,14 @@ export interface RoomRestrictionsTable {
   created_at: CreatedAt;
 }
 
-export type AccountKind = 'wallet' | 'earnings' | 'platform_revenue' | 'provider';
+export type AccountKind =
+  | 'wallet'
+  | 'earnings'
+  | 'earnings_pending'
+  | 'earnings_debt'
+  | 'platform_revenue'
+  | 'provider'
+  | 'payouts_clearing';
 
 export interface AccountsTable {
   id: Generated<string>;
@@ -101,7 +120,15 @@ export interface AccountsTable {
   created_at: CreatedAt;
 }
 
-export type LedgerTransactionKind = 'topup' | 'purchase' | 'tip' | 'refund';
+export type LedgerTransactionKind =
+  | 'topup'
+  | 'purchase'
+  | 'tip'
+  | 'refund'
+  | 'release'
+  | 'payout'
+  | 'payout_paid'
+  | 'payout_failed';
 
 export interface LedgerTransactionsTable {
   id: Generated<string>;
@@ -138,6 +165,8 @@ export interface PurchasesTable {
   refund_transaction_id: string | null;
   created_at: CreatedAt;
   refunded_at: NullableTimestamp;
+  /** The room the buyer was in when buying (session attribution); null when bought elsewhere. */
+  context_room_id: string | null;
 }
 
 export interface EntitlementsTable {
@@ -305,7 +334,14 @@ export interface AnalyticsSalesTable {
   room_id: string | null;
   buyer_id: string;
   amount: number;
+  /** When it was sold (until its sale event arrives, when its refund was: see `sold`). */
   at: Timestamp;
+  /** The platform's part of `amount` (migrations/0010_analytics_fees.ts). */
+  fee: Generated<number>;
+  /** Set by its `purchase.refunded`: the sale then counts as a refund only. */
+  refunded_at: NullableTimestamp;
+  /** The sale's own event was applied (false while only its refund was). */
+  sold: Generated<boolean>;
 }
 
 // --- webhooks (migrations/0004_webhooks.ts) ------------------------------------------------------
@@ -361,6 +397,56 @@ export interface RecommenderModelsTable {
   checkpoint_bytes: number | null;
   created_at: CreatedAt;
   promoted_at: NullableTimestamp;
+}
+
+// --- creator business (migrations/0009_creator_business.ts) ------------------------------------
+
+export interface EarningsHoldsTable {
+  transaction_id: string;
+  creator_id: string;
+  currency: string;
+  amount: number;
+  release_at: Timestamp;
+  released_transaction_id: string | null;
+  cancelled_transaction_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PayoutsTable {
+  id: Generated<string>;
+  creator_id: string;
+  amount: number;
+  currency: string;
+  status: 'requested' | 'pending' | 'paid' | 'failed';
+  attempt: Generated<number>;
+  method: string | null;
+  provider_reference: string | null;
+  failure_reason: string | null;
+  transaction_id: string;
+  settled_transaction_id: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+  settled_at: NullableTimestamp;
+}
+
+// --- polls (migrations/0011_polls.ts) -----------------------------------------------------------
+
+export interface PollsTable {
+  id: Generated<string>;
+  room_id: string;
+  created_by: string;
+  question: string;
+  options: Json<string[]>;
+  closes_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface PollVotesTable {
+  poll_id: string;
+  user_id: string;
+  option: number;
+  created_at: CreatedAt;
 }
 
 // --- videos after the fact (migrations/0008_vod.ts) --------------------------------------------
@@ -508,6 +594,10 @@ export interface DB {
   watch_progress: WatchProgressTable;
   analytics_media: AnalyticsMediaTable;
   analytics_media_viewers: AnalyticsMediaViewersTable;
+  earnings_holds: EarningsHoldsTable;
+  payouts: PayoutsTable;
+  polls: PollsTable;
+  poll_votes: PollVotesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -515,6 +605,7 @@ export type ContentRow = Selectable<ContentsTable>;
 export type RoomRow = Selectable<RoomsTable>;
 export type MediaAssetRow = Selectable<MediaAssetsTable>;
 export type MediaJobRow = Selectable<MediaJobsTable>;
+export type PayoutRow = Selectable<PayoutsTable>;
 export type PurchaseRow = Selectable<PurchasesTable>;
 export type TipRow = Selectable<TipsTable>;
 export type NewLedgerEntry = Insertable<LedgerEntriesTable>;

@@ -21,7 +21,8 @@ const MIN_RECHECK_MS = 1000;
 /**
  * Decides what a viewer may see in a room: `full` when entitled (free room, owner, moderator,
  * ticket, subscription — until its period ends), `preview` during the once-per-viewer free
- * preview of a paid room, `none` otherwise. Guests may watch free rooms only.
+ * preview of a paid room (counted from the viewer's first visit while live), `none` otherwise.
+ * Guests may watch free rooms only.
  */
 export class AccessPolicy {
   constructor(
@@ -38,6 +39,9 @@ export class AccessPolicy {
     if (entitlement.entitled)
       return entitlement.until ? { access: 'full', recheckAt: entitlement.until } : { access: 'full' };
     if (room.previewSeconds === 0) return { access: 'none' };
+    // The preview is of the stream: it starts once the room is live, never at a visit before
+    // (the gateway decides again for those in the room when it goes live).
+    if (room.status !== 'live') return { access: 'none' };
     const started = await this.previewStart(room.id, user.id);
     const previewEndsAt = new Date(started.getTime() + room.previewSeconds * 1000);
     return previewEndsAt > now ? { access: 'preview', previewEndsAt } : { access: 'none' };

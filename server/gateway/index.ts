@@ -15,6 +15,7 @@ import { type EngagementEvent, newEvent, type RoomLeftEvent, withCreatorId } fro
 import type { Logger } from '../log';
 import type { MediaPlane } from '../media';
 import type { PaymentsService } from '../payments';
+import type { PollsService } from '../polls';
 import { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
 import { AccessPolicy, applyAccess } from './access';
@@ -27,6 +28,7 @@ import { LikeAggregator } from './likes';
 import { MediaSignalling } from './media';
 import { type Membership, Memberships } from './memberships';
 import { ModerationManager } from './moderation';
+import { PollsManager } from './polls';
 import { LocalViewerCounts, Presence, RedisViewerCounts } from './presence';
 import { QuestionsManager } from './questions';
 import { activeRestriction, RoomStateCache, roleIn } from './room-state';
@@ -41,6 +43,8 @@ type RoomLeftReason = RoomLeftEvent['data']['reason'];
 
 /** How many rooms one connection may be in at once. */
 const MAX_ROOMS_PER_SOCKET = 10;
+/** Members whose access is decided at once when a room goes live (each asks the database). */
+const GO_LIVE_BATCH = 16;
 
 export interface GatewayDeps {
   config: Config;
@@ -49,6 +53,7 @@ export interface GatewayDeps {
   auth: AuthService;
   rooms: RoomsService;
   payments: PaymentsService;
+  polls: PollsService;
   events: DomainEvents;
   registry: Registry;
   /** With Redis: the Socket.IO Redis Streams adapter and cluster-wide viewer counts. */
@@ -66,6 +71,8 @@ export interface Gateway {
   readonly nodeId: string;
   /** Who is watching what on this node, for the recommender. */
   readonly audience: RoomAudience;
+  /** Viewers of these rooms right now across the cluster (read-only; a few seconds stale at most). */
+  viewerCounts(roomIds: string[]): Promise<Map<string, number>>;
   /** Disconnects every client and stops the managers. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -146,6 +153,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   const likes = new LikeAggregator(ctx);
   const tips = new TipsManager(ctx);
   const questions = new QuestionsManager(ctx);
+  const polls = new PollsManager(ctx, deps.polls);
   const moderation = new ModerationManager(ctx, {
     kick(roomId, userId) {
       kickLocal(roomId, userId);
@@ -230,6 +238,30 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       } catch (err) {
         log.warn({ err, userId, roomId: m.roomId }, 'access recheck failed');
       }
+    }
+  }
+
+  /**
+   * The room went live: its cached state goes, and the signed-in members without full access are
+   * decided again (a viewer waiting in a paid room gets the free preview from now), a few at a time.
+   */
+  async function roomStartedLocal(roomId: string): Promise<void> {
+    roomStates.invalidate(roomId);
+    const waiting = memberships.inRoom(roomId).filter((m) => m.user && m.access !== 'full');
+    if (waiting.length === 0) return;
+    let state: Awaited<ReturnType<RoomStateCache['get']>>;
+    try {
+      state = await roomStates.get(roomId);
+    } catch (err) {
+      log.warn({ err, roomId }, 'access after going live not decided');
+      return;
+    }
+    const decide = (m: Membership) =>
+      reapplyAccess(m, state).catch((err) =>
+        log.warn({ err, roomId, userId: m.user?.id }, 'access after going live not decided'),
+      );
+    for (let i = 0; i < waiting.length; i += GO_LIVE_BATCH) {
+      await Promise.all(waiting.slice(i, i + GO_LIVE_BATCH).map(decide));
     }
   }
 
@@ -338,6 +370,9 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       throw new AppError('BANNED', 'you are banned from this room');
     }
     if (memberships.get(socket.id, roomId) !== m) throw new AppError('UNAVAILABLE', 'left the room while joining');
+    // It went live while access was decided on its scheduled state (and perhaps before the
+    // go-live pass saw this member): decide again, so the preview starts now.
+    if (state.room.status !== 'live' && now.room.status === 'live') await reapplyAccess(m, now);
     return { state: now, membership: m };
   }
 
@@ -345,14 +380,16 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     const { state, membership: m } = await enter(socket, roomId);
     // Without access a viewer sees the room's card and counts, not its conversation.
     const inside = m.access !== 'none';
-    const [history, openQuestions, leaderboard, pinned, likesTotal] = await Promise.all([
+    const [history, openQuestions, leaderboard, pinned, likesTotal, openPolls] = await Promise.all([
       inside ? chat.history.recent(roomId) : [],
       inside ? questions.list(roomId) : [],
       tips.leaderboard(roomId),
       inside ? tips.pinned(roomId) : [],
       likes.total(roomId),
+      inside ? polls.open(roomId, socket.data.user?.id) : [],
     ]);
     socket.data.accessSeen[roomId] = seenAccess(m);
+    const muted = m.user ? activeRestriction(state, m.user.id, 'mute')?.until : undefined;
     return {
       room: state.room,
       viewerCount: presence.count(roomId),
@@ -364,6 +401,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       questions: openQuestions,
       leaderboard,
       pinned,
+      polls: openPolls,
+      ...(muted ? { mutedUntil: muted.toISOString() } : {}),
     };
   }
 
@@ -418,6 +457,9 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     )
     .on('chat:send', (socket, p) => chat.send(socket, p.roomId, p.text))
     .on('chat:delete', (socket, p) => chat.delete(socket, p.roomId, p.messageId))
+    .on('poll:create', (socket, p) => polls.create(socket, p))
+    .on('poll:vote', (socket, p) => polls.vote(socket, p))
+    .on('poll:close', (socket, p) => polls.closePoll(socket, p))
     .on('like:send', async (socket, p) => likes.add(socket, p.roomId, p.count))
     .on('tip:send', (socket, p) => tips.send(socket, p))
     .on('purchase:create', (socket, p) => tips.purchase(socket, p))
@@ -431,6 +473,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     .on('moderation:unban', (socket, p) => moderation.apply(socket, 'unban', p))
     .on('moderation:settings', (socket, p) => moderation.settings(socket, p.roomId, p.settings))
     .on('moderation:moderator', (socket, p) => moderation.setModerator(socket, p))
+    .on('moderation:list', (socket, p) => moderation.list(socket, p.roomId))
     .on('media:join', (socket, p) => media.join(socket, p.roomId))
     .on('media:transport:create', (socket, p) => media.createTransport(socket, p.roomId, p.direction))
     .on('media:transport:connect', (socket, p) =>
@@ -487,15 +530,29 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   io.on('access:recheck', ({ userId }) => void recheckLocal(userId));
   io.on('room:kick', ({ roomId, userId }) => kickLocal(roomId, userId));
   io.on('room:closed', ({ roomId }) => closeRoomLocal(roomId));
+  io.on('room:started', ({ roomId }) => void roomStartedLocal(roomId));
 
   // --- the domain --------------------------------------------------------------------------------
   const unsubscribe = [
-    deps.events.on('room.started', ({ room }) => ctx.invalidateRoom(room.id)),
+    // Every node decides its members' access again: free previews start when the room goes live.
+    deps.events.on('room.started', ({ room }) => {
+      // `room:invalidate` too: a node of the previous version (mid-deploy) at least drops its copy.
+      ctx.invalidateRoom(room.id);
+      tellOtherNodes('room:started', { roomId: room.id });
+      void roomStartedLocal(room.id);
+    }),
     deps.events.on('room.updated', ({ room }) => ctx.invalidateRoom(room.id)),
     deps.events.on('room.ended', ({ room }) => endRoom(room.id)),
     deps.events.on('tip.created', ({ tip }) =>
       tips.announce(tip).catch((err) => log.warn({ err, roomId: tip.roomId }, 'tip announcement failed')),
     ),
+    // The creator's sales feed, on every connection of theirs (the adapter reaches other nodes).
+    deps.events.on('tip.created', async ({ tip, creatorId }) => {
+      io.to(userChannel(creatorId)).emit('sale:new', await deps.payments.saleNotice({ tip }));
+    }),
+    deps.events.on('purchase.completed', async ({ purchase }) => {
+      io.to(userChannel(purchase.creatorId)).emit('sale:new', await deps.payments.saleNotice({ purchase }));
+    }),
     ...(['purchase.completed', 'purchase.refunded'] as const).map((event) =>
       deps.events.on(event, ({ purchase }) => {
         if (purchase.kind === 'content') return;
@@ -510,10 +567,12 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     io,
     nodeId,
     audience: roomAudience(io, memberships),
+    viewerCounts: (roomIds) => presence.totals(roomIds),
     close: () =>
       (closing ??= (async () => {
         for (const off of unsubscribe) off();
         questions.close();
+        polls.stop();
         media.close();
         watch.close();
         await likes.close();

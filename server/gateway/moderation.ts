@@ -1,4 +1,4 @@
-import type { RoomSettings } from '../../protocol';
+import type { ModerationList, RestrictedUser, RoomRole, RoomSettings } from '../../protocol';
 import { isConstraintViolation } from '../db';
 import { forbidden, invalidArgument, notFound } from '../errors';
 import { type GatewayContext, requireMember, requireUser } from './context';
@@ -13,6 +13,9 @@ export interface ModerationHooks {
 }
 
 type Restrictable = 'mute' | 'unmute' | 'ban' | 'unban';
+
+/** How many of each (bans, timeouts, moderators) `moderation:list` returns, most recent first. */
+const LIST_MAX = 200;
 
 /**
  * Room moderation by the owner and moderators: timeouts (mute), bans, room settings and, for
@@ -87,6 +90,7 @@ export class ModerationManager {
       throw err;
     }
     this.ctx.invalidateRoom(p.roomId);
+    this.announce(p.roomId, actor.id);
     this.ctx.io.to(userChannel(p.userId)).emit('moderation:applied', {
       roomId: p.roomId,
       action,
@@ -118,8 +122,13 @@ export class ModerationManager {
     if (actor.id !== state.room.ownerId && actor.role !== 'admin')
       throw forbidden('only the room owner can appoint moderators');
     if (p.userId === state.room.ownerId) throw invalidArgument('the owner is not a moderator');
+    let role: RoomRole = 'viewer';
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
+        const target = await trx.selectFrom('users').select('role').where('id', '=', p.userId).executeTakeFirst();
+        if (!target) throw notFound('user');
+        // An admin moderates every room, appointed or not.
+        role = p.grant || target.role === 'admin' ? 'moderator' : 'viewer';
         if (p.grant) {
           await trx
             .insertInto('room_moderators')
@@ -149,7 +158,65 @@ export class ModerationManager {
     }
     this.ctx.invalidateRoom(p.roomId);
     this.hooks.recheckAccess(p.userId);
+    this.ctx.io.to(userChannel(p.userId)).emit('role:changed', { roomId: p.roomId, role });
+    this.announce(p.roomId, actor.id);
     return {};
+  }
+
+  /** The room's bans, running timeouts and moderators, for the owner and moderators. */
+  async list(socket: IoSocket, roomId: string): Promise<ModerationList> {
+    const actor = requireUser(socket);
+    requireMember(this.ctx, socket, roomId);
+    requireModerator(await this.ctx.roomStates.get(roomId), actor);
+    return this.load(roomId);
+  }
+
+  private async load(roomId: string): Promise<ModerationList> {
+    const restricted = (kind: 'mute' | 'ban') =>
+      this.ctx.db
+        .selectFrom('room_restrictions as r')
+        .innerJoin('users as u', 'u.id', 'r.user_id')
+        .select(['r.user_id', 'u.username', 'r.expires_at'])
+        .where('r.room_id', '=', roomId)
+        .where('r.kind', '=', kind)
+        .where((eb) => eb.or([eb('r.expires_at', 'is', null), eb('r.expires_at', '>', new Date())]))
+        .orderBy('r.created_at', 'desc')
+        .limit(LIST_MAX)
+        .execute()
+        .then((rows) =>
+          rows.map(
+            (r): RestrictedUser => ({
+              userId: r.user_id,
+              username: r.username,
+              until: r.expires_at?.toISOString() ?? null,
+            }),
+          ),
+        );
+    const [bans, mutes, moderators] = await Promise.all([
+      restricted('ban'),
+      restricted('mute'),
+      this.ctx.db
+        .selectFrom('room_moderators as m')
+        .innerJoin('users as u', 'u.id', 'm.user_id')
+        .select(['m.user_id as userId', 'u.username'])
+        .where('m.room_id', '=', roomId)
+        .orderBy('m.created_at', 'desc')
+        .limit(LIST_MAX)
+        .execute(),
+    ]);
+    return { bans, mutes, moderators };
+  }
+
+  /**
+   * Tells the room's owner and moderators (and the actor) the list as it is now, so every
+   * moderation panel stays current whoever acted. A failure here never fails the action itself.
+   */
+  private announce(roomId: string, actorId: string): void {
+    void (async () => {
+      const [state, list] = await Promise.all([this.ctx.roomStates.get(roomId), this.load(roomId)]);
+      const staff = new Set([state.room.ownerId, ...state.moderators, actorId]);
+      this.ctx.io.to([...staff].map(userChannel)).emit('moderation:updated', { roomId, ...list });
+    })().catch((err) => this.ctx.log.warn({ err, roomId }, 'moderation list not announced'));
   }
 
   /** Nobody moderates themselves or the owner; only the owner moderates moderators. */

@@ -10,6 +10,8 @@ import { type IoServer, roomChannel } from './types';
 export interface ViewerCountStore {
   /** Publishes this node's counts for `counts` and returns the totals of those rooms. */
   exchange(counts: Map<string, number>): Promise<Map<string, number>>;
+  /** The totals other nodes published for these rooms, publishing nothing (rooms without any are left out). */
+  read(roomIds: string[]): Promise<Map<string, number>>;
   close(): Promise<void>;
 }
 
@@ -17,7 +19,21 @@ export class LocalViewerCounts implements ViewerCountStore {
   async exchange(counts: Map<string, number>) {
     return new Map(counts);
   }
+  /** One node: nobody else publishes; this node's own members are the count. */
+  async read() {
+    return new Map<string, number>();
+  }
   async close() {}
+}
+
+/** The sum of the nodes' `count:timestamp` fields refreshed within `staleMs`. */
+function freshTotal(fields: Record<string, string> | null | undefined, now: number, staleMs: number): number {
+  let total = 0;
+  for (const value of Object.values(fields ?? {})) {
+    const [count, at] = value.split(':').map(Number);
+    if (now - at <= staleMs) total += count;
+  }
+  return total;
 }
 
 /**
@@ -50,13 +66,23 @@ export class RedisViewerCounts implements ViewerCountStore {
       i += counts.get(roomId)! > 0 ? 2 : 1;
       const [err, fields] = results[i++] as [Error | null, Record<string, string>];
       if (err) throw err;
-      let total = 0;
-      for (const value of Object.values(fields ?? {})) {
-        const [count, at] = value.split(':').map(Number);
-        if (now - at <= this.staleMs) total += count;
-      }
-      totals.set(roomId, total);
+      totals.set(roomId, freshTotal(fields, now, this.staleMs));
     }
+    return totals;
+  }
+
+  async read(roomIds: string[]) {
+    const totals = new Map<string, number>();
+    if (roomIds.length === 0) return totals;
+    const pipeline = this.redis.pipeline();
+    for (const roomId of roomIds) pipeline.hgetall(`${this.prefix}viewers:${roomId}`);
+    const results = (await pipeline.exec()) ?? [];
+    const now = Date.now();
+    roomIds.forEach((roomId, i) => {
+      const [err, fields] = results[i] as [Error | null, Record<string, string>];
+      if (err) throw err;
+      totals.set(roomId, freshTotal(fields, now, this.staleMs));
+    });
     return totals;
   }
 
@@ -88,6 +114,20 @@ export class Presence {
   /** The best current estimate for a room: the last known total, at least this node's viewers. */
   count(roomId: string): number {
     return Math.max(this.known.get(roomId) ?? 0, this.memberships.viewerCount(roomId));
+  }
+
+  /**
+   * Viewers of these rooms across the cluster, for pages listing rooms: what the nodes last
+   * published, at least this node's own. A store that cannot be read leaves this node's counts.
+   */
+  async totals(roomIds: string[]): Promise<Map<string, number>> {
+    let published = new Map<string, number>();
+    try {
+      published = await this.store.read(roomIds);
+    } catch (err) {
+      this.log.warn({ err }, 'viewer counts could not be read');
+    }
+    return new Map(roomIds.map((roomId) => [roomId, Math.max(published.get(roomId) ?? 0, this.count(roomId))]));
   }
 
   async tick(): Promise<void> {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Question } from '../../protocol';
-import { AppError, conflict, invalidArgument, notFound } from '../errors';
+import { AppError, conflict, forbidden, invalidArgument, notFound } from '../errors';
 import { newEvent } from '../events';
 import { TokenBucketLimiter } from '../ratelimit';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
@@ -70,7 +70,9 @@ export class QuestionsManager {
             .selectFrom('questions')
             .select([eb.val(questionId).as('question_id'), eb.val(user.id).as('user_id')])
             .where('id', '=', questionId)
-            .where('room_id', '=', roomId),
+            .where('room_id', '=', roomId)
+            // One's own question is not upvoted: it would be a vote for oneself.
+            .where('user_id', '<>', user.id),
         )
         .onConflict((oc) => oc.columns(['question_id', 'user_id']).doNothing())
         .returning('question_id')
@@ -78,11 +80,13 @@ export class QuestionsManager {
       if (!vote) {
         const exists = await trx
           .selectFrom('questions')
-          .select('id')
+          .select(['id', 'user_id'])
           .where('id', '=', questionId)
           .where('room_id', '=', roomId)
           .executeTakeFirst();
-        throw exists ? conflict('you already upvoted this question') : notFound('question');
+        if (!exists) throw notFound('question');
+        if (exists.user_id === user.id) throw forbidden('you cannot upvote your own question');
+        throw conflict('you already upvoted this question');
       }
       await trx.updateTable('questions').set({ upvotes: sql`upvotes + 1` }).where('id', '=', questionId).execute();
       return this.load(trx, questionId);

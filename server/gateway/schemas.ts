@@ -27,6 +27,22 @@ export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
   'room:join': z.strictObject(roomRef),
   'room:leave': z.strictObject(roomRef),
   'chat:send': z.strictObject({ ...roomRef, text: text(Limits.chatTextMax) }),
+  'poll:create': z.strictObject({
+    ...roomRef,
+    question: text(Limits.pollQuestionMax),
+    options: z.array(text(Limits.pollOptionMax)).min(Limits.pollOptionsMin).max(Limits.pollOptionsMax),
+    durationSeconds: z.number().int().min(Limits.pollDurationMin).max(Limits.pollDurationMax).optional(),
+  }),
+  'poll:vote': z.strictObject({
+    ...roomRef,
+    pollId: id,
+    option: z
+      .number()
+      .int()
+      .min(0)
+      .max(Limits.pollOptionsMax - 1),
+  }),
+  'poll:close': z.strictObject({ ...roomRef, pollId: id }),
   'chat:delete': z.strictObject({ ...roomRef, messageId: id }),
   'like:send': z.strictObject({ ...roomRef, count: z.number().int().min(1).max(Limits.likesPerEventMax) }),
   'tip:send': z.strictObject({
@@ -36,10 +52,10 @@ export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
     idempotencyKey,
   }),
   'purchase:create': z.union([
-    z.strictObject({ contentId: id, idempotencyKey }),
+    z.strictObject({ contentId: id, fromRoomId: id.optional(), idempotencyKey }),
     z.strictObject({ roomId: id, idempotencyKey }),
   ]),
-  'subscription:create': z.strictObject({ creatorId: id, idempotencyKey }),
+  'subscription:create': z.strictObject({ creatorId: id, fromRoomId: id.optional(), idempotencyKey }),
   'question:ask': z.strictObject({ ...roomRef, text: text(Limits.questionTextMax) }),
   'question:upvote': z.strictObject({ ...roomRef, questionId: id }),
   'question:answer': z.strictObject({ ...roomRef, questionId: id }),
@@ -56,6 +72,7 @@ export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
   'moderation:unban': z.strictObject(target),
   'moderation:settings': z.strictObject({ ...roomRef, settings: roomSettingsSchema.partial() }),
   'moderation:moderator': z.strictObject({ ...roomRef, userId: id, grant: z.boolean() }),
+  'moderation:list': z.strictObject(roomRef),
 
   'media:join': z.strictObject(roomRef),
   'media:transport:create': z.strictObject({ ...roomRef, direction: z.enum(['send', 'recv']) }),

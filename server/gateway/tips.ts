@@ -53,11 +53,16 @@ export class TipsManager {
     );
   }
 
+  /**
+   * Buys from inside a room. `fromRoomId` says where: the sale then counts for that room's
+   * session, so the buyer must be in it (a client cannot credit another room).
+   */
   async purchase(
     socket: IoSocket,
-    p: ({ contentId: string } | { roomId: string }) & { idempotencyKey: string },
+    p: ({ contentId: string; fromRoomId?: string } | { roomId: string }) & { idempotencyKey: string },
   ): Promise<{ purchase: Purchase; balance: number }> {
     const user = requireUser(socket);
+    if ('fromRoomId' in p && p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
     const { idempotencyKey, ...target } = p;
     return unwrap(await this.ctx.payments.purchase(user.id, target, idempotencyKey));
   }
@@ -68,10 +73,12 @@ export class TipsManager {
    */
   async subscribe(
     socket: IoSocket,
-    p: { creatorId: string; idempotencyKey: string },
+    p: { creatorId: string; fromRoomId?: string; idempotencyKey: string },
   ): Promise<{ purchase: Purchase; subscription: Subscription; balance: number }> {
     const user = requireUser(socket);
-    return unwrap(await this.ctx.payments.subscribe(user.id, { creatorId: p.creatorId }, p.idempotencyKey));
+    if (p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
+    const { idempotencyKey, ...input } = p;
+    return unwrap(await this.ctx.payments.subscribe(user.id, input, idempotencyKey));
   }
 
   /** Biggest tippers of the room's current live session. */

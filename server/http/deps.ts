@@ -41,6 +41,8 @@ export interface HttpDeps {
   analytics: Pick<Analytics, 'roomReport' | 'creatorReport'>;
   webhooks: WebhookRegistry;
   vod: VodService;
+  /** Viewers of live rooms right now, from the gateway (it is built after the HTTP app). */
+  viewerCounts: (roomIds: string[]) => Promise<Map<string, number>>;
   store: MediaStore;
   signer: MediaUrlSigner;
   health: () => Promise<Health>;

@@ -68,7 +68,8 @@ export function mediaRoutes({ store, signer, vod }: MediaRouteDeps): Router {
     });
   });
 
-  router.get(/^\/public\/covers\/[0-9a-f-]{36}\/[a-z0-9]{1,16}\.jpg$/, async (req, res) => {
+  // Contents' and rooms' covers, creators' avatars (MediaKeys): open to all, immutable.
+  router.get(/^\/public\/(covers|room-covers|avatars)\/[0-9a-f-]{36}\/[a-z0-9]{1,16}\.jpg$/, async (req, res) => {
     const key = signedPath(req);
     await sendStored(req, res, store, key, { type: TYPES.jpg, cache: IMMUTABLE });
   });

@@ -20,6 +20,7 @@ export function pageRoutes(): Router {
   router.get('/watch/:roomId', page('watch.html'));
   router.get('/replay/:roomId', page('replay.html'));
   router.get('/content/:id', page('content.html'));
+  router.get('/creators/:id', page('creator.html'));
   router.get('/library', page('library.html'));
   router.get('/dashboard', page('dashboard.html'));
   router.use('/assets', express.static(path.join(webRoot, 'dist'), { maxAge: '1h' }));

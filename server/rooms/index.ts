@@ -1,20 +1,32 @@
+import type { IncomingMessage } from 'node:http';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
-import { Limits, type Room, type RoomSettings } from '../../protocol';
+import { Limits, type Room, type RoomListItem, type RoomSettings } from '../../protocol';
 import type { Principal } from '../auth';
 import type { Config } from '../config';
 import type { DB, RoomRow } from '../db';
 import type { DomainEvents } from '../domain-events';
 import { conflict, forbidden, invalidArgument, notFound } from '../errors';
+import { MediaKeys, mediaUrl } from '../storage';
 import { id, parse, tags, title } from '../validation';
+import { IMAGE_BOXES, type PublicImages } from '../vod';
 
 /** Live rooms: their lifecycle (scheduled → live → ended), access policy and settings. */
 export interface RoomsService {
   create(owner: Principal, input: unknown): Promise<Room>;
   get(roomId: string): Promise<Room>;
-  list(query: unknown): Promise<Room[]>;
-  /** The owner changes the title, tags or whether the stream is recorded (from the next part on, when live). */
+  /**
+   * Rooms with their creators. Scheduled rooms come soonest start first (those without a start
+   * time last, past-due ones until started or ended); the others latest first.
+   */
+  list(query: unknown): Promise<RoomListItem[]>;
+  /**
+   * The owner changes the title, description, tags, start time (while scheduled) or whether the
+   * stream is recorded (from the next part on, when live).
+   */
   update(actor: Principal, roomId: string, input: unknown): Promise<Room>;
+  /** A new cover from the request's image (re-encoded within 1280×720); the old one is deleted. */
+  setCover(actor: Principal, roomId: string, req: IncomingMessage): Promise<Room>;
   start(actor: Principal, roomId: string): Promise<Room>;
   end(actor: Principal, roomId: string): Promise<Room>;
   /**
@@ -37,7 +49,19 @@ export const roomSettingsSchema = z.strictObject({
     .transform((w) => [...new Set(w)]),
 });
 
-export function toRoom(row: RoomRow): Room {
+/** How far ahead a room can be scheduled. */
+const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
+
+/** A start time: ISO-8601 with a zone, in the future (and within a year). */
+const startTime = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date and time with a time zone' })
+  .transform((text) => new Date(text))
+  .refine((at) => at.getTime() > Date.now(), { message: 'must be in the future' })
+  .refine((at) => at.getTime() <= Date.now() + MAX_SCHEDULE_AHEAD_MS, { message: 'must be within a year' });
+
+const description = z.string().trim().max(Limits.descriptionMax);
+
+export function toRoom(row: RoomRow, config: Pick<Config, 'mediaPublicBaseUrl'>): Room {
   return {
     id: row.id,
     ownerId: row.owner_id,
@@ -52,6 +76,9 @@ export function toRoom(row: RoomRow): Room {
     likesTotal: row.likes_total,
     record: row.record,
     hasReplay: row.replay_asset_id !== null,
+    description: row.description,
+    coverUrl: row.cover_key ? mediaUrl(config, row.cover_key) : null,
+    scheduledAt: row.scheduled_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
     startedAt: row.started_at?.toISOString() ?? null,
     endedAt: row.ended_at?.toISOString() ?? null,
@@ -60,6 +87,11 @@ export function toRoom(row: RoomRow): Room {
 
 const listSchema = z.strictObject({
   status: z.enum(['scheduled', 'live', 'ended']).optional(),
+  /** `true`: scheduled rooms that have a start time (what a page lists as upcoming). */
+  upcoming: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   ownerId: id.optional(),
   tag: z.string().trim().toLowerCase().max(Limits.tagMax).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -68,10 +100,11 @@ const listSchema = z.strictObject({
 
 export function createRoomsService(deps: {
   db: Kysely<DB>;
-  config: Pick<Config, 'currency' | 'maxPrice'>;
+  config: Pick<Config, 'currency' | 'maxPrice' | 'mediaPublicBaseUrl'>;
   events: DomainEvents;
+  images: PublicImages;
 }): RoomsService {
-  const { db, config, events } = deps;
+  const { db, config, events, images } = deps;
   const createSchema = z
     .strictObject({
       title,
@@ -81,6 +114,8 @@ export function createRoomsService(deps: {
       tags: tags.default([]),
       settings: roomSettingsSchema.partial().optional(),
       record: z.boolean().default(true),
+      description: description.default(''),
+      scheduledAt: startTime.optional(),
     })
     .refine((r) => (r.access === 'ticket') === (r.ticketPrice !== undefined), {
       message: 'ticketPrice is required for ticket rooms and only for them',
@@ -88,13 +123,28 @@ export function createRoomsService(deps: {
     });
 
   const updateSchema = z
-    .strictObject({ title: title.optional(), tags: tags.optional(), record: z.boolean().optional() })
+    .strictObject({
+      title: title.optional(),
+      tags: tags.optional(),
+      record: z.boolean().optional(),
+      description: description.optional(),
+      /** null: no planned start time any more. */
+      scheduledAt: startTime.nullable().optional(),
+    })
     .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' });
 
   async function get(roomId: string): Promise<Room> {
     const row = await db.selectFrom('rooms').selectAll().where('id', '=', parse(id, roomId)).executeTakeFirst();
     if (!row) throw notFound('room');
-    return toRoom(row);
+    return toRoom(row, config);
+  }
+
+  /** The room, if the actor may change it and it has not ended. */
+  async function ownOpenRoom(actor: Principal, roomId: string): Promise<Room> {
+    const room = await get(roomId);
+    if (room.ownerId !== actor.id && actor.role !== 'admin') throw forbidden('only the room owner can do this');
+    if (room.status === 'ended') throw conflict('the room has ended');
+    return room;
   }
 
   /** Moves a room to `to` if the actor may and the room is in one of `from`. */
@@ -110,7 +160,7 @@ export function createRoomsService(deps: {
       .returningAll()
       .executeTakeFirst();
     if (!row) throw conflict(`the room is ${room.status}`);
-    return toRoom(row);
+    return toRoom(row, config);
   }
 
   return {
@@ -129,10 +179,12 @@ export function createRoomsService(deps: {
           currency: config.currency,
           settings: JSON.stringify({ ...DEFAULT_ROOM_SETTINGS, ...r.settings }),
           record: r.record,
+          description: r.description,
+          scheduled_at: r.scheduledAt ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      const room = toRoom(row);
+      const room = toRoom(row, config);
       events.emit('room.created', { room });
       return room;
     },
@@ -141,33 +193,76 @@ export function createRoomsService(deps: {
 
     async list(query) {
       const q = parse(listSchema, query);
-      let select = db.selectFrom('rooms').selectAll();
-      if (q.status) select = select.where('status', '=', q.status);
-      if (q.ownerId) select = select.where('owner_id', '=', q.ownerId);
-      if (q.tag) select = select.where(sql<boolean>`tags @> ARRAY[${q.tag}]::text[]`);
-      const rows = await select
-        .orderBy(sql`coalesce(started_at, created_at)`, 'desc')
-        .orderBy('id')
-        .limit(q.limit)
-        .offset(q.offset)
-        .execute();
-      return rows.map(toRoom);
+      if (q.upcoming && q.status && q.status !== 'scheduled') {
+        throw invalidArgument('upcoming rooms are scheduled ones: leave status out or make it scheduled');
+      }
+      const status = q.upcoming ? 'scheduled' : q.status;
+      let select = db
+        .selectFrom('rooms as r')
+        .innerJoin('users as u', 'u.id', 'r.owner_id')
+        .leftJoin('creator_profiles as p', 'p.user_id', 'r.owner_id')
+        .selectAll('r')
+        .select([sql<string>`coalesce(nullif(p.display_name, ''), u.username)`.as('creator_name'), 'p.avatar_key']);
+      if (status) select = select.where('r.status', '=', status);
+      if (q.upcoming) select = select.where('r.scheduled_at', 'is not', null);
+      if (q.ownerId) select = select.where('r.owner_id', '=', q.ownerId);
+      if (q.tag) select = select.where(sql<boolean>`r.tags @> ARRAY[${q.tag}]::text[]`);
+      select =
+        status === 'scheduled'
+          ? select.orderBy(sql`r.scheduled_at ASC NULLS LAST`).orderBy('r.created_at', 'desc')
+          : select.orderBy(sql`coalesce(r.started_at, r.created_at)`, 'desc');
+      const rows = await select.orderBy('r.id').limit(q.limit).offset(q.offset).execute();
+      return rows.map(({ creator_name, avatar_key, ...row }) => ({
+        ...toRoom(row, config),
+        creator: {
+          userId: row.owner_id,
+          displayName: creator_name,
+          avatarUrl: avatar_key ? mediaUrl(config, avatar_key) : null,
+        },
+      }));
     },
 
     async update(actor, roomId, input) {
-      const patch = parse(updateSchema, input);
-      const room = await get(roomId);
-      if (room.ownerId !== actor.id && actor.role !== 'admin') throw forbidden('only the room owner can do this');
-      if (room.status === 'ended') throw conflict('the room has ended');
+      const { scheduledAt, ...patch } = parse(updateSchema, input);
+      const room = await ownOpenRoom(actor, roomId);
+      if (scheduledAt !== undefined && room.status !== 'scheduled') {
+        throw conflict('the room is already live: its start time cannot change');
+      }
       const row = await db
         .updateTable('rooms')
-        .set(patch)
+        .set({ ...patch, ...(scheduledAt === undefined ? {} : { scheduled_at: scheduledAt }) })
         .where('id', '=', room.id)
+        .where('status', '<>', 'ended')
         .returningAll()
-        .executeTakeFirstOrThrow();
-      const updated = toRoom(row);
+        .executeTakeFirst();
+      if (!row) throw conflict('the room has ended');
+      const updated = toRoom(row, config);
       events.emit('room.updated', { room: updated });
       return updated;
+    },
+
+    async setCover(actor, roomId, req) {
+      const room = await ownOpenRoom(actor, roomId);
+      const key = MediaKeys.roomCover(room.id, Date.now().toString(36));
+      await images.save(req, key, IMAGE_BOXES.cover, 'a cover');
+      const replaced = await db.transaction().execute(async (trx) => {
+        const before = await trx
+          .selectFrom('rooms')
+          .select('cover_key')
+          .where('id', '=', room.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        const row = await trx
+          .updateTable('rooms')
+          .set({ cover_key: key })
+          .where('id', '=', room.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { old: before.cover_key, room: toRoom(row, config) };
+      });
+      await images.discard(replaced.old);
+      events.emit('room.updated', { room: replaced.room });
+      return replaced.room;
     },
 
     async start(actor, roomId) {

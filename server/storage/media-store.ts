@@ -69,4 +69,7 @@ export const MediaKeys = {
   hlsFile: (assetId: string, file: string) => `assets/${assetId}/hls/${file}`,
   attachment: (contentId: string, attachmentId: string) => `attachments/${contentId}/${attachmentId}`,
   cover: (contentId: string, version: string) => `public/covers/${contentId}/${version}.jpg`,
+  /** A creator's avatar; a new upload gets a new version (the URL is cached as immutable). */
+  avatar: (userId: string, version: string) => `public/avatars/${userId}/${version}.jpg`,
+  roomCover: (roomId: string, version: string) => `public/room-covers/${roomId}/${version}.jpg`,
 } as const;

@@ -12,13 +12,14 @@ import type { Config } from '../config';
 import type { DB } from '../db';
 import { AppError, conflict, forbidden, invalidArgument, notFound } from '../errors';
 import type { EngagementEvent } from '../events';
-import { checkFfmpeg, type FfmpegOptions, type FfmpegStatus, MediaToolError, reencodeImage } from '../ffmpeg';
+import { checkFfmpeg, type FfmpegOptions, type FfmpegStatus } from '../ffmpeg';
 import type { Logger } from '../log';
 import type { PaymentsService } from '../payments';
 import type { RecordingSink } from '../recording/sink';
 import { MediaKeys, type MediaStore, type MediaUrlSigner, mediaUrl } from '../storage';
 import { id, parse } from '../validation';
 import { assetInUse, loadAsset, playableSeconds, trimmedSegments } from './assets';
+import { IMAGE_BOXES, type PublicImages } from './images';
 import { enqueueJob, MediaJobs } from './jobs';
 import { libraryOf } from './library';
 import { packagingHandlers } from './packaging';
@@ -28,6 +29,7 @@ import { Recordings } from './recordings';
 import { receiveFile, safeFilename, sniff } from './uploads';
 
 export { playableSeconds } from './assets';
+export { createPublicImages, IMAGE_BOXES, type ImageBox, type PublicImages } from './images';
 export type { WatchLevel } from './playback';
 
 export interface VodDeps {
@@ -41,6 +43,8 @@ export interface VodDeps {
   record: (event: EngagementEvent) => void;
   nodeId: string;
   registry?: Registry;
+  /** Covers (and avatars, elsewhere): received, re-encoded and stored in public. */
+  images: PublicImages;
 }
 
 /** What a content page shows beside the content itself. */
@@ -121,7 +125,6 @@ const progressSchema = z
 
 const VIDEO_TYPES = /^(video\/[a-z0-9.+-]+|application\/octet-stream)$/;
 const ATTACHMENT_TYPES = new Set(['application/pdf', 'image/png', 'image/jpeg', 'image/webp', 'image/gif']);
-const IMAGE_TYPES = /^image\/(png|jpeg|webp|gif)$/;
 
 export function createVod(deps: VodDeps): VodService {
   const { db, config, log, store } = deps;
@@ -370,32 +373,11 @@ export function createVod(deps: VodDeps): VodService {
 
     async setCover(creator, contentId, req) {
       const content = await ownContent(creator, contentId);
-      requireFfmpeg();
-      const file = await receiveFile(req, {
-        dir: uploadsDir,
-        maxBytes: config.mediaCoverMaxBytes,
-        rawType: (t) => IMAGE_TYPES.test(t),
-        rawTypeHint: 'image/png, image/jpeg, image/webp or image/gif',
-      });
-      const out = `${file.path}.jpg`;
-      try {
-        if (!(await sniff(file.path))?.startsWith('image/'))
-          throw invalidArgument('a cover is a PNG, JPEG, WebP or GIF image');
-        try {
-          await reencodeImage(ffmpegOptions, file.path, out, { maxWidth: 1280, maxHeight: 720 });
-        } catch (err) {
-          if (err instanceof MediaToolError && err.permanent) throw invalidArgument('the image could not be read');
-          throw err;
-        }
-        const key = MediaKeys.cover(content.id, Date.now().toString(36));
-        await store.putFile(key, out, { move: true });
-        await db.updateTable('contents').set({ cover_key: key }).where('id', '=', content.id).execute();
-        if (content.cover_key) await store.delete(content.cover_key);
-        return { coverUrl: mediaUrl(config, key) };
-      } finally {
-        await rm(file.path, { force: true });
-        await rm(out, { force: true });
-      }
+      const key = MediaKeys.cover(content.id, Date.now().toString(36));
+      const coverUrl = await deps.images.save(req, key, IMAGE_BOXES.cover, 'a cover');
+      await db.updateTable('contents').set({ cover_key: key }).where('id', '=', content.id).execute();
+      await deps.images.discard(content.cover_key);
+      return { coverUrl };
     },
 
     async replay(principal, roomId) {

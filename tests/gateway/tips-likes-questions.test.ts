@@ -190,6 +190,8 @@ describe('questions', () => {
     const up = await ok(a.sock, 'question:upvote', { roomId: room.id, questionId: q2.id });
     expect(up.question.upvotes).toBe(2);
     expect(await refused(a.sock, 'question:upvote', { roomId: room.id, questionId: q2.id })).toBe('CONFLICT');
+    // Nobody upvotes their own question.
+    expect(await refused(b.sock, 'question:upvote', { roomId: room.id, questionId: q2.id })).toBe('FORBIDDEN');
     expect(await refused(a.sock, 'question:upvote', { roomId: room.id, questionId: randomUUID() })).toBe('NOT_FOUND');
     const ranked = await next(c.sock, 'question:list', (p) => p.questions.length === 2 && p.questions[0].upvotes === 2);
     expect(ranked.questions.map((q) => q.id)).toEqual([q2.id, q1.id]);

@@ -65,6 +65,11 @@ export abstract class RoomMedia<
     });
     this.listen('media:reset', () => void this.reestablish());
     this.listen('room:ended', () => this.finish('ended'));
+    // Taken out of the room for good (banned): the server released this connection's media, and
+    // trying again would only be refused. (`unavailable` is rejoined by the client, then `rejoined`.)
+    this.listen('room:left', ({ reason }: { reason: string }) => {
+      if (reason !== 'unavailable') this.finish(reason === 'ended' ? 'ended' : 'closed');
+    });
     this.offs.push(
       client.on('disconnected', () => {
         this.disconnected = true;

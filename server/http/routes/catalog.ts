@@ -20,8 +20,27 @@ export function catalogRoutes({ catalog, payments, vod }: HttpDeps): Router {
       req.principal ? payments.ownsContent(req.principal.id, content.id) : content.price === 0,
       vod.contentDetails(req.principal ?? null, content.id),
     ]);
+    // What a course or bundle costs this buyer when they own some of it (upgrade pricing).
+    const quote =
+      req.principal && !owned && content.kind !== 'lesson'
+        ? await payments.quote(req.principal.id, content.id)
+        : undefined;
     res.set('Cache-Control', 'private, no-store');
-    res.json({ content, owned, ...details });
+    res.json({
+      content,
+      owned,
+      ...details,
+      ...(quote && quote.owned > 0
+        ? {
+            upgrade: {
+              yourPrice: Math.max(0, quote.due),
+              credit: quote.credit,
+              ownedItems: quote.owned,
+              items: quote.items,
+            },
+          }
+        : {}),
+    });
   });
   router.patch('/contents/:id', async (req, res) => {
     const creator = principal(req);
@@ -44,6 +63,11 @@ export function catalogRoutes({ catalog, payments, vod }: HttpDeps): Router {
     const creator = principal(req);
     accepts(req, 'body');
     res.json({ profile: await catalog.updateProfile(creator, req.body) });
+  });
+  router.post('/creators/me/avatar', async (req, res) => {
+    const creator = requireRole(req, 'creator', 'admin');
+    accepts(req);
+    res.status(201).json({ profile: await catalog.setAvatar(creator, req) });
   });
   router.get('/creators/:id', async (req, res) => {
     accepts(req);

@@ -2,11 +2,18 @@ import { Router } from 'express';
 import type { HttpDeps } from '../deps';
 import { accepts, principal } from '../middleware';
 
-export function roomRoutes({ rooms }: HttpDeps): Router {
+export function roomRoutes({ rooms, viewerCounts }: HttpDeps): Router {
   const router = Router();
   router.get('/rooms', async (req, res) => {
     accepts(req, 'query');
-    res.json({ rooms: await rooms.list(req.query) });
+    const list = await rooms.list(req.query);
+    // Live rooms carry how many are watching: the gateway's presence counts, across nodes.
+    const live = list.filter((r) => r.status === 'live').map((r) => r.id);
+    if (live.length) {
+      const counts = await viewerCounts(live);
+      for (const room of list) if (room.status === 'live') room.viewerCount = counts.get(room.id) ?? 0;
+    }
+    res.json({ rooms: list });
   });
   router.post('/rooms', async (req, res) => {
     const owner = principal(req);
@@ -21,6 +28,12 @@ export function roomRoutes({ rooms }: HttpDeps): Router {
     const owner = principal(req);
     accepts(req, 'body');
     res.json({ room: await rooms.update(owner, req.params.id, req.body) });
+  });
+  router.post('/rooms/:id/cover', async (req, res) => {
+    const owner = principal(req);
+    accepts(req);
+    // The image is read as a stream by the service, never by the JSON body parser.
+    res.status(201).json({ room: await rooms.setCover(owner, req.params.id, req) });
   });
   router.post('/rooms/:id/start', async (req, res) => {
     const actor = principal(req);

@@ -16,6 +16,10 @@ export function vodRoutes({ vod, config }: HttpDeps): Router {
   const router = Router();
   const limits: ServerLimits = {
     currency: config.currency,
+    tipPinThreshold: config.tipPinThreshold,
+    tipPinBaseSeconds: config.tipPinBaseSeconds,
+    tipPinMaxSeconds: config.tipPinMaxSeconds,
+    maxPrice: config.maxPrice,
     uploadMaxBytes: config.mediaUploadMaxBytes,
     uploadMaxSeconds: config.mediaUploadMaxSeconds,
     attachmentMaxBytes: config.mediaAttachmentMaxBytes,

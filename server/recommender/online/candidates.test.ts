@@ -91,6 +91,26 @@ describe('generateCandidates', () => {
     expect(ids).not.toContain('viewer-own');
   });
 
+  it('never offers a course or bundle whose items the viewer all owns', () => {
+    const course = { ...item('algebra-course', 'host', ['math'], 'course'), contains: ['l1', 'l2'] };
+    const bundle = {
+      ...item('math-bundle', 'host', ['math'], 'bundle'),
+      contains: ['algebra-course', 'l1', 'l2', 'l3'],
+    };
+    const catalog = catalogOf([course, bundle]);
+    const some = generateCandidates(catalog, viewer({ owned: new Set(['l1']) }), room, 100);
+    expect(some.map((c) => c.item.id)).toEqual(['algebra-course', 'math-bundle']);
+    const all = generateCandidates(catalog, viewer({ owned: new Set(['l1', 'l2']) }), room, 100);
+    expect(all.map((c) => c.item.id)).toEqual(['math-bundle']); // the bundle still has l3
+    const everything = generateCandidates(
+      catalog,
+      viewer({ owned: new Set(['algebra-course', 'l1', 'l2', 'l3']) }),
+      room,
+      100,
+    );
+    expect(everything).toEqual([]);
+  });
+
   it('stops at the maximum, most purchased first within a creator', () => {
     const list = generateCandidates(catalogOf(ITEMS, { 'host-course': 9, host: 3 }), viewer(), room, 2);
     expect(list.map((c) => c.item.id)).toEqual(['host-course', 'host']);

@@ -13,8 +13,8 @@ export interface CatalogView {
  * 2. contents (and subscriptions) of creators whose catalog shares tags with the room or with
  *    the viewer's interests, most shared tags first,
  * 3. contents of creators the viewer bought from, subscribed to, tipped or watched.
- * Never what the viewer already owns, their own contents, nor the subscription of a creator
- * they already subscribe to. At most `max`, the most purchased first within each creator.
+ * Never what the viewer already owns (nor a course or bundle whose items they all own), their own
+ * contents, nor the subscription of a creator they already subscribe to. At most `max`, the most purchased first within each creator.
  */
 export function generateCandidates(
   catalog: CatalogView,
@@ -27,7 +27,9 @@ export function generateCandidates(
   const eligible = (item: CatalogItem) => {
     if (seen.has(item.id) || item.creatorId === viewer.userId) return false;
     if (item.kind === 'subscription') return !viewer.subscribedTo.has(item.creatorId);
-    return !viewer.owned.has(item.id);
+    if (viewer.owned.has(item.id)) return false;
+    // A course or bundle whose every item the viewer owns would sell them nothing new.
+    return !(item.contains?.length && item.contains.every((id) => viewer.owned.has(id)));
   };
   const addCreator = (creatorId: string, source: CandidateItem['source'], tag?: string) => {
     const items = [...catalog.byCreator(creatorId)].sort(

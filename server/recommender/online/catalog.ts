@@ -78,7 +78,7 @@ export class CatalogCache {
   }
 
   private async loadItems(): Promise<void> {
-    const [contents, creators] = await Promise.all([
+    const [contents, creators, tree] = await Promise.all([
       this.db
         .selectFrom('contents')
         .select(['id', 'creator_id', 'title', 'kind', 'price', 'tags'])
@@ -91,7 +91,21 @@ export class CatalogCache {
         .select(['u.id', 'u.username', 'p.display_name', 'p.tags', 'p.subscription_price'])
         .where('u.role', '=', 'creator')
         .execute(),
+      sql<{ root: string; id: string }>`
+        WITH RECURSIVE tree(root, id) AS (
+          SELECT parent_id, item_id FROM content_items
+          UNION
+          SELECT t.root, ci.item_id FROM content_items ci JOIN tree t ON ci.parent_id = t.id
+        )
+        SELECT root, id FROM tree
+      `.execute(this.db),
     ]);
+    const contains = new Map<string, string[]>();
+    for (const { root, id } of tree.rows) {
+      const list = contains.get(root) ?? [];
+      list.push(id);
+      contains.set(root, list);
+    }
     const items = new Map<string, CatalogItem>();
     const names = new Map<string, string>();
     for (const c of creators) names.set(c.id, c.display_name || c.username);
@@ -103,6 +117,7 @@ export class CatalogCache {
         title: c.title,
         price: c.price,
         tags: c.tags,
+        ...(contains.has(c.id) ? { contains: contains.get(c.id) } : {}),
       });
     }
     const contentTags = new Map<string, Set<string>>();

@@ -14,6 +14,8 @@ export interface CatalogItem {
   /** Minor units. */
   price: number;
   tags: readonly string[];
+  /** A course's or bundle's contents, at every depth (a bundle's courses' lessons too). */
+  contains?: readonly string[];
 }
 
 /** Why a candidate is in the list; it becomes the `reason` shown to the viewer. */
