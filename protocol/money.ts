@@ -64,8 +64,17 @@ export interface Order {
   /** The ledger transaction: the receipt's number. */
   id: string;
   kind: 'topup' | 'content' | 'ticket' | 'subscription' | 'tip' | 'refund';
-  /** What it was for: the content's or room's title, the creator for a subscription. */
+  /**
+   * What it was for: the content's or the room's own title; empty for top-ups and subscriptions
+   * (a page names those in its reader's language, from `kind`, `purchaseKind` and `creator`).
+   */
   title: string;
+  /** The content a content purchase (or its refund) is for. */
+  contentId: string | null;
+  /** The room a ticket or a tip (or a ticket's refund) is for. */
+  roomId: string | null;
+  /** What was bought, for purchases and refunds: a refund line says what it gave back. */
+  purchaseKind: 'content' | 'ticket' | 'subscription' | null;
   /** The wallet's change: negative for spending, positive for top-ups and refunds. */
   amount: number;
   currency: string;

@@ -56,6 +56,8 @@ export interface RoomEvents {
   leaderboard: (top: readonly LeaderboardEntry[]) => void;
   settings: (settings: RoomSettings) => void;
   muted: (until: Date | null) => void;
+  /** This viewer was made a moderator, or is no longer one. */
+  role: (role: RoomRole) => void;
   ended: () => void;
   left: (reason: RoomLeftReason) => void;
 }
@@ -148,8 +150,17 @@ export class LiveRoom extends Emitter<RoomEvents> {
       c.on('access:changed', (p) => {
         if (!mine(p)) return;
         const previewEndsAt = p.previewEndsAt ? new Date(p.previewEndsAt) : null;
+        const was = this.current.access;
         this.current = { ...this.current, access: p.access, previewEndsAt };
         this.emit('access', { access: p.access, previewEndsAt });
+        // Without access the server sent no conversation: joining again (harmless while a
+        // member) brings the chat, questions, pinned messages and polls now visible.
+        if (was === 'none' && p.access !== 'none') void this.resync();
+      }),
+      c.on('role:changed', (p) => {
+        if (!mine(p)) return;
+        this.set('role', p.role);
+        this.emit('role', p.role);
       }),
       c.on('viewers:count', (p) => {
         if (!mine(p)) return;
@@ -211,6 +222,18 @@ export class LiveRoom extends Emitter<RoomEvents> {
         this.stop();
       }),
     );
+  }
+
+  /** Joins again and replaces the state with the answer (`synced`); a refusal leaves it as it was. */
+  async resync(): Promise<void> {
+    if (this.current.status !== 'joined') return;
+    try {
+      const joined = await this.client.joinRoom(this.id);
+      if (this.current.status === 'joined') this.sync(joined);
+    } catch {
+      // Gone meanwhile (ended, banned: their own events say so) or unreachable: the state stays,
+      // and the client's rejoin after a reconnect brings a fresh one.
+    }
   }
 
   private upsertPoll(poll: Poll): void {

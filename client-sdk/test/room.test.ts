@@ -118,9 +118,18 @@ describe('LiveRoom', () => {
     expect(live.state.access).toBe('preview');
     expect(live.state.previewEndsAt).toBeInstanceOf(Date);
     await eventually(() => live.state.access === 'none', 5_000, 'the preview to end');
+    // Said while this viewer has no access: the conversation arrives with the ticket.
+    const { c: holder } = await signedIn(owner);
+    await (await holder.room(room.id)).sendChat('for ticket holders');
+    expect(live.state.chat).toEqual([]);
     await s.api.topUp(viewer.account.token, 1000);
     await viewer.c.buyTicket(room.id, { idempotencyKey: randomUUID() });
     await eventually(() => live.state.access === 'full', 5_000, 'full access');
+    await eventually(
+      () => live.state.chat.some((m) => m.text === 'for ticket holders'),
+      5_000,
+      'the conversation after the upgrade',
+    );
   });
 
   it('knows when the room ends or the viewer is removed', async () => {

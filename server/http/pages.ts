@@ -22,6 +22,7 @@ export function pageRoutes(): Router {
   router.get('/content/:id', page('content.html'));
   router.get('/creators/:id', page('creator.html'));
   router.get('/library', page('library.html'));
+  router.get('/orders', page('orders.html'));
   router.get('/dashboard', page('dashboard.html'));
   router.use('/assets', express.static(path.join(webRoot, 'dist'), { maxAge: '1h' }));
   router.use(express.static(path.join(webRoot, 'public'), { index: false }));

@@ -21,7 +21,9 @@ type Row = {
   purchase_id: string | null;
   purchase_kind: 'content' | 'ticket' | 'subscription' | null;
   purchase_status: 'completed' | 'refunded' | null;
+  content_id: string | null;
   content_title: string | null;
+  room_id: string | null;
   room_title: string | null;
   creator_id: string | null;
   creator_name: string | null;
@@ -36,7 +38,7 @@ export async function ordersOf(db: Kysely<DB>, userId: string, query: unknown): 
   const { rows } = await sql<Row>`
     SELECT t.id, t.kind, t.memo, e.amount, a.currency, e.created_at, e.id AS entry_id,
       p.id AS purchase_id, p.kind AS purchase_kind, p.status AS purchase_status,
-      c.title AS content_title, r.title AS room_title,
+      c.id AS content_id, c.title AS content_title, r.id AS room_id, r.title AS room_title,
       cu.id AS creator_id, coalesce(nullif(cp.display_name, ''), cu.username) AS creator_name
     FROM ledger_entries e
     JOIN accounts a ON a.id = e.account_id AND a.kind = 'wallet' AND a.owner_id = ${userId}
@@ -68,18 +70,13 @@ export async function ordersOf(db: Kysely<DB>, userId: string, query: unknown): 
           : r.kind === 'tip'
             ? 'tip'
             : (r.purchase_kind ?? 'content');
-    const title =
-      r.content_title ??
-      r.room_title ??
-      (r.purchase_kind === 'subscription' && r.creator_name
-        ? `Subscription to ${r.creator_name}`
-        : kind === 'topup'
-          ? 'Wallet top-up'
-          : '');
     return {
       id: r.id,
       kind,
-      title,
+      title: r.content_title ?? r.room_title ?? '',
+      contentId: r.content_id,
+      roomId: r.room_id,
+      purchaseKind: r.purchase_kind,
       amount: r.amount,
       currency: r.currency,
       purchaseId: r.purchase_id,

@@ -277,7 +277,7 @@ it('a viewer subscribes from the creator’s page, topping up a short wallet on 
   // The wallet is empty: the top-up opens, and the subscription goes through after it.
   await subscribe.click();
   const dialog = page.locator('dialog.dialog');
-  await dialog.getByText('A subscription costs $9.99/month').waitFor();
+  await dialog.getByText(/Subscription to Dr\. Ada Lovelace.+costs \$9\.99/).waitFor();
   await dialog.getByRole('button', { name: 'Add money' }).click();
   await page.locator('.subscribed', { hasText: 'Subscribed ✓' }).waitFor();
   const { subscriptions } = (await server.api.get('/api/subscriptions', viewer.token)).body;

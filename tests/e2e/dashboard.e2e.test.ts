@@ -231,6 +231,8 @@ describe('the studio and the watch page', () => {
     await watch.page.goto(`${server.url}/watch/${room.id}`);
     const card = watch.page.locator(`[data-content="${lessons.ortho.id}"]`);
     await card.locator('button.buy').click();
+    // Spending is confirmed in one step: the price and the balance after, then Pay.
+    await watch.page.getByRole('dialog', { name: 'Confirm and pay' }).getByRole('button', { name: /^Pay / }).click();
     await until(
       async () => (await card.locator('button.buy').textContent())?.includes('Owned'),
       'the watch page: Orthogonality owned',

@@ -223,8 +223,9 @@ describe('live stream through the pages', () => {
     await viewer.getByRole('button', { name: 'Ask' }).click();
     const question = studio.page.locator('.questions li', { hasText: 'What is an eigenvector?' });
     await question.waitFor();
-    await question.getByRole('button', { name: 'Answered' }).click();
-    await viewer.locator('.questions li', { hasText: 'What is an eigenvector?' }).waitFor({ state: 'detached' });
+    await question.getByRole('button', { name: /answered/ }).click();
+    // Answered questions stay in view, marked answered.
+    await viewer.locator('.questions li.answered', { hasText: 'What is an eigenvector?' }).waitFor();
 
     const file = path.join(RESULTS, 'viewer.png');
     await viewer.screenshot({ path: file, fullPage: true });

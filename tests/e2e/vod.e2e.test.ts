@@ -222,6 +222,8 @@ describe('lessons: upload, buy, watch', () => {
     const { page } = o;
     await page.goto(`${server.url}/content/${contentId}`);
     await page.locator('.buy-card').getByRole('button', { name: 'Buy' }).click();
+    // Spending asks once: the price and what the wallet holds after.
+    await page.getByRole('dialog').getByRole('button', { name: 'Pay $4.50' }).click();
     const { before, after } = await waitForPlaying(page, 'buyer').catch(failWithPageErrors(o));
     measured.buyer = {
       engine: after.engine,

@@ -57,6 +57,7 @@ export function renderAccount(
             ? h('a', { href: '/studio', class: 'button ghost' }, t.studio)
             : null,
           location.pathname !== '/library' ? h('a', { href: '/library', class: 'button ghost' }, t.library) : null,
+          location.pathname !== '/orders' ? h('a', { href: '/orders', class: 'button ghost' }, t.orders) : null,
           h('span', { class: 'who', title: t.signedInAs(session.user.username) }, session.user.username),
           h('button', { type: 'button', class: 'ghost', onclick: signOut }, t.signOut),
         ].filter((el): el is HTMLElement => el !== null)

@@ -1,20 +1,61 @@
-import type { ChatMessage } from '@lectern/client-sdk';
-import { appendScrolled, busy, h } from './dom';
+import { type ChatMessage, Limits, type Tip } from '@lectern/client-sdk';
+import { busy, h } from './dom';
 import { describeError } from './errors';
-import { timeOfDay } from './format';
+import { money, timeOfDay } from './format';
+import { formatNumber, messages } from './i18n';
 
-/** The room's chat: messages as they arrive and a composer that can be turned off with a reason. */
+const t = messages({
+  en: {
+    chat: 'Chat',
+    messages: 'Conversation',
+    message: 'Chat message',
+    placeholder: 'Say something…',
+    send: 'Send',
+    empty: 'No messages yet. Say hello!',
+    tipped: (amount: string) => `tipped ${amount}`,
+    pinned: 'Pinned',
+    left: (n: number) => `${formatNumber(n)} characters left`,
+  },
+  'zh-CN': {
+    chat: '聊天',
+    messages: '聊天记录',
+    message: '聊天消息',
+    placeholder: '说点什么…',
+    send: '发送',
+    empty: '还没有消息，来打个招呼吧！',
+    tipped: (amount: string) => `打赏了 ${amount}`,
+    pinned: '已置顶',
+    left: (n: number) => `还可输入 ${formatNumber(n)} 字`,
+  },
+});
+
+/** The character count shows when this many characters or fewer are left. */
+const COUNT_FROM = 100;
+
+/**
+ * The room's chat: messages and tips as they arrive (a tip is a line of its own, styled apart),
+ * and a composer that can be turned off with a reason, counting characters near the limit.
+ */
 export class ChatPanel {
   readonly element: HTMLElement;
-  private readonly list = h('ol', { class: 'chat-list', 'aria-live': 'polite' });
+  private readonly list = h('ol', {
+    class: 'chat-list',
+    tabIndex: 0,
+    'aria-live': 'polite',
+    'aria-relevant': 'additions',
+    'aria-label': t.messages,
+  });
   private readonly input = h('input', {
     name: 'text',
-    maxLength: 500,
+    maxLength: Limits.chatTextMax,
     autocomplete: 'off',
-    placeholder: 'Say something…',
-    'aria-label': 'Chat message',
+    enterKeyHint: 'send',
+    placeholder: t.placeholder,
+    'aria-label': t.message,
+    'aria-describedby': 'chat-count',
   });
-  private readonly send = h('button', { type: 'submit', class: 'primary' }, 'Send');
+  private readonly send = h('button', { type: 'submit', class: 'primary' }, t.send);
+  private readonly count = h('span', { class: 'chat-count small', id: 'chat-count', hidden: true });
   private readonly note = h('p', { class: 'muted small' });
   /** The room's chat rules (slow mode, subscribers only) or the viewer's timeout, above the composer. */
   private readonly rules = h('p', { class: 'chat-rules small', hidden: true });
@@ -26,7 +67,7 @@ export class ChatPanel {
     private readonly onSend: (text: string) => Promise<void>,
     private readonly ownerId?: string,
   ) {
-    const form = h('form', { class: 'chat-form' }, this.input, this.send);
+    const form = h('form', { class: 'chat-form' }, this.input, this.count, this.send);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const text = this.input.value.trim();
@@ -36,15 +77,17 @@ export class ChatPanel {
           await this.onSend(text);
           this.input.value = '';
           this.note.textContent = '';
+          this.updateCount();
         } catch (err) {
           this.note.textContent = describeError(err);
         }
       }).then(() => this.input.focus());
     });
+    this.input.addEventListener('input', () => this.updateCount());
     this.element = h(
       'section',
-      { class: 'card chat', 'aria-label': 'Chat' },
-      h('h2', {}, 'Chat'),
+      { class: 'card chat', 'aria-labelledby': 'chat-title', id: 'chat-panel' },
+      h('h2', { id: 'chat-title' }, t.chat),
       this.list,
       this.rules,
       form,
@@ -53,13 +96,23 @@ export class ChatPanel {
     this.showEmpty();
   }
 
-  setHistory(messages: ChatMessage[]): void {
+  setHistory(messages: readonly ChatMessage[]): void {
     this.list.replaceChildren();
-    for (const m of messages) this.add(m);
+    for (const m of messages) this.add(m, false);
     this.showEmpty();
+    this.scrollToEnd();
   }
 
-  add(message: ChatMessage): void {
+  /** The chat opens at the newest message: after it is shown (or shown again, on a phone's tab). */
+  scrollToEnd(): void {
+    const end = () => {
+      this.list.scrollTop = this.list.scrollHeight;
+    };
+    end();
+    requestAnimationFrame(end);
+  }
+
+  add(message: ChatMessage, follow = true): void {
     this.list.querySelector('.empty')?.remove();
     const owner = message.user.id === this.ownerId;
     const line = h(
@@ -72,7 +125,32 @@ export class ChatPanel {
     );
     this.messages.set(line, message);
     this.decorate(line, message);
-    appendScrolled(this.list, line);
+    this.append(line, follow);
+  }
+
+  /** A tip, in the flow of the conversation: who, how much, their message; pinned ones stand out more. */
+  addTip(tip: Tip): void {
+    this.list.querySelector('.empty')?.remove();
+    const pinned = !!tip.pinnedUntil;
+    const line = h(
+      'li',
+      { class: `chat-tip${pinned ? ' pinned' : ''}`, 'data-tip': tip.id },
+      h('span', { class: 'author' }, tip.user.username),
+      ' ',
+      h('span', { class: 'tip-amount' }, t.tipped(money(tip.amount, tip.currency))),
+      pinned ? h('span', { class: 'tip-pin small' }, t.pinned) : null,
+      tip.message ? h('span', { class: 'text' }, tip.message) : null,
+      h('time', { class: 'muted small', dateTime: tip.createdAt }, timeOfDay(tip.createdAt)),
+    );
+    this.append(line, true);
+  }
+
+  private append(line: HTMLElement, follow: boolean): void {
+    const list = this.list;
+    const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    list.append(line);
+    while (list.children.length > 200) list.firstElementChild?.remove();
+    if (follow && atEnd) list.scrollTop = list.scrollHeight;
   }
 
   /**
@@ -105,16 +183,25 @@ export class ChatPanel {
 
   remove(messageId: string): void {
     this.list.querySelector(`[data-id="${CSS.escape(messageId)}"]`)?.remove();
+    this.showEmpty();
   }
 
   /** Turns the composer on, or off with a reason shown in its place. */
   setEnabled(enabled: boolean, reason = ''): void {
     this.input.disabled = !enabled;
     this.send.disabled = !enabled;
-    this.input.placeholder = enabled ? 'Say something…' : reason;
+    this.input.placeholder = enabled ? t.placeholder : reason;
+  }
+
+  private updateCount(): void {
+    const left = Limits.chatTextMax - this.input.value.length;
+    this.count.hidden = left > COUNT_FROM;
+    this.count.textContent = `${this.input.value.length}/${Limits.chatTextMax}`;
+    this.count.setAttribute('aria-label', t.left(left));
+    this.count.classList.toggle('full', left <= 0);
   }
 
   private showEmpty(): void {
-    if (!this.list.children.length) this.list.append(h('li', { class: 'empty muted' }, 'No messages yet. Say hello!'));
+    if (!this.list.children.length) this.list.append(h('li', { class: 'empty muted' }, t.empty));
   }
 }

@@ -3,6 +3,7 @@ import { api } from './api';
 import { busy, h, show } from './dom';
 import { describeError } from './errors';
 import { duration, fileSize } from './format';
+import { messages } from './i18n';
 import { failureText, processingText } from './media-status';
 import { Player } from './player';
 import { coverOf } from './shell';
@@ -13,6 +14,92 @@ import { describeUploadError, uploadFile } from './upload';
  * The content manager's panels for what a content carries besides its text: a lesson's video
  * (upload with progress, packaging progress, a preview), the cover image, and attachments.
  */
+
+const t = messages({
+  en: {
+    uploading: (what: string, percent: number, sent: string, total: string) =>
+      `Uploading the ${what}: ${percent}% · ${sent} of ${total}`,
+    theVideo: 'video',
+    theImage: 'image',
+    theFile: 'file',
+    videoProgress: 'Video progress',
+    removeVideo: 'Remove video',
+    videoFile: 'Video file',
+    uploadVideo: 'Upload video',
+    replaceVideo: 'Replace video',
+    video: 'Video',
+    videoHint:
+      'MP4, MOV, MKV or WebM. It is prepared for streaming after the upload: that takes about as long as the video for large files.',
+    stateNotLoaded: 'The video’s state could not be loaded.',
+    noVideo: 'No video yet.',
+    ready: 'Ready',
+    failed: 'Failed',
+    nothingKept: 'Nothing of it was kept. Choose another file to try again.',
+    canLeave: 'You can leave this page: it carries on without you.',
+    notAVideo: 'That file is not a video. Choose an MP4, MOV, MKV or WebM file.',
+    keepOpen: 'Keep this page open until the upload is done.',
+    videoRemoved: 'Video removed.',
+    coverUpload: 'Cover upload',
+    coverImage: 'Cover image',
+    uploadCover: 'Upload cover',
+    cover: 'Cover',
+    coverHint: 'PNG, JPEG, WebP or GIF; shown at 16:9, up to 1280×720.',
+    coverTypes: 'A cover is a PNG, JPEG, WebP or GIF image.',
+    coverSaved: 'Cover saved.',
+    fileUpload: 'File upload',
+    addFile: 'Add a file',
+    attachFile: 'Attach file',
+    files: 'Files',
+    filesHint: 'Slides, worksheets, handouts: PDF files and images, for buyers to download.',
+    noFiles: 'No files yet.',
+    remove: 'Remove',
+    removeNamed: (name: string) => `Remove ${name}`,
+    fileTypes: 'Files are PDF documents or PNG, JPEG, WebP or GIF images.',
+    attached: (name: string) => `${name} attached.`,
+    removed: (name: string) => `${name} removed.`,
+  },
+  'zh-CN': {
+    uploading: (what: string, percent: number, sent: string, total: string) =>
+      `正在上传${what}：${percent}% · 已传 ${sent}，共 ${total}`,
+    theVideo: '视频',
+    theImage: '图片',
+    theFile: '文件',
+    videoProgress: '视频进度',
+    removeVideo: '删除视频',
+    videoFile: '视频文件',
+    uploadVideo: '上传视频',
+    replaceVideo: '替换视频',
+    video: '视频',
+    videoHint: '支持 MP4、MOV、MKV 或 WebM。上传后会转成适合在线播放的格式：大文件需要的时间与视频时长差不多。',
+    stateNotLoaded: '视频状态加载失败。',
+    noVideo: '还没有视频。',
+    ready: '已就绪',
+    failed: '失败',
+    nothingKept: '这次上传的内容没有保留，请选择其他文件重试。',
+    canLeave: '你可以离开这个页面，处理会在后台继续。',
+    notAVideo: '这个文件不是视频，请选择 MP4、MOV、MKV 或 WebM 文件。',
+    keepOpen: '上传完成前请不要关闭这个页面。',
+    videoRemoved: '视频已删除。',
+    coverUpload: '封面上传',
+    coverImage: '封面图片',
+    uploadCover: '上传封面',
+    cover: '封面',
+    coverHint: '支持 PNG、JPEG、WebP 或 GIF，按 16:9 显示，最大 1280×720。',
+    coverTypes: '封面需要是 PNG、JPEG、WebP 或 GIF 图片。',
+    coverSaved: '封面已保存。',
+    fileUpload: '文件上传',
+    addFile: '添加文件',
+    attachFile: '上传资料',
+    files: '资料',
+    filesHint: '课件、练习、讲义：PDF 文件和图片，供购买者下载。',
+    noFiles: '还没有资料。',
+    remove: '删除',
+    removeNamed: (name: string) => `删除 ${name}`,
+    fileTypes: '资料需要是 PDF 文档，或 PNG、JPEG、WebP、GIF 图片。',
+    attached: (name: string) => `已添加 ${name}。`,
+    removed: (name: string) => `已删除 ${name}。`,
+  },
+});
 
 const POLL_MS = 1500;
 const ATTACHMENT_TYPES = ['application/pdf', 'image/png', 'image/jpeg', 'image/webp', 'image/gif'];
@@ -35,18 +122,23 @@ function filePicker(label: string, accept: string, action: string) {
 function uploadProgress(bar: HTMLProgressElement, text: HTMLElement, what: string) {
   return (sent: number, total: number) => {
     bar.value = total ? sent / total : 0;
-    text.textContent = `Uploading the ${what}: ${Math.round((100 * sent) / Math.max(1, total))}% · ${fileSize(sent)} of ${fileSize(total)}`;
+    text.textContent = t.uploading(
+      what,
+      Math.round((100 * sent) / Math.max(1, total)),
+      fileSize(sent),
+      fileSize(total),
+    );
   };
 }
 
 export class VideoPanel {
   readonly element: HTMLElement;
   private readonly status = h('p', { role: 'status', 'aria-live': 'polite' });
-  private readonly bar = h('progress', { max: 1, value: 0, 'aria-label': 'Video progress', hidden: true });
+  private readonly bar = h('progress', { max: 1, value: 0, 'aria-label': t.videoProgress, hidden: true });
   private readonly detail = h('p', { class: 'muted small' });
   private readonly previewSlot = h('div');
-  private readonly remove = h('button', { type: 'button', class: 'ghost small', hidden: true }, 'Remove video');
-  private readonly picker = filePicker('Video file', 'video/*', 'Upload video');
+  private readonly remove = h('button', { type: 'button', class: 'ghost small', hidden: true }, t.removeVideo);
+  private readonly picker = filePicker(t.videoFile, 'video/*', t.uploadVideo);
   private player: Player | undefined;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private uploading = false;
@@ -58,15 +150,11 @@ export class VideoPanel {
     this.element = h(
       'section',
       { class: 'card panel-video', 'aria-labelledby': 'video-heading' },
-      h('h2', { id: 'video-heading' }, 'Video'),
+      h('h2', { id: 'video-heading' }, t.video),
       h('div', { class: 'upload-status' }, this.status, this.bar, this.detail),
       this.previewSlot,
       this.picker.field,
-      h(
-        'p',
-        { class: 'muted small' },
-        'MP4, MOV, MKV or WebM. It is prepared for streaming after the upload: that takes about as long as the video for large files.',
-      ),
+      h('p', { class: 'muted small' }, t.videoHint),
       this.remove,
     );
     this.picker.button.addEventListener('click', () => {
@@ -86,7 +174,7 @@ export class VideoPanel {
       this.render((await api<{ media: MediaInfo }>('GET', `/api/contents/${this.content.id}/media`)).media);
     } catch (err) {
       if ((err as { code?: string }).code === 'NOT_FOUND') this.render(null);
-      else this.status.textContent = `The video's state could not be loaded. ${describeError(err)}`;
+      else this.status.textContent = `${t.stateNotLoaded} ${describeError(err)}`;
     }
   }
 
@@ -97,15 +185,15 @@ export class VideoPanel {
     this.detail.textContent = '';
     this.element.dataset.status = media?.status ?? 'none';
     show(this.remove, !!media && media.status !== 'processing');
-    this.picker.button.textContent = media && media.status !== 'failed' ? 'Replace video' : 'Upload video';
+    this.picker.button.textContent = media && media.status !== 'failed' ? t.replaceVideo : t.uploadVideo;
     this.picker.button.disabled = this.uploading || !this.picker.input.files?.length;
     if (!media) {
-      this.status.textContent = 'No video yet.';
+      this.status.textContent = t.noVideo;
       this.setPreview(null);
       return;
     }
     if (media.status === 'ready') {
-      this.status.replaceChildren(h('span', { class: 'badge done' }, 'Ready'), ' ');
+      this.status.replaceChildren(h('span', { class: 'badge done' }, t.ready), ' ');
       this.status.append(
         [media.durationSeconds ? duration(media.durationSeconds) : null, media.height ? `${media.height}p` : null]
           .filter(Boolean)
@@ -116,8 +204,8 @@ export class VideoPanel {
     }
     this.setPreview(null);
     if (media.status === 'failed') {
-      this.status.replaceChildren(h('span', { class: 'badge failed' }, 'Failed'), ' ', failureText(media));
-      this.detail.textContent = 'Nothing of it was kept. Choose another file to try again.';
+      this.status.replaceChildren(h('span', { class: 'badge failed' }, t.failed), ' ', failureText(media));
+      this.detail.textContent = t.nothingKept;
       return;
     }
     this.status.textContent = processingText(media);
@@ -125,7 +213,7 @@ export class VideoPanel {
       this.bar.value = media.progress;
       show(this.bar, true);
     }
-    this.detail.textContent = 'You can leave this page: it carries on without you.';
+    this.detail.textContent = t.canLeave;
     this.pollTimer = setTimeout(() => void this.refresh(), POLL_MS);
   }
 
@@ -153,7 +241,7 @@ export class VideoPanel {
   private async upload(file: File): Promise<void> {
     if (this.uploading) return;
     if (file.type && !file.type.startsWith('video/')) {
-      this.status.textContent = 'That file is not a video. Choose an MP4, MOV, MKV or WebM file.';
+      this.status.textContent = t.notAVideo;
       return;
     }
     this.uploading = true;
@@ -162,10 +250,10 @@ export class VideoPanel {
     show(this.remove, false);
     this.bar.value = 0;
     show(this.bar, true);
-    this.detail.textContent = 'Keep this page open until the upload is done.';
+    this.detail.textContent = t.keepOpen;
     try {
       const { media } = await uploadFile<{ media: MediaInfo }>(`/api/contents/${this.content.id}/media`, file, {
-        onProgress: uploadProgress(this.bar, this.status, 'video'),
+        onProgress: uploadProgress(this.bar, this.status, t.theVideo),
         kind: 'video',
       });
       this.content = { ...this.content, hasVideo: true };
@@ -186,7 +274,7 @@ export class VideoPanel {
       await api('DELETE', `/api/contents/${this.content.id}/media`);
       this.content = { ...this.content, hasVideo: false };
       this.render(null);
-      toast('Video removed.', 'success');
+      toast(t.videoRemoved, 'success');
     } catch (err) {
       toast(describeError(err), 'error');
     }
@@ -197,19 +285,19 @@ export class CoverPanel {
   readonly element: HTMLElement;
   private readonly image = h('div', { class: 'cover-preview' });
   private readonly status = h('p', { class: 'muted small', role: 'status' });
-  private readonly bar = h('progress', { max: 1, value: 0, 'aria-label': 'Cover upload', hidden: true });
-  private readonly picker = filePicker('Cover image', COVER_TYPES.join(','), 'Upload cover');
+  private readonly bar = h('progress', { max: 1, value: 0, 'aria-label': t.coverUpload, hidden: true });
+  private readonly picker = filePicker(t.coverImage, COVER_TYPES.join(','), t.uploadCover);
 
   constructor(private content: Content) {
     this.element = h(
       'section',
       { class: 'card', 'aria-labelledby': 'cover-heading' },
-      h('h2', { id: 'cover-heading' }, 'Cover'),
+      h('h2', { id: 'cover-heading' }, t.cover),
       this.image,
       this.picker.field,
       this.bar,
       this.status,
-      h('p', { class: 'muted small' }, 'PNG, JPEG, WebP or GIF; shown at 16:9, up to 1280×720.'),
+      h('p', { class: 'muted small' }, t.coverHint),
     );
     this.showImage();
     this.picker.button.addEventListener('click', () => {
@@ -228,18 +316,18 @@ export class CoverPanel {
 
   private async upload(file: File): Promise<void> {
     if (!COVER_TYPES.includes(file.type)) {
-      this.status.textContent = 'A cover is a PNG, JPEG, WebP or GIF image.';
+      this.status.textContent = t.coverTypes;
       return;
     }
     show(this.bar, true);
     try {
       const { coverUrl } = await uploadFile<{ coverUrl: string }>(`/api/contents/${this.content.id}/cover`, file, {
-        onProgress: uploadProgress(this.bar, this.status, 'image'),
+        onProgress: uploadProgress(this.bar, this.status, t.theImage),
         kind: 'cover',
       });
       this.content = { ...this.content, coverUrl };
       this.showImage();
-      this.status.textContent = 'Cover saved.';
+      this.status.textContent = t.coverSaved;
       this.picker.input.value = '';
       this.picker.button.disabled = true;
     } catch (err) {
@@ -254,8 +342,8 @@ export class AttachmentsPanel {
   readonly element: HTMLElement;
   private readonly list = h('ul', { class: 'files' });
   private readonly status = h('p', { class: 'muted small', role: 'status' });
-  private readonly bar = h('progress', { max: 1, value: 0, 'aria-label': 'File upload', hidden: true });
-  private readonly picker = filePicker('Add a file', ATTACHMENT_TYPES.join(','), 'Attach file');
+  private readonly bar = h('progress', { max: 1, value: 0, 'aria-label': t.fileUpload, hidden: true });
+  private readonly picker = filePicker(t.addFile, ATTACHMENT_TYPES.join(','), t.attachFile);
 
   constructor(
     private readonly contentId: string,
@@ -264,8 +352,8 @@ export class AttachmentsPanel {
     this.element = h(
       'section',
       { class: 'card', 'aria-labelledby': 'files-heading' },
-      h('h2', { id: 'files-heading' }, 'Files'),
-      h('p', { class: 'muted small' }, 'Slides, worksheets, handouts: PDF files and images, for buyers to download.'),
+      h('h2', { id: 'files-heading' }, t.files),
+      h('p', { class: 'muted small' }, t.filesHint),
       this.list,
       this.picker.field,
       this.bar,
@@ -284,15 +372,15 @@ export class AttachmentsPanel {
 
   private renderList(): void {
     if (!this.attachments.length) {
-      this.list.replaceChildren(h('li', { class: 'muted' }, 'No files yet.'));
+      this.list.replaceChildren(h('li', { class: 'muted' }, t.noFiles));
       return;
     }
     this.list.replaceChildren(
       ...this.attachments.map((a) => {
         const remove = h(
           'button',
-          { type: 'button', class: 'ghost small', 'aria-label': `Remove ${a.filename}` },
-          'Remove',
+          { type: 'button', class: 'ghost small', 'aria-label': t.removeNamed(a.filename) },
+          t.remove,
         );
         remove.addEventListener('click', () => void busy(remove, () => this.removeOne(a)));
         return h(
@@ -307,7 +395,7 @@ export class AttachmentsPanel {
 
   private async upload(file: File): Promise<void> {
     if (!ATTACHMENT_TYPES.includes(file.type)) {
-      this.status.textContent = 'Files are PDF documents or PNG, JPEG, WebP or GIF images.';
+      this.status.textContent = t.fileTypes;
       return;
     }
     show(this.bar, true);
@@ -315,11 +403,11 @@ export class AttachmentsPanel {
       const { attachment } = await uploadFile<{ attachment: Attachment }>(
         `/api/contents/${this.contentId}/attachments?filename=${encodeURIComponent(file.name.slice(0, 200))}`,
         file,
-        { onProgress: uploadProgress(this.bar, this.status, 'file'), kind: 'attachment' },
+        { onProgress: uploadProgress(this.bar, this.status, t.theFile), kind: 'attachment' },
       );
       this.attachments = [...this.attachments, attachment];
       this.renderList();
-      this.status.textContent = `${attachment.filename} attached.`;
+      this.status.textContent = t.attached(attachment.filename);
       this.picker.input.value = '';
       this.picker.button.disabled = true;
     } catch (err) {
@@ -334,7 +422,7 @@ export class AttachmentsPanel {
       await api('DELETE', `/api/contents/${this.contentId}/attachments/${attachment.id}`);
       this.attachments = this.attachments.filter((a) => a.id !== attachment.id);
       this.renderList();
-      this.status.textContent = `${attachment.filename} removed.`;
+      this.status.textContent = t.removed(attachment.filename);
     } catch (err) {
       toast(describeError(err), 'error');
     }

@@ -7,6 +7,8 @@
  * without a browser. Times are the viewer's local time (`Intl`, the browser's time zone).
  */
 
+import { messages } from './i18n';
+
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
@@ -171,12 +173,29 @@ export function yRange(max: number | null | undefined): [number, number] {
   return [0, Math.max(1, Math.ceil((max ?? 0) * 1.1))];
 }
 
+const per = messages({
+  en: {
+    minute: 'per minute',
+    hour: 'per hour',
+    day: 'per day',
+    hours: (n: number) => `per ${n} hours`,
+    minutes: (n: number) => `per ${n} minutes`,
+  },
+  'zh-CN': {
+    minute: '（每分钟）',
+    hour: '（每小时）',
+    day: '（每天）',
+    hours: (n: number) => `（每 ${n} 小时）`,
+    minutes: (n: number) => `（每 ${n} 分钟）`,
+  },
+});
+
 /** Chart headings' words for a bucket: "per minute", "per 5 minutes", "per hour", "per day". */
 export function perBucket(bucketSeconds: number): string {
   const minutes = Math.round(bucketSeconds / 60);
-  if (minutes <= 1) return 'per minute';
-  if (minutes === 60) return 'per hour';
-  if (minutes === 1440) return 'per day';
-  if (minutes % 60 === 0) return `per ${minutes / 60} hours`;
-  return `per ${minutes} minutes`;
+  if (minutes <= 1) return per.minute;
+  if (minutes === 60) return per.hour;
+  if (minutes === 1440) return per.day;
+  if (minutes % 60 === 0) return per.hours(minutes / 60);
+  return per.minutes(minutes);
 }

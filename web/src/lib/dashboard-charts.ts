@@ -1,6 +1,12 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { DAY_MS, type Tick, timeTicks, wholeIncrements, yRange } from './dashboard-axis';
+import { locale, messages } from './i18n';
+
+const t = messages({
+  en: { when: 'When' },
+  'zh-CN': { when: '时间' },
+});
 
 /**
  * A time-series chart (uPlot) over buckets of time (a session's minutes, a creator's days) that
@@ -138,7 +144,7 @@ export class TimeChart {
       ],
       series: [
         {
-          label: 'When',
+          label: t.when,
           value: (_u, v) => (v === null ? '—' : bucketLabel(v * 1000 - this.bucketMs / 2, this.bucketMs)),
         },
         ...this.series.map(
@@ -169,20 +175,21 @@ export class TimeChart {
       rightRoom: right,
       daysAtNoon: this.bucketMs >= DAY_MS,
       measure,
+      locale: locale(),
     });
     this.ticks = new Map(ticks.map((t) => [t.at / 1000, t.label]));
     return ticks.map((t) => t.at / 1000);
   }
 }
 
-const dayTime = new Intl.DateTimeFormat(undefined, {
+const dayTime = new Intl.DateTimeFormat(locale(), {
   month: 'short',
   day: 'numeric',
   hour: 'numeric',
   minute: '2-digit',
 });
-const time = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-const day = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric' });
+const time = new Intl.DateTimeFormat(locale(), { hour: 'numeric', minute: '2-digit' });
+const day = new Intl.DateTimeFormat(locale(), { weekday: 'short', month: 'short', day: 'numeric' });
 
 /** "Mar 3, 10:05 – 10:06"; a day's bucket: "Tue, Mar 3". */
 function defaultBucketLabel(start: number, bucketMs: number): string {

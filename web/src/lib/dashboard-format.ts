@@ -1,22 +1,37 @@
-/** Number formatting for the creator dashboard: money in minor units, durations, ratios. */
+import { locale, messages } from './i18n';
+
+/** Number formatting for the creator dashboard: money in minor units, durations, ratios, in the page's language. */
 
 export type MoneyFormat = (minorUnits: number) => string;
 
-/** Formats minor units of `currency` (cents for USD) in the browser's locale. */
+/** Formats minor units of `currency` (cents for USD) in the page's language. */
 export function moneyFormat(currency: string): MoneyFormat {
   let format: Intl.NumberFormat;
   try {
-    format = new Intl.NumberFormat(undefined, { style: 'currency', currency });
+    format = new Intl.NumberFormat(locale(), { style: 'currency', currency });
   } catch {
-    format = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD' });
+    format = new Intl.NumberFormat(locale(), { style: 'currency', currency: 'USD' });
   }
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
   return (minorUnits) => format.format(minorUnits / 10 ** digits);
 }
 
-const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
-const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
+const integer = new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 });
+const percent = new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 });
+
+const units = messages({
+  en: {
+    hm: (h: number, m: number) => `${h}h ${m}m`,
+    ms: (m: number, s: number) => `${m}m ${s}s`,
+    s: (s: number) => `${s}s`,
+  },
+  'zh-CN': {
+    hm: (h: number, m: number) => `${h}小时${m}分`,
+    ms: (m: number, s: number) => `${m}分${s}秒`,
+    s: (s: number) => `${s}秒`,
+  },
+});
 
 export const formatCount = (n: number): string => integer.format(n);
 export const formatDecimal = (n: number): string => decimal.format(n);
@@ -28,13 +43,13 @@ export function formatDuration(seconds: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const rest = s % 60;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${rest}s`;
-  return `${rest}s`;
+  if (h > 0) return units.hm(h, m);
+  if (m > 0) return units.ms(m, rest);
+  return units.s(rest);
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const dateTime = new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' });
+const time = new Intl.DateTimeFormat(locale(), { timeStyle: 'medium' });
 
 export const formatDateTime = (iso: string | null): string => (iso ? dateTime.format(new Date(iso)) : '—');
 export const formatTime = (date: Date): string => time.format(date);
@@ -43,7 +58,7 @@ export const formatTime = (date: Date): string => time.format(date);
 export function currencyDigits(currency: string): number {
   try {
     return (
-      new Intl.NumberFormat(undefined, { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
+      new Intl.NumberFormat(locale(), { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
     );
   } catch {
     return 2;
@@ -59,14 +74,14 @@ export function moneyAxis(currency: string): (values: number[]) => string[] {
   const unit = 10 ** digits;
   const make = (fraction: boolean) => {
     try {
-      return new Intl.NumberFormat(undefined, {
+      return new Intl.NumberFormat(locale(), {
         style: 'currency',
         currency,
         minimumFractionDigits: fraction ? digits : 0,
         maximumFractionDigits: fraction ? digits : 0,
       });
     } catch {
-      return new Intl.NumberFormat(undefined, { maximumFractionDigits: fraction ? digits : 0 });
+      return new Intl.NumberFormat(locale(), { maximumFractionDigits: fraction ? digits : 0 });
     }
   };
   const whole = make(false);
@@ -88,7 +103,7 @@ export function parseAmount(text: string, digits: number): number {
   return value > 0 ? value : Number.NaN;
 }
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const relative = new Intl.RelativeTimeFormat(locale(), { numeric: 'auto' });
 
 /** "in 3 hours", "in 2 days", "in 5 minutes" (or "now"). */
 export function formatFromNow(iso: string, now = Date.now()): string {

@@ -18,14 +18,22 @@ export const LOCALE_NAMES: Record<Locale, string> = { en: 'English', 'zh-CN': 'ç
 
 const KEY = 'lectern.locale';
 
+/** The browser's globals, absent when this module runs in Node (the pages' unit tests). */
+const web = globalThis as {
+  localStorage?: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+  navigator?: { languages?: readonly string[]; language?: string };
+  location?: { reload(): void };
+  document?: { documentElement: { lang: string } };
+};
+
 function detect(): Locale {
   try {
-    const chosen = localStorage.getItem(KEY);
+    const chosen = web.localStorage?.getItem(KEY);
     if (chosen && (LOCALES as readonly string[]).includes(chosen)) return chosen as Locale;
   } catch {
     // storage unavailable: the browser's languages decide
   }
-  const languages = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]);
+  const languages = web.navigator?.languages ?? [web.navigator?.language ?? ''];
   for (const lang of languages) {
     if (/^zh\b/i.test(lang)) return 'zh-CN';
     if (/^en\b/i.test(lang)) return 'en';
@@ -44,11 +52,11 @@ export function locale(): Locale {
 export function setLocale(next: Locale, reload = true): void {
   current = next;
   try {
-    localStorage.setItem(KEY, next);
+    web.localStorage?.setItem(KEY, next);
   } catch {
     // not remembered: this page still switches
   }
-  if (reload && typeof location !== 'undefined') location.reload();
+  if (reload) web.location?.reload();
 }
 
 type Message = string | ((...args: never[]) => string);
@@ -63,7 +71,7 @@ export function messages<T extends Catalog>(
 
 /** Marks up the document: `<html lang>` for screen readers and fonts. Call once per page. */
 export function applyLocale(): void {
-  if (typeof document !== 'undefined') document.documentElement.lang = current;
+  if (web.document) web.document.documentElement.lang = current;
 }
 
 // --- formatting ----------------------------------------------------------------------------------

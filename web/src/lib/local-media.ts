@@ -1,5 +1,11 @@
 import { captureMedia, listMediaDevices, type PublishTracks } from '@lectern/client-sdk/media';
 import { h } from './dom';
+import { messages } from './i18n';
+
+const t = messages({
+  en: { device: (n: number) => `Device ${n}`, noCamera: 'No camera', noMicrophone: 'No microphone' },
+  'zh-CN': { device: (n: number) => `设备 ${n}`, noCamera: '不使用摄像头', noMicrophone: '不使用麦克风' },
+});
 
 type Source = 'camera' | 'microphone' | 'screen';
 
@@ -81,13 +87,13 @@ export class LocalMedia {
       const selected = current?.getSettings().deviceId;
       return [
         ...list.map((d, i) =>
-          h('option', { value: d.deviceId, selected: d.deviceId === selected }, d.label || `Device ${i + 1}`),
+          h('option', { value: d.deviceId, selected: d.deviceId === selected }, d.label || t.device(i + 1)),
         ),
         h('option', { value: '', selected: !current }, none),
       ];
     };
-    cameras.replaceChildren(...options(devices.cameras, 'No camera', this.tracks.camera));
-    microphones.replaceChildren(...options(devices.microphones, 'No microphone', this.tracks.microphone));
+    cameras.replaceChildren(...options(devices.cameras, t.noCamera, this.tracks.camera));
+    microphones.replaceChildren(...options(devices.microphones, t.noMicrophone, this.tracks.microphone));
   }
 
   /** Stops every captured track (leaving the studio). */

@@ -11,8 +11,148 @@ import {
 import type { ChatPanel } from './chat';
 import { busy, h, show } from './dom';
 import { describeError } from './errors';
+import { messages } from './i18n';
 import { spanText, supportersText, untilText } from './moderation-text';
 import { toast } from './toast';
+
+const t = messages({
+  en: {
+    min1: '1 min',
+    min5: '5 min',
+    min10: '10 min',
+    hour1: '1 hour',
+    blockedWords: 'Blocked words',
+    wordPlaceholder: 'spoiler, rude word…',
+    moderatorsHint: 'To make someone a moderator, open ⋯ on one of their chat messages.',
+    moderateMessage: (name: string) => `Moderate ${name}’s message`,
+    moderate: 'Moderate',
+    moderateUser: (name: string) => `Moderate ${name}`,
+    deleteMessage: 'Delete message',
+    deleteNamed: (name: string) => `Delete ${name}’s message`,
+    deleted: 'Message deleted.',
+    timedOutUntil: (until: string) => `Timed out until ${until}`,
+    liftTimeout: 'Lift timeout',
+    liftNamed: (name: string) => `Lift ${name}’s timeout`,
+    canChatAgain: (name: string) => `${name} can chat again.`,
+    timeOutNamed: (name: string) => `Time out ${name}`,
+    timeOut: 'Time out',
+    timeOutFor: (name: string, span: string) => `Time out ${name} for ${span}`,
+    timedOutFor: (name: string, span: string) => `${name} is timed out for ${span}.`,
+    unban: 'Unban',
+    unbanNamed: (name: string) => `Unban ${name}`,
+    mayComeBack: (name: string) => `${name} may come back.`,
+    ban: 'Ban',
+    banNamed: (name: string) => `Ban ${name} from this room`,
+    banned: (name: string) => `${name} was removed from the room. Unban them under Moderation if you change your mind.`,
+    removeModerator: 'Remove moderator',
+    removeModeratorNamed: (name: string) => `Remove ${name} as moderator`,
+    noLongerModerates: (name: string) => `${name} no longer moderates.`,
+    makeModerator: 'Make moderator',
+    makeModeratorNamed: (name: string) => `Make ${name} a moderator`,
+    isModerator: (name: string) => `${name} is a moderator now.`,
+    blockAWord: 'Block a word',
+    block: 'Block',
+    slowModeOn: (span: string) => `Slow mode on: one message every ${span}.`,
+    slowModeOff: 'Slow mode off.',
+    onlyNow: (who: string) => `Only ${who} can chat now.`,
+    everyoneAgain: 'Everyone with access can chat again.',
+    moderation: 'Moderation',
+    intro: 'Open ⋯ on a chat message to delete it, time out or ban its author.',
+    slowMode: 'Slow mode',
+    subscribersOnly: 'Subscribers-only chat',
+    onlyWrite: (who: string) => `Only ${who} (and moderators) can write.`,
+    wordsHint: 'Messages, questions and tip messages with these words are refused (whole words, any case).',
+    off: 'Off',
+    oneEvery: (span: string) => `One message every ${span}`,
+    allowAgain: (word: string) => `Allow “${word}” again`,
+    allowed: (word: string) => `“${word}” is allowed again.`,
+    noWords: 'No words blocked.',
+    typeWord: 'Type a word to block.',
+    wordTooLong: (n: number) => `A blocked word has at most ${n} characters.`,
+    tooManyWords: (n: number) => `At most ${n} blocked words.`,
+    wordBlocked: (word: string) => `“${word}” is blocked.`,
+    wordsBlocked: (n: number) => `${n} words blocked.`,
+    notSaved: (why: string) => `Not saved: ${why}`,
+    timedOutTitle: (n: number) => `Timed out (${n})`,
+    until: (when: string) => `until ${when}`,
+    lift: 'Lift',
+    nobodyTimedOut: 'Nobody is timed out.',
+    bannedTitle: (n: number) => `Banned (${n})`,
+    nobodyBanned: 'Nobody is banned.',
+    moderatorsTitle: (n: number) => `Moderators (${n})`,
+    noModerators: 'No moderators yet.',
+    remove: 'Remove',
+    you: (name: string) => `${name} (you)`,
+  },
+  'zh-CN': {
+    min1: '1 分钟',
+    min5: '5 分钟',
+    min10: '10 分钟',
+    hour1: '1 小时',
+    blockedWords: '屏蔽词',
+    wordPlaceholder: '剧透, 不文明用语…',
+    moderatorsHint: '要任命管理员，请在对方的聊天消息上打开 ⋯。',
+    moderateMessage: (name: string) => `管理 ${name} 的消息`,
+    moderate: '管理',
+    moderateUser: (name: string) => `管理 ${name}`,
+    deleteMessage: '删除消息',
+    deleteNamed: (name: string) => `删除 ${name} 的消息`,
+    deleted: '消息已删除。',
+    timedOutUntil: (until: string) => `禁言至 ${until}`,
+    liftTimeout: '解除禁言',
+    liftNamed: (name: string) => `解除 ${name} 的禁言`,
+    canChatAgain: (name: string) => `${name} 可以重新发言了。`,
+    timeOutNamed: (name: string) => `禁言 ${name}`,
+    timeOut: '禁言',
+    timeOutFor: (name: string, span: string) => `禁言 ${name} ${span}`,
+    timedOutFor: (name: string, span: string) => `${name} 已被禁言 ${span}。`,
+    unban: '解除封禁',
+    unbanNamed: (name: string) => `解除 ${name} 的封禁`,
+    mayComeBack: (name: string) => `${name} 可以回来了。`,
+    ban: '封禁',
+    banNamed: (name: string) => `将 ${name} 移出本直播间`,
+    banned: (name: string) => `${name} 已被移出直播间。改变主意的话，可以在“管理”中解除封禁。`,
+    removeModerator: '取消管理员',
+    removeModeratorNamed: (name: string) => `取消 ${name} 的管理员身份`,
+    noLongerModerates: (name: string) => `${name} 已不再是管理员。`,
+    makeModerator: '设为管理员',
+    makeModeratorNamed: (name: string) => `将 ${name} 设为管理员`,
+    isModerator: (name: string) => `${name} 现在是管理员了。`,
+    blockAWord: '屏蔽一个词',
+    block: '屏蔽',
+    slowModeOn: (span: string) => `慢速模式已开启：每 ${span}一条消息。`,
+    slowModeOff: '慢速模式已关闭。',
+    onlyNow: (who: string) => `现在只有${who}可以聊天。`,
+    everyoneAgain: '所有有观看权限的人都可以聊天了。',
+    moderation: '管理',
+    intro: '在聊天消息上打开 ⋯，可以删除消息、禁言或封禁发送者。',
+    slowMode: '慢速模式',
+    subscribersOnly: '仅订阅者可聊天',
+    onlyWrite: (who: string) => `只有${who}（和管理员）可以发言。`,
+    wordsHint: '包含这些词的消息、提问和打赏留言都会被拒绝（整词匹配，不区分大小写）。',
+    off: '关闭',
+    oneEvery: (span: string) => `每 ${span}一条消息`,
+    allowAgain: (word: string) => `重新允许“${word}”`,
+    allowed: (word: string) => `“${word}”已重新允许。`,
+    noWords: '没有屏蔽词。',
+    typeWord: '请输入要屏蔽的词。',
+    wordTooLong: (n: number) => `屏蔽词最多 ${n} 个字符。`,
+    tooManyWords: (n: number) => `最多 ${n} 个屏蔽词。`,
+    wordBlocked: (word: string) => `“${word}”已屏蔽。`,
+    wordsBlocked: (n: number) => `已屏蔽 ${n} 个词。`,
+    notSaved: (why: string) => `未保存：${why}`,
+    timedOutTitle: (n: number) => `禁言中（${n}）`,
+    until: (when: string) => `至 ${when}`,
+    lift: '解除',
+    nobodyTimedOut: '没有人被禁言。',
+    bannedTitle: (n: number) => `已封禁（${n}）`,
+    nobodyBanned: '没有人被封禁。',
+    moderatorsTitle: (n: number) => `管理员（${n}）`,
+    noModerators: '还没有管理员。',
+    remove: '移除',
+    you: (name: string) => `${name}（你）`,
+  },
+});
 
 /**
  * Moderation for a room's owner and moderators, in the studio and on the watch page: a menu on
@@ -23,10 +163,10 @@ import { toast } from './toast';
  */
 
 const TIMEOUTS = [
-  { minutes: 1, label: '1 min' },
-  { minutes: 5, label: '5 min' },
-  { minutes: 10, label: '10 min' },
-  { minutes: 60, label: '1 hour' },
+  { minutes: 1, label: t.min1 },
+  { minutes: 5, label: t.min5 },
+  { minutes: 10, label: t.min10 },
+  { minutes: 60, label: t.hour1 },
 ];
 const SLOW_MODE_CHOICES = [0, 5, 10, 30, 60, 120, 300, 600];
 
@@ -40,7 +180,7 @@ interface OpenMenu {
 
 export class ModerationTools {
   readonly element: HTMLElement;
-  private role: RoomRole;
+  role: RoomRole;
   private settings: RoomSettings;
   private list: ModerationList = { bans: [], mutes: [], moderators: [] };
   private open: OpenMenu | undefined;
@@ -48,12 +188,12 @@ export class ModerationTools {
 
   private readonly slowMode = h('select', { id: 'mod-slow-mode', name: 'slowModeSeconds' });
   private readonly subscribersOnly = h('input', { type: 'checkbox', id: 'mod-subscribers-only' });
-  private readonly words = h('ul', { class: 'word-chips', 'aria-label': 'Blocked words' });
+  private readonly words = h('ul', { class: 'word-chips', 'aria-label': t.blockedWords });
   private readonly wordInput = h('input', {
     id: 'mod-word',
     maxLength: Limits.tagMax,
     autocomplete: 'off',
-    placeholder: 'spoiler, rude word…',
+    placeholder: t.wordPlaceholder,
   });
   private readonly status = h('p', { class: 'muted small mod-status', role: 'status' });
   private readonly mutes = h('ul', { class: 'mod-people' });
@@ -62,11 +202,7 @@ export class ModerationTools {
   private readonly mutesTitle = h('h3', {});
   private readonly bansTitle = h('h3', {});
   private readonly moderatorsTitle = h('h3', {});
-  private readonly moderatorsHint = h(
-    'p',
-    { class: 'muted small' },
-    'To make someone a moderator, open ⋯ on one of their chat messages.',
-  );
+  private readonly moderatorsHint = h('p', { class: 'muted small' }, t.moderatorsHint);
 
   constructor(
     private readonly client: LecternClient,
@@ -132,8 +268,8 @@ export class ModerationTools {
         type: 'button',
         class: 'line-toggle',
         'aria-expanded': 'false',
-        'aria-label': `Moderate ${username}’s message`,
-        title: 'Moderate',
+        'aria-label': t.moderateMessage(username),
+        title: t.moderate,
       },
       '⋯',
     );
@@ -146,7 +282,7 @@ export class ModerationTools {
   }
 
   private openMenu(message: ChatMessage, toggle: HTMLButtonElement): void {
-    const menu = h('div', { class: 'mod-menu', role: 'group', 'aria-label': `Moderate ${message.user.username}` });
+    const menu = h('div', { class: 'mod-menu', role: 'group', 'aria-label': t.moderateUser(message.user.username) });
     menu.addEventListener('keydown', (event) => {
       if (event.key !== 'Escape') return;
       event.stopPropagation();
@@ -174,7 +310,7 @@ export class ModerationTools {
     const { id: userId, username } = message.user;
     const roomId = this.room.id;
     const items: Node[] = [
-      this.action('delete', 'Delete message', `Delete ${username}’s message`, 'Message deleted.', () =>
+      this.action('delete', t.deleteMessage, t.deleteNamed(username), t.deleted, () =>
         this.client.deleteMessage(roomId, message.id),
       ),
     ];
@@ -188,21 +324,21 @@ export class ModerationTools {
             ? h(
                 'span',
                 { class: 'mod-group' },
-                h('span', { class: 'muted small' }, `Timed out until ${untilText(mute.until)}`),
-                this.action('unmute', 'Lift timeout', `Lift ${username}’s timeout`, `${username} can chat again.`, () =>
+                h('span', { class: 'muted small' }, t.timedOutUntil(untilText(mute.until))),
+                this.action('unmute', t.liftTimeout, t.liftNamed(username), t.canChatAgain(username), () =>
                   this.client.unmute(roomId, userId),
                 ),
               )
             : h(
                 'span',
-                { class: 'mod-group', role: 'group', 'aria-label': `Time out ${username}` },
-                h('span', { class: 'muted small', 'aria-hidden': 'true' }, 'Time out'),
+                { class: 'mod-group', role: 'group', 'aria-label': t.timeOutNamed(username) },
+                h('span', { class: 'muted small', 'aria-hidden': 'true' }, t.timeOut),
                 ...TIMEOUTS.map(({ minutes, label }) =>
                   this.action(
                     `mute-${minutes}`,
                     label,
-                    `Time out ${username} for ${spanText(minutes * 60)}`,
-                    `${username} is timed out for ${spanText(minutes * 60)}.`,
+                    t.timeOutFor(username, spanText(minutes * 60)),
+                    t.timedOutFor(username, spanText(minutes * 60)),
                     () => this.client.mute(roomId, userId, minutes * 60),
                   ),
                 ),
@@ -210,14 +346,14 @@ export class ModerationTools {
         );
         items.push(
           this.list.bans.some((b) => b.userId === userId)
-            ? this.action('unban', 'Unban', `Unban ${username}`, `${username} may come back.`, () =>
+            ? this.action('unban', t.unban, t.unbanNamed(username), t.mayComeBack(username), () =>
                 this.client.unban(roomId, userId),
               )
             : this.action(
                 'ban',
-                'Ban',
-                `Ban ${username} from this room`,
-                `${username} was removed from the room. Unban them under Moderation if you change your mind.`,
+                t.ban,
+                t.banNamed(username),
+                t.banned(username),
                 () => this.client.ban(roomId, userId),
                 'danger',
               ),
@@ -228,17 +364,13 @@ export class ModerationTools {
           moderator
             ? this.action(
                 'unmod',
-                'Remove moderator',
-                `Remove ${username} as moderator`,
-                `${username} no longer moderates.`,
+                t.removeModerator,
+                t.removeModeratorNamed(username),
+                t.noLongerModerates(username),
                 () => this.client.setModerator(roomId, userId, false),
               )
-            : this.action(
-                'mod',
-                'Make moderator',
-                `Make ${username} a moderator`,
-                `${username} is a moderator now.`,
-                () => this.client.setModerator(roomId, userId, true),
+            : this.action('mod', t.makeModerator, t.makeModeratorNamed(username), t.isModerator(username), () =>
+                this.client.setModerator(roomId, userId, true),
               ),
         );
       }
@@ -288,9 +420,9 @@ export class ModerationTools {
     const wordForm = h(
       'form',
       { class: 'mod-word-form' },
-      h('label', { for: 'mod-word', class: 'visually-hidden' }, 'Block a word'),
+      h('label', { for: 'mod-word', class: 'visually-hidden' }, t.blockAWord),
       this.wordInput,
-      h('button', { type: 'submit' }, 'Block'),
+      h('button', { type: 'submit' }, t.block),
     );
     wordForm.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -298,49 +430,34 @@ export class ModerationTools {
     });
     this.slowMode.addEventListener('change', () => {
       const seconds = Number(this.slowMode.value);
-      void this.save(
-        { slowModeSeconds: seconds },
-        seconds ? `Slow mode on: one message every ${spanText(seconds)}.` : 'Slow mode off.',
-      );
+      void this.save({ slowModeSeconds: seconds }, seconds ? t.slowModeOn(spanText(seconds)) : t.slowModeOff);
     });
     this.subscribersOnly.addEventListener('change', () => {
       const on = this.subscribersOnly.checked;
-      void this.save(
-        { subscribersOnlyChat: on },
-        on ? `Only ${supportersText(this.room)} can chat now.` : 'Everyone with access can chat again.',
-      );
+      void this.save({ subscribersOnlyChat: on }, on ? t.onlyNow(supportersText(this.room)) : t.everyoneAgain);
     });
     return h(
       'section',
       { class: 'card moderation', 'aria-labelledby': 'mod-title', hidden: true },
-      h('h2', { id: 'mod-title' }, 'Moderation'),
-      h('p', { class: 'muted small' }, 'Open ⋯ on a chat message to delete it, time out or ban its author.'),
+      h('h2', { id: 'mod-title' }, t.moderation),
+      h('p', { class: 'muted small' }, t.intro),
       h(
         'div',
         { class: 'mod-settings' },
-        h('label', { for: 'mod-slow-mode' }, 'Slow mode', this.slowMode),
+        h('label', { for: 'mod-slow-mode' }, t.slowMode, this.slowMode),
         h(
           'label',
           { class: 'check', for: 'mod-subscribers-only' },
           this.subscribersOnly,
-          h(
-            'span',
-            {},
-            'Subscribers-only chat',
-            h('span', { class: 'hint' }, `Only ${supportersText(this.room)} (and moderators) can write.`),
-          ),
+          h('span', {}, t.subscribersOnly, h('span', { class: 'hint' }, t.onlyWrite(supportersText(this.room)))),
         ),
         h(
           'div',
           { class: 'mod-words' },
-          h('span', { class: 'label', id: 'mod-words-label' }, 'Blocked words'),
+          h('span', { class: 'label', id: 'mod-words-label' }, t.blockedWords),
           this.words,
           wordForm,
-          h(
-            'span',
-            { class: 'hint' },
-            'Messages, questions and tip messages with these words are refused (whole words, any case).',
-          ),
+          h('span', { class: 'hint' }, t.wordsHint),
         ),
         this.status,
       ),
@@ -361,11 +478,7 @@ export class ModerationTools {
       : [...SLOW_MODE_CHOICES, slowModeSeconds].sort((a, b) => a - b);
     this.slowMode.replaceChildren(
       ...choices.map((s) =>
-        h(
-          'option',
-          { value: String(s), selected: s === slowModeSeconds },
-          s === 0 ? 'Off' : `One message every ${spanText(s)}`,
-        ),
+        h('option', { value: String(s), selected: s === slowModeSeconds }, s === 0 ? t.off : t.oneEvery(spanText(s))),
       ),
     );
     this.slowMode.value = String(slowModeSeconds);
@@ -382,11 +495,11 @@ export class ModerationTools {
                 {
                   type: 'button',
                   class: 'chip-remove',
-                  'aria-label': `Allow “${word}” again`,
+                  'aria-label': t.allowAgain(word),
                   onclick: (e: Event) =>
                     void this.save(
                       { bannedWords: this.settings.bannedWords.filter((w) => w !== word) },
-                      `“${word}” is allowed again.`,
+                      t.allowed(word),
                       e.currentTarget as HTMLButtonElement,
                     ),
                 },
@@ -394,7 +507,7 @@ export class ModerationTools {
               ),
             ),
           )
-        : [h('li', { class: 'empty muted small' }, 'No words blocked.')]),
+        : [h('li', { class: 'empty muted small' }, t.noWords)]),
     );
   }
 
@@ -404,22 +517,22 @@ export class ModerationTools {
       .map((w) => w.trim().toLowerCase())
       .filter(Boolean);
     if (!typed.length) {
-      this.status.textContent = 'Type a word to block.';
+      this.status.textContent = t.typeWord;
       return;
     }
     const tooLong = typed.find((w) => w.length > Limits.tagMax);
     if (tooLong) {
-      this.status.textContent = `A blocked word has at most ${Limits.tagMax} characters.`;
+      this.status.textContent = t.wordTooLong(Limits.tagMax);
       return;
     }
     const words = [...new Set([...this.settings.bannedWords, ...typed])];
     if (words.length > Limits.bannedWordsMax) {
-      this.status.textContent = `At most ${Limits.bannedWordsMax} blocked words.`;
+      this.status.textContent = t.tooManyWords(Limits.bannedWordsMax);
       return;
     }
     void this.save(
       { bannedWords: words },
-      typed.length === 1 ? `“${typed[0]}” is blocked.` : `${typed.length} words blocked.`,
+      typed.length === 1 ? t.wordBlocked(typed[0]) : t.wordsBlocked(typed.length),
       button,
     ).then((saved) => {
       if (saved) this.wordInput.value = '';
@@ -433,7 +546,7 @@ export class ModerationTools {
         this.status.textContent = done;
         return true;
       } catch (err) {
-        this.status.textContent = `Not saved: ${describeError(err)}`;
+        this.status.textContent = t.notSaved(describeError(err));
         this.renderSettings(); // back to what the room really has
         return false;
       }
@@ -446,24 +559,24 @@ export class ModerationTools {
     const now = Date.now();
     const mutes = this.list.mutes.filter((m) => !m.until || Date.parse(m.until) > now);
     const roomId = this.room.id;
-    this.mutesTitle.textContent = `Timed out (${mutes.length})`;
-    this.people(this.mutes, mutes, 'Nobody is timed out.', (u) => [
-      h('span', { class: 'muted small' }, `until ${untilText(u.until ?? '')}`),
-      this.listAction('Lift', `Lift ${u.username}’s timeout`, `${u.username} can chat again.`, () =>
+    this.mutesTitle.textContent = t.timedOutTitle(mutes.length);
+    this.people(this.mutes, mutes, t.nobodyTimedOut, (u) => [
+      h('span', { class: 'muted small' }, t.until(untilText(u.until ?? ''))),
+      this.listAction(t.lift, t.liftNamed(u.username), t.canChatAgain(u.username), () =>
         this.client.unmute(roomId, u.userId),
       ),
     ]);
-    this.bansTitle.textContent = `Banned (${this.list.bans.length})`;
-    this.people(this.bans, this.list.bans, 'Nobody is banned.', (u) => [
-      this.listAction('Unban', `Unban ${u.username}`, `${u.username} may come back.`, () =>
+    this.bansTitle.textContent = t.bannedTitle(this.list.bans.length);
+    this.people(this.bans, this.list.bans, t.nobodyBanned, (u) => [
+      this.listAction(t.unban, t.unbanNamed(u.username), t.mayComeBack(u.username), () =>
         this.client.unban(roomId, u.userId),
       ),
     ]);
-    this.moderatorsTitle.textContent = `Moderators (${this.list.moderators.length})`;
-    this.people(this.moderators, this.list.moderators, 'No moderators yet.', (u) =>
+    this.moderatorsTitle.textContent = t.moderatorsTitle(this.list.moderators.length);
+    this.people(this.moderators, this.list.moderators, t.noModerators, (u) =>
       this.role === 'owner'
         ? [
-            this.listAction('Remove', `Remove ${u.username} as moderator`, `${u.username} no longer moderates.`, () =>
+            this.listAction(t.remove, t.removeModeratorNamed(u.username), t.noLongerModerates(u.username), () =>
               this.client.setModerator(roomId, u.userId, false),
             ),
           ]
@@ -486,7 +599,7 @@ export class ModerationTools {
             h(
               'li',
               { class: 'mod-person' },
-              h('span', { class: 'mod-person-name' }, p.userId === this.selfId ? `${p.username} (you)` : p.username),
+              h('span', { class: 'mod-person-name' }, p.userId === this.selfId ? t.you(p.username) : p.username),
               h('span', { class: 'mod-person-actions' }, ...extra(p)),
             ),
           )

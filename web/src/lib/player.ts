@@ -4,7 +4,49 @@ import { authHeaders } from './api';
 import { h, show } from './dom';
 import { describeError } from './errors';
 import { duration } from './format';
+import { messages } from './i18n';
 import { failureText, processingText } from './media-status';
+
+const t = messages({
+  en: {
+    video: 'Video',
+    loading: 'Loading the video…',
+    cannotPlay: 'This video cannot be played',
+    preparing: 'Preparing',
+    playsWhenReady: 'It plays here by itself when it is ready.',
+    noVideo: 'There is no video here',
+    cannotStart: 'The video cannot start',
+    browserCannot: 'This browser cannot play the video',
+    tryBrowser: 'Try a recent Chrome, Firefox, Edge or Safari.',
+    play: 'Play',
+    startOver: 'Start over',
+    resumedAt: (time: string) => `Resumed at ${time}`,
+    stopped: 'The video stopped',
+    thisBrowser: 'This browser could not play it.',
+    stoppedLoading: 'The video stopped loading',
+    checkConnection: 'Check your connection, then try again.',
+    tryAgain: 'Try again',
+  },
+  'zh-CN': {
+    video: '视频',
+    loading: '视频加载中…',
+    cannotPlay: '这个视频无法播放',
+    preparing: '处理中',
+    playsWhenReady: '处理完成后会在这里自动播放。',
+    noVideo: '这里没有视频',
+    cannotStart: '视频无法开始播放',
+    browserCannot: '这个浏览器无法播放视频',
+    tryBrowser: '请使用较新版本的 Chrome、Firefox、Edge 或 Safari。',
+    play: '播放',
+    startOver: '从头播放',
+    resumedAt: (time: string) => `已从 ${time} 继续播放`,
+    stopped: '视频播放中断了',
+    thisBrowser: '这个浏览器无法播放它。',
+    stoppedLoading: '视频加载中断了',
+    checkConnection: '请检查网络连接后重试。',
+    tryAgain: '重试',
+  },
+});
 
 /**
  * The video player for lessons and replays: HLS through hls.js (the browser's own HLS where
@@ -90,7 +132,7 @@ export class Player {
   };
 
   constructor(private readonly options: PlayerOptions) {
-    this.video = h('video', { controls: false, playsInline: true, preload: 'metadata', 'aria-label': 'Video' });
+    this.video = h('video', { controls: false, playsInline: true, preload: 'metadata', 'aria-label': t.video });
     this.video.setAttribute('playsinline', '');
     this.overlay = h('div', { class: 'stage-overlay', role: 'status' });
     this.resumeChip = h('div', { class: 'resume-chip', hidden: true });
@@ -124,7 +166,7 @@ export class Player {
     this.reloads = [];
     this.recoveredMediaError = false;
     this.video.poster = item.poster ?? '';
-    this.setState('loading', [h('div', { class: 'spinner', 'aria-hidden': 'true' }), h('p', {}, 'Loading the video…')]);
+    this.setState('loading', [h('div', { class: 'spinner', 'aria-hidden': 'true' }), h('p', {}, t.loading)]);
     let media = item.media;
     try {
       media ??= await item.fetchMedia();
@@ -179,7 +221,7 @@ export class Player {
       return;
     }
     if (media.status === 'failed') {
-      this.setState('failed', [h('h2', {}, 'This video cannot be played'), h('p', {}, failureText(media))]);
+      this.setState('failed', [h('h2', {}, t.cannotPlay), h('p', {}, failureText(media))]);
       return;
     }
     const percent = media.stage === 'packaging' && media.progress !== undefined ? media.progress : undefined;
@@ -187,8 +229,8 @@ export class Player {
       h('div', { class: 'spinner', 'aria-hidden': 'true' }),
       h('p', {}, processingText(media)),
     ];
-    if (percent !== undefined) content.push(h('progress', { max: 1, value: percent, 'aria-label': 'Preparing' }));
-    content.push(h('p', { class: 'small' }, 'It plays here by itself when it is ready.'));
+    if (percent !== undefined) content.push(h('progress', { max: 1, value: percent, 'aria-label': t.preparing }));
+    content.push(h('p', { class: 'small' }, t.playsWhenReady));
     this.setState('processing', content);
     this.pollTimer = setTimeout(() => void this.poll(generation), POLL_MS);
   }
@@ -213,7 +255,7 @@ export class Player {
     const custom = this.options.onRefused?.(err);
     const code = (err as { code?: string } | null)?.code;
     const content = custom ?? [
-      h('h2', {}, code === 'NOT_FOUND' ? 'There is no video here' : 'The video cannot start'),
+      h('h2', {}, code === 'NOT_FOUND' ? t.noVideo : t.cannotStart),
       h('p', {}, describeError(err)),
     ];
     this.setState(code === 'PAYMENT_REQUIRED' || code === 'UNAUTHENTICATED' ? 'refused' : 'error', content);
@@ -268,10 +310,7 @@ export class Player {
       video.src = url;
     } else {
       this.engine = 'none';
-      this.setState('error', [
-        h('h2', {}, 'This browser cannot play the video'),
-        h('p', {}, 'Try a recent Chrome, Firefox, Edge or Safari.'),
-      ]);
+      this.setState('error', [h('h2', {}, t.browserCannot), h('p', {}, t.tryBrowser)]);
     }
   }
 
@@ -293,9 +332,9 @@ export class Player {
       if ((err as { name?: string }).name !== 'NotAllowedError') return;
       const play = h(
         'button',
-        { type: 'button', class: 'play-button', 'aria-label': 'Play' },
+        { type: 'button', class: 'play-button', 'aria-label': t.play },
         h('span', { 'aria-hidden': 'true' }, '▶'),
-        ' Play',
+        ` ${t.play}`,
       );
       play.addEventListener('click', () => {
         show(this.overlay, false);
@@ -308,12 +347,12 @@ export class Player {
   }
 
   private showResumed(at: number): void {
-    const restart = h('button', { type: 'button', class: 'link' }, 'Start over');
+    const restart = h('button', { type: 'button', class: 'link' }, t.startOver);
     restart.addEventListener('click', () => {
       this.video.currentTime = 0;
       show(this.resumeChip, false);
     });
-    this.resumeChip.replaceChildren(h('span', {}, `Resumed at ${duration(Math.floor(at))}`), restart);
+    this.resumeChip.replaceChildren(h('span', {}, t.resumedAt(duration(Math.floor(at)))), restart);
     show(this.resumeChip, true);
     clearTimeout(this.chipTimer);
     this.chipTimer = setTimeout(() => show(this.resumeChip, false), 10_000);
@@ -334,11 +373,7 @@ export class Player {
       this.recoveredMediaError = true;
       hls.recoverMediaError();
     } else {
-      this.setState('error', [
-        h('h2', {}, 'The video stopped'),
-        h('p', {}, 'This browser could not play it.'),
-        this.retryButton(),
-      ]);
+      this.setState('error', [h('h2', {}, t.stopped), h('p', {}, t.thisBrowser), this.retryButton()]);
     }
   }
 
@@ -356,11 +391,7 @@ export class Player {
     const now = Date.now();
     this.reloads = this.reloads.filter((t) => now - t < 60_000);
     if (this.reloads.length >= MAX_RELOADS_PER_MINUTE) {
-      this.setState('error', [
-        h('h2', {}, 'The video stopped loading'),
-        h('p', {}, 'Check your connection, then try again.'),
-        this.retryButton(),
-      ]);
+      this.setState('error', [h('h2', {}, t.stoppedLoading), h('p', {}, t.checkConnection), this.retryButton()]);
       return;
     }
     this.reloads.push(now);
@@ -392,7 +423,7 @@ export class Player {
           if (this.item) void this.load({ ...this.item, media: undefined, progress: this.currentProgress() });
         },
       },
-      'Try again',
+      t.tryAgain,
     );
   }
 

@@ -3,6 +3,7 @@ import { api } from './api';
 import { busy, h, show } from './dom';
 import { codeOf, describeError } from './errors';
 import { duration, money, parseTime, shortDate, toMinorUnits } from './format';
+import { messages } from './i18n';
 import { failureText, statusLabel } from './media-status';
 import { Player } from './player';
 import { toast } from './toast';
@@ -11,6 +12,107 @@ import { toast } from './toast';
  * The content manager's replays: the creator's ended rooms that have one, each with its state,
  * a preview, trimming, selling it as a lesson, and deleting it.
  */
+
+const t = messages({
+  en: {
+    preview: 'Preview',
+    trim: 'Trim',
+    sell: 'Sell as a lesson',
+    delete: 'Delete',
+    openPage: 'Open page',
+    replayOf: (title: string) => `Replay: ${title}`,
+    streamed: (date: string) => `Streamed ${date}`,
+    trimmed: 'trimmed',
+    ticketHolders: 'ticket holders',
+    subscribers: 'subscribers',
+    freeForAll: 'free for all',
+    theEnd: 'the end',
+    saveTrim: 'Save trim',
+    keepAll: 'Keep it all',
+    trimTheReplay: 'Trim the replay',
+    startAt: 'Start at',
+    startHint: 'm:ss, from the start of the recording',
+    endAt: 'End at',
+    endHint: 'm:ss; empty: to the end',
+    recordedLength: (length: string) => `Recorded length ${length}. `,
+    cutNote: 'The cut falls on the nearest few-second segment. Nothing is lost: you can change it back.',
+    trimmedTo: (length: string) => `Trimmed: the replay is now ${length} long.`,
+    startBeforeEnd: 'The start must be before the end of the recording.',
+    endAfterStart: 'The end must come after the start.',
+    timeFormat: 'Write times as minutes:seconds (1:30) or seconds (90).',
+    onlyLong: (length: string) => `The recording is only ${length} long.`,
+    createLesson: 'Create the lesson',
+    sellTheReplay: 'Sell the replay as a lesson',
+    sellNote: 'A lesson whose video is this replay, with its own price. The replay stays as it is.',
+    lessonTitle: 'Lesson title',
+    price: (currency: string) => `Price (${currency})`,
+    freeLesson: '0 for a free lesson',
+    description: 'Description',
+    giveTitle: 'Give the lesson a title.',
+    enterPrice: 'Enter a price, such as 4.99 (or 0 for free).',
+    onSale: (title: string, price: string) => `“${title}” is on sale for ${price}. `,
+    addCover: 'Add a cover and notes',
+    checkTitlePrice: 'Check the title and the price.',
+    deleteReplay: 'Delete the replay',
+    keepIt: 'Keep it',
+    deleted: 'Replay deleted.',
+    notOver: 'The stream is not over yet.',
+    deleteQuestion: 'Delete this replay for good? Viewers lose it; lessons made from it keep their video.',
+    noReplays: 'No replays yet. Streams are recorded unless you turn it off; when one ends, its replay appears here.',
+    replays: 'Replays',
+    replaysNote: 'Your streams after they end: trim them, sell them as lessons, or delete them.',
+    notLoaded: 'Your replays could not be loaded.',
+  },
+  'zh-CN': {
+    preview: '预览',
+    trim: '剪辑',
+    sell: '作为单节课出售',
+    delete: '删除',
+    openPage: '打开页面',
+    replayOf: (title: string) => `回放：${title}`,
+    streamed: (date: string) => `直播于 ${date}`,
+    trimmed: '已剪辑',
+    ticketHolders: '购票观众',
+    subscribers: '订阅用户',
+    freeForAll: '所有人免费',
+    theEnd: '结尾',
+    saveTrim: '保存剪辑',
+    keepAll: '保留全部',
+    trimTheReplay: '剪辑回放',
+    startAt: '开始于',
+    startHint: '分:秒，从录像开头算起',
+    endAt: '结束于',
+    endHint: '分:秒；留空表示到结尾',
+    recordedLength: (length: string) => `录像时长 ${length}。`,
+    cutNote: '剪辑点会落在最近的几秒片段边界上。原始录像不会丢失，可以随时改回来。',
+    trimmedTo: (length: string) => `已剪辑：回放现在时长 ${length}。`,
+    startBeforeEnd: '开始时间必须早于录像结束。',
+    endAfterStart: '结束时间必须晚于开始时间。',
+    timeFormat: '时间请写成 分:秒（1:30）或秒数（90）。',
+    onlyLong: (length: string) => `录像只有 ${length} 长。`,
+    createLesson: '创建单节课',
+    sellTheReplay: '把回放作为单节课出售',
+    sellNote: '以这段回放为视频的单节课，可以单独定价。回放本身保持不变。',
+    lessonTitle: '课程标题',
+    price: (currency: string) => `价格（${currency}）`,
+    freeLesson: '填 0 表示免费',
+    description: '简介',
+    giveTitle: '请给课程起个标题。',
+    enterPrice: '请输入价格，例如 4.99（免费填 0）。',
+    onSale: (title: string, price: string) => `《${title}》已开始出售，价格 ${price}。`,
+    addCover: '添加封面和讲义',
+    checkTitlePrice: '请检查标题和价格。',
+    deleteReplay: '删除回放',
+    keepIt: '保留',
+    deleted: '回放已删除。',
+    notOver: '直播还没有结束。',
+    deleteQuestion: '确定永久删除这段回放吗？观众将无法再观看；用它制作的单节课会保留视频。',
+    noReplays: '还没有回放。直播默认会录制（除非你关闭录制），结束后回放会出现在这里。',
+    replays: '回放',
+    replaysNote: '直播结束后的录像：可以剪辑、作为单节课出售，或删除。',
+    notLoaded: '回放列表加载失败。',
+  },
+});
 
 type Panel = 'preview' | 'trim' | 'sell' | 'delete';
 
@@ -45,14 +147,14 @@ class ReplayItem {
       return b;
     };
     this.buttons = {
-      preview: button('preview', 'Preview'),
-      trim: button('trim', 'Trim'),
-      sell: button('sell', 'Sell as a lesson'),
-      delete: button('delete', 'Delete', 'ghost'),
+      preview: button('preview', t.preview),
+      trim: button('trim', t.trim),
+      sell: button('sell', t.sell),
+      delete: button('delete', t.delete, 'ghost'),
     };
     this.element = h(
       'article',
-      { class: 'replay-card', 'data-room': room.id, 'aria-label': `Replay: ${room.title}` },
+      { class: 'replay-card', 'data-room': room.id, 'aria-label': t.replayOf(room.title) },
       h('div', { class: 'manage-main' }, h('b', {}, room.title), ' ', this.status, this.meta),
       h(
         'div',
@@ -60,7 +162,7 @@ class ReplayItem {
         this.buttons.preview,
         this.buttons.trim,
         this.buttons.sell,
-        h('a', { class: 'button small ghost', href: `/replay/${room.id}` }, 'Open page'),
+        h('a', { class: 'button small ghost', href: `/replay/${room.id}` }, t.openPage),
         this.buttons.delete,
       ),
       this.panel,
@@ -74,10 +176,10 @@ class ReplayItem {
     this.status.replaceChildren(h('span', { class: `badge ${badge}` }, statusLabel(media)));
     const trimmed = media.trim && (media.trim.startSeconds > 0 || media.trim.endSeconds !== null);
     this.meta.textContent = [
-      room.endedAt ? `Streamed ${shortDate(room.endedAt)}` : null,
+      room.endedAt ? t.streamed(shortDate(room.endedAt)) : null,
       media.durationSeconds ? duration(media.durationSeconds) : null,
-      trimmed ? 'trimmed' : null,
-      room.access === 'ticket' ? 'ticket holders' : room.access === 'subscribers' ? 'subscribers' : 'free for all',
+      trimmed ? t.trimmed : null,
+      room.access === 'ticket' ? t.ticketHolders : room.access === 'subscribers' ? t.subscribers : t.freeForAll,
       media.status === 'failed' ? failureText(media) : null,
     ]
       .filter(Boolean)
@@ -137,26 +239,17 @@ class ReplayItem {
     const end = h('input', {
       name: 'end',
       inputMode: 'numeric',
-      placeholder: source ? duration(source) : 'the end',
+      placeholder: source ? duration(source) : t.theEnd,
       value: trim?.endSeconds != null ? duration(trim.endSeconds) : '',
     });
     const error = h('p', { class: 'error', role: 'alert' });
-    const save = h('button', { type: 'submit', class: 'primary' }, 'Save trim');
-    const reset = h('button', { type: 'button', class: 'ghost' }, 'Keep it all');
+    const save = h('button', { type: 'submit', class: 'primary' }, t.saveTrim);
+    const reset = h('button', { type: 'button', class: 'ghost' }, t.keepAll);
     const form = h(
       'form',
-      { class: 'form', 'aria-label': 'Trim the replay' },
-      h(
-        'div',
-        { class: 'row' },
-        field('Start at', start, 'm:ss, from the start of the recording'),
-        field('End at', end, 'm:ss; empty: to the end'),
-      ),
-      h(
-        'p',
-        { class: 'muted small' },
-        `${source ? `Recorded length ${duration(source)}. ` : ''}The cut falls on the nearest few-second segment. Nothing is lost: you can change it back.`,
-      ),
+      { class: 'form', 'aria-label': t.trimTheReplay },
+      h('div', { class: 'row' }, field(t.startAt, start, t.startHint), field(t.endAt, end, t.endHint)),
+      h('p', { class: 'muted small' }, `${source ? t.recordedLength(duration(source)) : ''}${t.cutNote}`),
       error,
       h('div', { class: 'row buttons' }, save, reset),
     );
@@ -167,14 +260,14 @@ class ReplayItem {
             await api<{ media: MediaInfo }>('PATCH', `/api/rooms/${this.room.id}/replay`, { startSeconds, endSeconds })
           ).media;
           this.render();
-          toast(`Trimmed: the replay is now ${duration(this.media.durationSeconds ?? 0)} long.`, 'success');
+          toast(t.trimmedTo(duration(this.media.durationSeconds ?? 0)), 'success');
           this.toggle('trim');
         } catch (err) {
           error.textContent =
             codeOf(err) === 'CONFLICT'
-              ? 'The start must be before the end of the recording.'
+              ? t.startBeforeEnd
               : codeOf(err) === 'INVALID_ARGUMENT'
-                ? 'The end must come after the start.'
+                ? t.endAfterStart
                 : describeError(err);
         }
       });
@@ -183,15 +276,15 @@ class ReplayItem {
       const startSeconds = parseTime(start.value || '0');
       const endSeconds = end.value.trim() ? parseTime(end.value) : null;
       if (Number.isNaN(startSeconds) || (endSeconds !== null && Number.isNaN(endSeconds))) {
-        error.textContent = 'Write times as minutes:seconds (1:30) or seconds (90).';
+        error.textContent = t.timeFormat;
         return;
       }
       if (endSeconds !== null && endSeconds <= startSeconds) {
-        error.textContent = 'The end must come after the start.';
+        error.textContent = t.endAfterStart;
         return;
       }
       if (source && startSeconds >= source) {
-        error.textContent = `The recording is only ${duration(source)} long.`;
+        error.textContent = t.onlyLong(duration(source));
         return;
       }
       void submit(startSeconds, endSeconds);
@@ -205,30 +298,26 @@ class ReplayItem {
     const price = h('input', { name: 'price', inputMode: 'decimal', required: true, value: '5' });
     const description = h('textarea', { name: 'description', maxLength: 5000, rows: 3 });
     const error = h('p', { class: 'error', role: 'alert' });
-    const submit = h('button', { type: 'submit', class: 'primary' }, 'Create the lesson');
+    const submit = h('button', { type: 'submit', class: 'primary' }, t.createLesson);
     const form = h(
       'form',
-      { class: 'form', 'aria-label': 'Sell the replay as a lesson' },
-      h(
-        'p',
-        { class: 'muted small' },
-        'A lesson whose video is this replay, with its own price. The replay stays as it is.',
-      ),
-      field('Lesson title', title),
-      field(`Price (${this.currency})`, price, '0 for a free lesson'),
-      field('Description', description),
+      { class: 'form', 'aria-label': t.sellTheReplay },
+      h('p', { class: 'muted small' }, t.sellNote),
+      field(t.lessonTitle, title),
+      field(t.price(this.currency), price, t.freeLesson),
+      field(t.description, description),
       error,
       submit,
     );
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      const amount = toMinorUnits(price.value, { allowZero: true });
+      const amount = toMinorUnits(price.value, { allowZero: true, currency: this.currency });
       if (!title.value.trim()) {
-        error.textContent = 'Give the lesson a title.';
+        error.textContent = t.giveTitle;
         return;
       }
       if (Number.isNaN(amount)) {
-        error.textContent = 'Enter a price, such as 4.99 (or 0 for free).';
+        error.textContent = t.enterPrice;
         return;
       }
       void busy(submit, async () => {
@@ -242,15 +331,14 @@ class ReplayItem {
             h(
               'p',
               { class: 'notice', role: 'status' },
-              `“${content.title}” is on sale for ${money(content.price, content.currency)}. `,
-              h('a', { href: `/studio/contents?edit=${content.id}` }, 'Add a cover and notes'),
+              t.onSale(content.title, money(content.price, content.currency)),
+              h('a', { href: `/studio/contents?edit=${content.id}` }, t.addCover),
             ),
           );
           this.open = undefined;
           for (const b of Object.values(this.buttons)) b.setAttribute('aria-pressed', 'false');
         } catch (err) {
-          error.textContent =
-            codeOf(err) === 'INVALID_ARGUMENT' ? 'Check the title and the price.' : describeError(err);
+          error.textContent = codeOf(err) === 'INVALID_ARGUMENT' ? t.checkTitlePrice : describeError(err);
         }
       });
     });
@@ -258,24 +346,24 @@ class ReplayItem {
   }
 
   private confirmDelete(): HTMLElement {
-    const yes = h('button', { type: 'button', class: 'danger' }, 'Delete the replay');
-    const no = h('button', { type: 'button', class: 'ghost' }, 'Keep it');
+    const yes = h('button', { type: 'button', class: 'danger' }, t.deleteReplay);
+    const no = h('button', { type: 'button', class: 'ghost' }, t.keepIt);
     yes.addEventListener('click', () =>
       busy(yes, async () => {
         try {
           await api('DELETE', `/api/rooms/${this.room.id}/replay`);
-          toast('Replay deleted.', 'success');
+          toast(t.deleted, 'success');
           this.onGone(this);
         } catch (err) {
-          toast(codeOf(err) === 'CONFLICT' ? 'The stream is not over yet.' : describeError(err), 'error');
+          toast(codeOf(err) === 'CONFLICT' ? t.notOver : describeError(err), 'error');
         }
       }),
     );
     no.addEventListener('click', () => this.toggle('delete'));
     return h(
       'div',
-      { class: 'confirm', role: 'group', 'aria-label': 'Delete the replay' },
-      h('span', {}, 'Delete this replay for good? Viewers lose it; lessons made from it keep their video.'),
+      { class: 'confirm', role: 'group', 'aria-label': t.deleteReplay },
+      h('span', {}, t.deleteQuestion),
       yes,
       no,
     );
@@ -290,16 +378,12 @@ class ReplayItem {
 /** The Replays card: loads the creator's ended rooms with a replay and lists them. */
 export async function replaysSection(ownerId: string, currency: string): Promise<HTMLElement> {
   const list = h('div', { class: 'replay-list' });
-  const empty = h(
-    'p',
-    { class: 'muted empty' },
-    'No replays yet. Streams are recorded unless you turn it off; when one ends, its replay appears here.',
-  );
+  const empty = h('p', { class: 'muted empty' }, t.noReplays);
   const section = h(
     'section',
     { class: 'card', id: 'replays', 'aria-labelledby': 'replays-heading' },
-    h('h2', { id: 'replays-heading' }, 'Replays'),
-    h('p', { class: 'muted small' }, 'Your streams after they end: trim them, sell them as lessons, or delete them.'),
+    h('h2', { id: 'replays-heading' }, t.replays),
+    h('p', { class: 'muted small' }, t.replaysNote),
     list,
     empty,
   );
@@ -309,7 +393,7 @@ export async function replaysSection(ownerId: string, currency: string): Promise
       await api<{ rooms: Room[] }>('GET', `/api/rooms?ownerId=${encodeURIComponent(ownerId)}&status=ended&limit=100`)
     ).rooms.filter((r) => r.hasReplay);
   } catch (err) {
-    empty.textContent = `Your replays could not be loaded. ${describeError(err)}`;
+    empty.textContent = `${t.notLoaded} ${describeError(err)}`;
     return section;
   }
   const items = await Promise.all(

@@ -1,7 +1,38 @@
 import type { CreatorSummary, Room, RoomListItem } from '../../../protocol';
 import { append, h } from './dom';
 import { money } from './format';
+import { formatDate, formatNumber, messages } from './i18n';
+import type { Owned } from './owned';
 import { coverOf } from './shell';
+
+const t = messages({
+  en: {
+    ticket: (price: string) => `Ticket ${price}`,
+    subscribers: 'Subscribers',
+    free: 'Free',
+    haveTicket: 'Your ticket ✓',
+    subscribed: 'Subscribed ✓',
+    startingSoon: 'Starting soon',
+    today: (time: string) => `Today, ${time}`,
+    tomorrow: (time: string) => `Tomorrow, ${time}`,
+    dayTime: (day: string, time: string) => `${day}, ${time}`,
+    live: 'Live',
+    watching: (n: string) => `${n} watching`,
+  },
+  'zh-CN': {
+    ticket: (price: string) => `门票 ${price}`,
+    subscribers: '订阅专享',
+    free: '免费',
+    haveTicket: '已购票 ✓',
+    subscribed: '已订阅 ✓',
+    startingSoon: '即将开始',
+    today: (time: string) => `今天 ${time}`,
+    tomorrow: (time: string) => `明天 ${time}`,
+    dayTime: (day: string, time: string) => `${day} ${time}`,
+    live: '直播中',
+    watching: (n: string) => `${n} 人在看`,
+  },
+});
 
 /**
  * Room cards (the home page, a creator's page): the cover, Live or the start time, how many are
@@ -11,13 +42,26 @@ import { coverOf } from './shell';
 
 /** What watching costs: "Free", "Ticket $5.00", "Subscribers". */
 export function accessLabel(room: Pick<Room, 'access' | 'ticketPrice' | 'currency'>): string {
-  if (room.access === 'ticket') return `Ticket ${money(room.ticketPrice ?? 0, room.currency)}`;
-  if (room.access === 'subscribers') return 'Subscribers';
-  return 'Free';
+  if (room.access === 'ticket') return t.ticket(money(room.ticketPrice ?? 0, room.currency));
+  if (room.access === 'subscribers') return t.subscribers;
+  return t.free;
 }
 
-export function accessBadge(room: Pick<Room, 'access' | 'ticketPrice' | 'currency'>): HTMLElement {
-  return h('span', { class: `price-badge ${room.access}` }, accessLabel(room));
+/** Whether this viewer may already watch a paid room: their ticket, their subscription. */
+function accessHeld(room: Pick<Room, 'id' | 'access' | 'ownerId'>, owned?: Owned): string | undefined {
+  if (room.access === 'ticket' && owned?.tickets.has(room.id)) return t.haveTicket;
+  if (room.access === 'subscribers' && owned?.subscribedTo.has(room.ownerId)) return t.subscribed;
+  return undefined;
+}
+
+export function accessBadge(
+  room: Pick<Room, 'id' | 'ownerId' | 'access' | 'ticketPrice' | 'currency'>,
+  owned?: Owned,
+): HTMLElement {
+  const held = accessHeld(room, owned);
+  return held
+    ? h('span', { class: 'price-badge owned', 'data-owned': 'true' }, held)
+    : h('span', { class: `price-badge ${room.access}` }, accessLabel(room));
 }
 
 const sameDay = (a: Date, b: Date) =>
@@ -29,24 +73,24 @@ const sameDay = (a: Date, b: Date) =>
  */
 export function startLabel(iso: string, now = new Date()): string {
   const at = new Date(iso);
-  if (at.getTime() <= now.getTime()) return 'Starting soon';
-  const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  if (sameDay(at, now)) return `Today, ${time}`;
+  if (at.getTime() <= now.getTime()) return t.startingSoon;
+  const time = formatDate(at, { hour: '2-digit', minute: '2-digit' });
+  if (sameDay(at, now)) return t.today(time);
   const tomorrow = new Date(now);
   tomorrow.setDate(now.getDate() + 1);
-  if (sameDay(at, tomorrow)) return `Tomorrow, ${time}`;
-  const day = at.toLocaleDateString(undefined, {
+  if (sameDay(at, tomorrow)) return t.tomorrow(time);
+  const day = formatDate(at, {
     weekday: 'short',
     day: 'numeric',
     month: 'short',
     ...(at.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }),
   });
-  return `${day}, ${time}`;
+  return t.dayTime(day, time);
 }
 
 /** The full date and time, for a tooltip and the `datetime` a screen reader may use. */
 export function fullDate(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
+  return formatDate(iso, { dateStyle: 'full', timeStyle: 'short' });
 }
 
 const AVATAR_HUES = [232, 262, 200, 160, 24, 330];
@@ -70,17 +114,24 @@ export function avatarOf(creator: Pick<CreatorSummary, 'displayName' | 'avatarUr
 }
 
 function watchingLabel(count: number): string {
-  return `${count} watching`;
+  return t.watching(formatNumber(count));
 }
 
-/** One room's card. `creator: false` leaves the creator out (on their own page). */
-export function roomCard(room: RoomListItem, options: { creator?: boolean } = {}): HTMLElement {
+export interface RoomCardOptions {
+  /** `false` leaves the creator out (on their own page). */
+  creator?: boolean;
+  /** What the viewer holds: a ticket or a subscription shows instead of the price. */
+  owned?: Owned;
+}
+
+/** One room's card. */
+export function roomCard(room: RoomListItem, options: RoomCardOptions = {}): HTMLElement {
   const live = room.status === 'live';
   const cover = coverOf(room.coverUrl, room.title, 'cover');
   append(
     cover,
     live
-      ? h('span', { class: 'badge live' }, 'Live')
+      ? h('span', { class: 'badge live' }, t.live)
       : room.scheduledAt
         ? h(
             'time',
@@ -114,7 +165,7 @@ export function roomCard(room: RoomListItem, options: { creator?: boolean } = {}
       h(
         'div',
         { class: 'room-tile-foot' },
-        accessBadge(room),
+        accessBadge(room, options.owned),
         room.tags.length
           ? h(
               'span',
@@ -131,7 +182,7 @@ export function roomCard(room: RoomListItem, options: { creator?: boolean } = {}
 }
 
 /** A grid of room cards, or a sentence when there are none. */
-export function roomGrid(list: HTMLElement, rooms: RoomListItem[], empty: string, options?: { creator?: boolean }) {
+export function roomGrid(list: HTMLElement, rooms: RoomListItem[], empty: string, options?: RoomCardOptions) {
   list.replaceChildren(
     ...(rooms.length ? rooms.map((room) => roomCard(room, options)) : [h('p', { class: 'empty muted' }, empty)]),
   );

@@ -3,7 +3,17 @@ import type { RoomAnalytics } from '../../../server/analytics/report-types';
 import { api } from './api';
 import { h } from './dom';
 import { money, timeOfDay } from './format';
-import { saleParts, saleWhere, sessionSalesText } from './sales-text';
+import { messages } from './i18n';
+import { heardText, saleParts, saleWhere, sessionSalesText } from './sales-text';
+
+const t = messages({
+  en: {
+    sales: 'Sales',
+    dashboard: 'Dashboard',
+    empty: 'Sales of your lessons, tickets and subscriptions show up here.',
+  },
+  'zh-CN': { sales: '销售', dashboard: '数据看板', empty: '你的课程、门票和订阅的销售会显示在这里。' },
+});
 
 /**
  * The studio's sales feed: what the creator sells while the page is open (`sale:new`, sent to all
@@ -13,21 +23,19 @@ import { saleParts, saleWhere, sessionSalesText } from './sales-text';
 
 export class SalesFeed {
   readonly element: HTMLElement;
-  private readonly list = h('ol', { class: 'sales-feed', 'aria-live': 'polite' });
+  private readonly list = h('ol', { class: 'sales-feed', 'aria-live': 'polite', tabIndex: 0, 'aria-label': t.sales });
   private readonly seen = new Set<string>();
   private readonly heard: SaleNotice[] = [];
 
   constructor(private readonly roomId: string) {
-    const dashboard = h('a', { href: `/dashboard?room=${encodeURIComponent(roomId)}` }, 'Dashboard');
+    const dashboard = h('a', { href: `/dashboard?room=${encodeURIComponent(roomId)}` }, t.dashboard);
     this.element = h(
       'section',
-      { class: 'card', 'aria-label': 'Sales' },
-      h('div', { class: 'sales-head' }, h('h2', {}, 'Sales'), dashboard),
+      { class: 'card', 'aria-label': t.sales },
+      h('div', { class: 'sales-head' }, h('h2', {}, t.sales), dashboard),
       this.list,
     );
-    this.list.append(
-      h('li', { class: 'empty muted' }, 'Sales of your lessons, tickets and subscriptions show up here.'),
-    );
+    this.list.append(h('li', { class: 'empty muted' }, t.empty));
   }
 
   add(sale: SaleNotice): void {
@@ -85,7 +93,5 @@ export async function endOfStreamSales(
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
   if (report) return sessionSalesText(report, currency);
-  return heard.count === 0
-    ? 'No sales while this page was open.'
-    : `${heard.count} ${heard.count === 1 ? 'sale' : 'sales'} for ${money(heard.amount, currency)} while this page was open.`;
+  return heardText(heard.count, money(heard.amount, currency));
 }

@@ -1,8 +1,14 @@
 import { openDialog, renderAccount } from './account';
 import { authForm } from './auth';
 import { byId, h } from './dom';
+import { messages } from './i18n';
 import { loadSession, type Session } from './session';
 import { WalletChip } from './wallet';
+
+const t = messages({
+  en: { signIn: 'Sign in' },
+  'zh-CN': { signIn: '登录' },
+});
 
 /** What every page starts with: who is signed in, the account corner, and the wallet where money moves. */
 export interface Shell {
@@ -16,7 +22,7 @@ export function startShell(options: { wallet?: boolean; role?: 'viewer' | 'creat
   const wallet = session && options.wallet ? new WalletChip() : undefined;
   const signIn = () => {
     const dialog = openDialog(
-      'Sign in',
+      t.signIn,
       authForm({
         role: options.role ?? 'viewer',
         onSignedIn: () => {
@@ -69,11 +75,11 @@ export function progressBar(fraction: number, label: string): HTMLElement {
   );
 }
 
-export const KIND_LABELS: Record<'lesson' | 'course' | 'bundle', string> = {
-  lesson: 'Lesson',
-  course: 'Course',
-  bundle: 'Bundle',
-};
+/** A content's kind as a label: "Lesson", "Course", "Bundle". */
+export const KIND_LABELS: Record<'lesson' | 'course' | 'bundle', string> = messages({
+  en: { lesson: 'Lesson', course: 'Course', bundle: 'Bundle' },
+  'zh-CN': { lesson: '单节课', course: '系列课', bundle: '合集' },
+});
 
 /** A small padlock drawn in SVG (emoji fonts are not everywhere), hidden from screen readers. */
 export function lockIcon(): SVGSVGElement {

@@ -2,8 +2,80 @@ import type { SuggestionItem } from '@lectern/client-sdk';
 import type { SuggestionActivity } from '../../../protocol';
 import { busy, h } from './dom';
 import { describeError } from './errors';
-import { money } from './format';
+import { money, perPeriod } from './format';
+import { formatNumber, messages } from './i18n';
 import { toast } from './toast';
+
+const t = messages({
+  en: {
+    owned: 'Owned ✓',
+    subscribed: 'Subscribed ✓',
+    subscribe: 'Subscribe',
+    buy: 'Buy',
+    buyNamed: (title: string, price: string) => `Buy ${title} for ${price}`,
+    subscribeNamed: (title: string, price: string) => `Subscribe: ${title}, ${price}`,
+    notInterested: 'Not interested',
+    notInterestedIn: (title: string) => `Not interested in ${title}`,
+    activity: (shown: number, clicked: number, bought: number) =>
+      `shown to ${formatNumber(shown)} · clicked by ${formatNumber(clicked)} · bought by ${formatNumber(bought)}`,
+    fromLive: (name: string) => `From ${name}, live now`,
+    subscribeLive: (name: string) => `Subscribe to ${name}, live now`,
+    youLike: (tag: string) => `Because you like #${tag}`,
+    related: (tag: string) => `Related to this stream: #${tag}`,
+    moreFrom: (name: string) => `More from ${name}`,
+    picked: 'Picked for you',
+    lesson: 'Lesson',
+    course: 'Course',
+    bundle: 'Bundle',
+    subscription: 'Subscription',
+  },
+  'zh-CN': {
+    owned: '已拥有 ✓',
+    subscribed: '已订阅 ✓',
+    subscribe: '订阅',
+    buy: '购买',
+    buyNamed: (title: string, price: string) => `购买《${title}》，${price}`,
+    subscribeNamed: (title: string, price: string) => `订阅：${title}，${price}`,
+    notInterested: '不感兴趣',
+    notInterestedIn: (title: string) => `对《${title}》不感兴趣`,
+    activity: (shown: number, clicked: number, bought: number) =>
+      `展示 ${formatNumber(shown)} 人 · 点击 ${formatNumber(clicked)} 人 · 购买 ${formatNumber(bought)} 人`,
+    fromLive: (name: string) => `来自正在直播的 ${name}`,
+    subscribeLive: (name: string) => `订阅正在直播的 ${name}`,
+    youLike: (tag: string) => `因为你喜欢 #${tag}`,
+    related: (tag: string) => `与本场直播相关：#${tag}`,
+    moreFrom: (name: string) => `${name} 的更多内容`,
+    picked: '为你推荐',
+    lesson: '单节课',
+    course: '系列课',
+    bundle: '合集',
+    subscription: '订阅',
+  },
+});
+
+/** A content kind in words ("Lesson", "课程"). */
+export function kindLabel(kind: SuggestionItem['kind']): string {
+  return kind ? t[kind] : '';
+}
+
+/**
+ * Why a card is shown, in the page's language. The recommender writes its reasons in English
+ * for a few known shapes; anything else (never an internal name) becomes "Picked for you".
+ */
+export function plainReason(reason: string): string {
+  const patterns: [RegExp, (m: string) => string][] = [
+    [/^Subscribe to (.+), live now$/, t.subscribeLive],
+    [/^From (.+), live now$/, t.fromLive],
+    [/^Because you like #(.+)$/, t.youLike],
+    [/^Related to this stream: #(.+)$/, t.related],
+    [/^More from (.+)$/, t.moreFrom],
+  ];
+  for (const [pattern, words] of patterns) {
+    const m = pattern.exec(reason);
+    if (m) return words(m[1]);
+  }
+  return t.picked;
+}
 
 export interface SuggestionsPanelOptions {
   title: string;
@@ -16,18 +88,21 @@ export interface SuggestionsPanelOptions {
   onOpen?: (item: SuggestionItem) => void;
   /** The viewer closed a card: the card goes, and the recommender holds back for a while. */
   onDismiss?: (item: SuggestionItem) => void;
+  /** A subscription's period in days, for "/month" after its price (30 when unknown). */
+  periodDays?: (item: SuggestionItem) => number;
+  /** The line under a card's title; by default the recommender's reason in plain words. */
+  describe?: (item: SuggestionItem) => string;
 }
 
 /**
- * Cards for what the recommender suggests in the room (`suggestion` events), newest set first;
- * in the studio, what it has been suggesting in the room and how that landed
- * (`suggestion:activity`).
+ * Cards for what the recommender suggests in the room (`suggestion` events), newest set first,
+ * or a creator's catalogue; in the studio, what it has been suggesting in the room and how that
+ * landed (`suggestion:activity`). What the viewer owns (or is subscribed to) says so.
  */
 export class SuggestionsPanel {
   readonly element: HTMLElement;
   private readonly cards = h('div', { class: 'cards' });
   private readonly owned = new Set<string>();
-  private modelVersion = '';
 
   constructor(private readonly options: SuggestionsPanelOptions) {
     this.element = h(
@@ -39,30 +114,24 @@ export class SuggestionsPanel {
     this.cards.append(h('p', { class: 'empty muted' }, options.empty));
   }
 
-  show(items: SuggestionItem[], modelVersion: string): void {
-    this.modelVersion = modelVersion;
+  show(items: SuggestionItem[]): void {
     if (!items.length) return;
     this.cards.replaceChildren(...items.map((item) => this.card(item)));
   }
 
   /** The studio's view: per item, viewers it was shown to, clicked by and bought by this session. */
-  showActivity(items: SuggestionActivity[], modelVersion: string): void {
-    this.modelVersion = modelVersion;
+  showActivity(items: SuggestionActivity[]): void {
     if (!items.length) return;
     this.cards.replaceChildren(
       ...items.map((item) =>
         h(
           'article',
-          { class: 'suggestion', 'data-content': item.contentId, title: `model ${modelVersion}` },
+          { class: 'suggestion', 'data-content': item.contentId },
           h(
             'div',
             {},
             h('h3', {}, item.title),
-            h(
-              'p',
-              { class: 'muted small' },
-              `shown to ${item.shown} · clicked by ${item.clicked} · bought by ${item.purchased}`,
-            ),
+            h('p', { class: 'muted small' }, t.activity(item.shown, item.clicked, item.purchased)),
           ),
           h('div', { class: 'suggestion-buy' }, h('b', {}, money(item.price, this.options.currency))),
         ),
@@ -70,26 +139,46 @@ export class SuggestionsPanel {
     );
   }
 
-  markOwned(contentId: string): void {
-    this.owned.add(contentId);
-    for (const el of this.cards.querySelectorAll<HTMLButtonElement>(
-      `[data-content="${CSS.escape(contentId)}"] button.buy`,
-    )) {
-      el.textContent = 'Owned ✓';
-      el.disabled = true;
+  /** Marks what the viewer owns (`GET /api/me/owned`, subscriptions, a purchase just made). */
+  markOwned(...ids: string[]): void {
+    for (const id of ids) {
+      this.owned.add(id);
+      for (const el of this.cards.querySelectorAll<HTMLButtonElement>(
+        `[data-content="${CSS.escape(id)}"] button.buy`,
+      )) {
+        el.textContent = el.dataset.kind === 'subscription' ? t.subscribed : t.owned;
+        el.disabled = true;
+        el.removeAttribute('aria-label');
+      }
     }
+  }
+
+  private price(item: SuggestionItem): string {
+    const price = money(item.price, this.options.currency);
+    return item.kind === 'subscription' ? `${price}${perPeriod(this.options.periodDays?.(item) ?? 30)}` : price;
   }
 
   private card(item: SuggestionItem): HTMLElement {
     const isSubscription = item.kind === 'subscription';
+    const owned = this.owned.has(item.contentId);
+    const price = this.price(item);
     const buy = this.options.onBuy
       ? h(
           'button',
-          { type: 'button', class: 'primary small buy' },
-          this.owned.has(item.contentId) ? 'Owned ✓' : isSubscription ? 'Subscribe' : 'Buy',
+          {
+            type: 'button',
+            class: 'primary small buy',
+            'data-kind': item.kind ?? '',
+            'aria-label': owned
+              ? undefined
+              : isSubscription
+                ? t.subscribeNamed(item.title, price)
+                : t.buyNamed(item.title, price),
+            disabled: owned,
+          },
+          owned ? (isSubscription ? t.subscribed : t.owned) : isSubscription ? t.subscribe : t.buy,
         )
       : null;
-    if (buy && this.owned.has(item.contentId)) buy.disabled = true;
     buy?.addEventListener('click', () => {
       this.options.onOpen?.(item);
       void busy(buy, async () => {
@@ -102,21 +191,17 @@ export class SuggestionsPanel {
         if (this.owned.has(item.contentId)) buy.disabled = true;
       });
     });
+    const line = this.options.describe?.(item) ?? plainReason(item.reason);
     const card = h(
       'article',
-      { class: 'suggestion', 'data-content': item.contentId, title: `model ${this.modelVersion}` },
-      h('div', {}, h('h3', {}, item.title), h('p', { class: 'muted small' }, item.reason)),
-      h('div', { class: 'suggestion-buy' }, h('b', {}, money(item.price, this.options.currency)), buy),
+      { class: 'suggestion', 'data-content': item.contentId },
+      h('div', {}, h('h3', {}, item.title), h('p', { class: 'muted small' }, line)),
+      h('div', { class: 'suggestion-buy' }, h('b', {}, price), buy),
     );
     if (this.options.onDismiss) {
       const close = h(
         'button',
-        {
-          type: 'button',
-          class: 'ghost icon',
-          'aria-label': `Not interested in ${item.title}`,
-          title: 'Not interested',
-        },
+        { type: 'button', class: 'ghost icon', 'aria-label': t.notInterestedIn(item.title), title: t.notInterested },
         '✕',
       );
       close.addEventListener('click', () => {

@@ -1,14 +1,169 @@
 import { newIdempotencyKey } from '@lectern/client-sdk';
-import type { Attachment, Content, CreatorProfile, MediaInfo, SyllabusItem, WatchProgress } from '../../../protocol';
+import type {
+  Attachment,
+  Content,
+  ContentKind,
+  CreatorProfile,
+  MediaInfo,
+  Purchase,
+  SyllabusItem,
+  WatchProgress,
+} from '../../../protocol';
 import { api } from '../lib/api';
 import { busy, byId, h, show } from '../lib/dom';
 import { codeOf, describeError } from '../lib/errors';
 import { duration, fileSize, money } from '../lib/format';
+import { formatNumber, messages } from '../lib/i18n';
 import { renderMarkdown } from '../lib/markdown';
+import { ownedContents } from '../lib/owned';
+import { fillText } from '../lib/page-text';
 import { Player } from '../lib/player';
 import { coverOf, KIND_LABELS, lockIcon, type Shell, startShell } from '../lib/shell';
+import { spend } from '../lib/spend';
 import { exposeForTests } from '../lib/test-hook';
 import { toast } from '../lib/toast';
+
+const t = messages({
+  en: {
+    loading: 'Loading…',
+    aboutThis: 'About this content',
+    courseFiles: 'Course files',
+    files: 'Files',
+    noVideoYet: 'This lesson has no video yet.',
+    lessonOf: (n: number, total: number) => `Lesson ${n} of ${total}`,
+    freeTrial: 'Free trial',
+    notes: 'Notes',
+    watchFree: (title: string) => `Watch “${title}” free`,
+    yoursToWatch: 'Yours to watch',
+    chooseFromList: 'Choose a course or a lesson from the list.',
+    nothingInIt: 'Nothing in it yet.',
+    buyToWatch: (kind: ContentKind): string =>
+      kind === 'lesson'
+        ? 'Buy this lesson to watch it'
+        : kind === 'course'
+          ? 'Buy this course to watch it'
+          : 'Buy this bundle to watch it',
+    yoursToKeep: (price: string) => `${price}, yours to keep: watch it whenever you like, from where you stopped.`,
+    buyFor: (price: string) => `Buy — ${price}`,
+    buy: 'Buy',
+    signInToWatch: 'Sign in to watch',
+    signIn: 'Sign in',
+    about: 'About',
+    items: (n: number) => (n === 1 ? '1 item' : `${formatNumber(n)} items`),
+    aVideo: (length: string) => `A ${length} video`,
+    lessons: (n: number) => (n === 1 ? '1 lesson' : `${formatNumber(n)} lessons`),
+    teacherNotes: 'Notes from the teacher',
+    filesToDownload: (n: number) => (n === 1 ? '1 file to download' : `${formatNumber(n)} files to download`),
+    resumeAnywhere: 'Resume where you stopped, on any device',
+    askedToSignIn: 'You will be asked to sign in first.',
+    yours: 'Yours',
+    thisIsYour: (kind: ContentKind): string =>
+      kind === 'lesson' ? 'This is your lesson.' : kind === 'course' ? 'This is your course.' : 'This is your bundle.',
+    freeToWatch: 'Free to watch.',
+    inLibrary: 'Owned ✓ — in your library',
+    editIt: 'Edit in the content manager',
+    openLibrary: 'Open your library',
+    syllabus: 'Syllabus',
+    inBundle: 'In this bundle',
+    noVideo: 'No video yet',
+    locked: 'Locked',
+    owned: 'Owned',
+    filesIncluded: 'Files included',
+    downloadOnceBought: 'Yours to download once you buy.',
+    upNext: (seconds: number, title: string) => `Up next in ${seconds} s: ${title}`,
+    playNow: 'Play now',
+    stayHere: 'Stay here',
+    enjoy: (title: string) => `${title} is yours. Enjoy!`,
+    ownBuying: 'You cannot buy your own content.',
+    notForSale: 'This cannot be bought any more.',
+    nothingHere: 'Nothing here',
+    notLoaded: 'This page could not be loaded',
+    missing: 'This lesson or course does not exist (any more).',
+    home: 'Back to the home page',
+    reload: 'Something went wrong: reload the page to try again.',
+    // Upgrade pricing: part of it is owned already.
+    youPay: (price: string, owned: number, total: number, kind: ContentKind) =>
+      `You pay ${price} — you own ${formatNumber(owned)} of its ${formatNumber(total)} ${kind === 'course' ? 'lessons' : 'items'}`,
+    credit: (credit: string) => `The ${credit} you already paid for its items is taken off the price.`,
+    allOwned: (kind: ContentKind): string =>
+      kind === 'course' ? 'You already own every lesson of this course.' : 'You already own everything in this bundle.',
+    paidEnough: (kind: ContentKind) =>
+      `You have already paid as much for what is in this ${kind === 'course' ? 'course' : 'bundle'} as it costs: there is nothing more to buy.`,
+    pdf: 'PDF',
+    image: (type: string) => `${type} image`,
+    file: 'File',
+    alreadyOwned: 'You already own this.',
+  },
+  'zh-CN': {
+    loading: '加载中…',
+    aboutThis: '内容介绍',
+    courseFiles: '课程资料',
+    files: '资料',
+    noVideoYet: '这节课还没有视频。',
+    lessonOf: (n: number, total: number) => `第 ${n} 节，共 ${total} 节`,
+    freeTrial: '免费试看',
+    notes: '讲义',
+    watchFree: (title: string) => `免费观看《${title}》`,
+    yoursToWatch: '你可以观看',
+    chooseFromList: '从列表中选择一门系列课或一节课。',
+    nothingInIt: '里面还没有内容。',
+    buyToWatch: (kind: ContentKind): string =>
+      kind === 'lesson'
+        ? '购买这节课后即可观看'
+        : kind === 'course'
+          ? '购买这门系列课后即可观看'
+          : '购买这个合集后即可观看',
+    yoursToKeep: (price: string) => `${price}，买了就是你的：随时观看，从上次停下的地方继续。`,
+    buyFor: (price: string) => `购买 — ${price}`,
+    buy: '购买',
+    signInToWatch: '登录后观看',
+    signIn: '登录',
+    about: '简介',
+    items: (n: number) => `${formatNumber(n)} 项内容`,
+    aVideo: (length: string) => `${length} 的视频`,
+    lessons: (n: number) => `${formatNumber(n)} 节课`,
+    teacherNotes: '老师的讲义',
+    filesToDownload: (n: number) => `${formatNumber(n)} 个可下载的资料`,
+    resumeAnywhere: '在任何设备上从上次停下的地方继续看',
+    askedToSignIn: '购买前需要先登录。',
+    yours: '已拥有',
+    thisIsYour: (kind: ContentKind): string =>
+      kind === 'lesson' ? '这是你的单节课。' : kind === 'course' ? '这是你的系列课。' : '这是你的合集。',
+    freeToWatch: '免费观看。',
+    inLibrary: '已拥有 ✓ — 在“我的内容”里',
+    editIt: '在内容管理中编辑',
+    openLibrary: '打开我的内容',
+    syllabus: '课程目录',
+    inBundle: '合集内容',
+    noVideo: '暂无视频',
+    locked: '未解锁',
+    owned: '已拥有',
+    filesIncluded: '附带资料',
+    downloadOnceBought: '购买后即可下载。',
+    upNext: (seconds: number, title: string) => `${seconds} 秒后播放下一节：${title}`,
+    playNow: '立即播放',
+    stayHere: '留在这里',
+    enjoy: (title: string) => `《${title}》已购买成功，祝学习愉快！`,
+    ownBuying: '不能购买自己的内容。',
+    notForSale: '这个内容已经不再出售。',
+    nothingHere: '这里什么都没有',
+    notLoaded: '页面加载失败',
+    missing: '这节课或系列课不存在（或已下架）。',
+    home: '返回首页',
+    reload: '出了点问题，请刷新页面重试。',
+    youPay: (price: string, owned: number, total: number, kind: ContentKind) =>
+      `你只需支付 ${price} — ${formatNumber(total)} ${kind === 'course' ? '节课' : '项内容'}中你已拥有 ${formatNumber(owned)} ${kind === 'course' ? '节' : '项'}`,
+    credit: (credit: string) => `你已为其中内容支付的 ${credit} 已从价格中扣除。`,
+    allOwned: (kind: ContentKind): string =>
+      kind === 'course' ? '这门系列课的每节课你都已拥有。' : '这个合集里的内容你都已拥有。',
+    paidEnough: (kind: ContentKind) =>
+      `你为这个${kind === 'course' ? '系列课' : '合集'}里的内容支付的金额已经不低于它的价格，无需再购买。`,
+    pdf: 'PDF',
+    image: (type: string) => `${type} 图片`,
+    file: '文件',
+    alreadyOwned: '你已经拥有这个内容。',
+  },
+});
 
 /**
  * A content's page (`/content/<id>`): for someone who may not watch it, what it is — cover,
@@ -27,6 +182,8 @@ interface Details {
   notes?: string;
   attachments: Attachment[];
   progress?: WatchProgress | null;
+  /** A course or bundle the signed-in viewer owns part of: what it costs them (upgrade pricing). */
+  upgrade?: { yourPrice: number; credit: number; ownedItems: number; items: number };
 }
 
 /** Seconds before the next lesson starts by itself. */
@@ -38,6 +195,8 @@ const mayWatch = (d: Details) => d.canWatch;
 
 class ContentPage {
   private details!: Details;
+  /** Contents the viewer owns (a course's lessons bought one by one show as theirs). */
+  private owned = new Set<string>();
   private creator: CreatorProfile | undefined;
   private player: Player | undefined;
   private lesson: Details | undefined;
@@ -51,7 +210,7 @@ class ContentPage {
 
   async start(): Promise<void> {
     try {
-      this.details = await this.fetchDetails(this.contentId);
+      [this.details, this.owned] = await Promise.all([this.fetchDetails(this.contentId), ownedContents()]);
     } catch (err) {
       return this.fatal(err);
     }
@@ -79,9 +238,12 @@ class ContentPage {
     return this.details.content.kind !== 'lesson';
   }
 
-  /** Lessons of the syllabus this viewer can play now. */
+  /** Lessons of the syllabus this viewer can play now: theirs, or free. */
   private playable(item: SyllabusItem): boolean {
-    return item.kind === 'lesson' && (mayWatch(this.details) || item.freeTrial || item.price === 0);
+    return (
+      item.kind === 'lesson' &&
+      (mayWatch(this.details) || this.owned.has(item.id) || item.freeTrial || item.price === 0)
+    );
   }
 
   /** The lesson the page plays: `?lesson=`, else (for those who may watch) the first with a video. */
@@ -111,7 +273,7 @@ class ContentPage {
       }
     }
     const main = h('div', { class: 'layout-main' });
-    const side = h('aside', { class: 'layout-side', 'aria-label': 'About this content' });
+    const side = h('aside', { class: 'layout-side', 'aria-label': t.aboutThis });
     if (this.lesson && mayWatch(this.lesson)) {
       const [stage, ...rest] = this.watching(this.lesson);
       // A lesson's own page: its title under the video; a course's: the lesson, then the course.
@@ -126,7 +288,7 @@ class ContentPage {
     if (this.isCourse) side.append(this.syllabusCard(lessonId));
     const { attachments } = this.details;
     if (!mayWatch(this.details) && attachments.length) side.append(this.lockedFiles(attachments));
-    else if (this.isCourse && attachments.length) side.append(this.files(attachments, 'Course files'));
+    else if (this.isCourse && attachments.length) side.append(this.files(attachments, t.courseFiles));
     this.root.replaceChildren(h('div', { class: 'layout' }, main, side));
   }
 
@@ -159,7 +321,7 @@ class ContentPage {
           'div',
           { class: 'stage' },
           coverOf(content.coverUrl, content.title, 'stage-cover'),
-          h('div', { class: 'stage-overlay' }, h('p', {}, 'This lesson has no video yet.')),
+          h('div', { class: 'stage-overlay' }, h('p', {}, t.noVideoYet)),
         ),
       );
     }
@@ -169,16 +331,16 @@ class ContentPage {
         h(
           'div',
           { class: 'lesson-head' },
-          h('p', { class: 'muted small' }, `Lesson ${position + 1} of ${this.details.syllabus?.length ?? 0}`),
+          h('p', { class: 'muted small' }, t.lessonOf(position + 1, this.details.syllabus?.length ?? 0)),
           h('h2', {}, content.title),
-          !mayWatch(this.details) && content.freeTrial ? h('span', { class: 'badge trial' }, 'Free trial') : null,
+          !mayWatch(this.details) && content.freeTrial ? h('span', { class: 'badge trial' }, t.freeTrial) : null,
         ),
       );
     }
     if (lesson.notes?.trim()) {
       const notes = h('div', { class: 'markdown' });
       notes.innerHTML = renderMarkdown(lesson.notes, { headingOffset: 2 });
-      elements.push(h('section', { class: 'card', 'aria-label': 'Notes' }, h('h2', {}, 'Notes'), notes));
+      elements.push(h('section', { class: 'card', 'aria-label': t.notes }, h('h2', {}, t.notes), notes));
     }
     if (lesson.attachments.length) elements.push(this.files(lesson.attachments));
     return elements;
@@ -196,7 +358,7 @@ class ContentPage {
         ? h(
             'button',
             { type: 'button', class: 'button', onclick: () => this.select(trial.id) },
-            `Watch “${trial.title}” free`,
+            t.watchFree(trial.title),
           )
         : null,
     );
@@ -213,23 +375,44 @@ class ContentPage {
       h(
         'div',
         { class: 'stage-overlay' },
-        h('h2', {}, 'Yours to watch'),
-        h('p', {}, this.details.syllabus?.length ? 'Choose a course or a lesson from the list.' : 'Nothing in it yet.'),
+        h('h2', {}, t.yoursToWatch),
+        h('p', {}, this.details.syllabus?.length ? t.chooseFromList : t.nothingInIt),
       ),
     );
   }
 
+  /** What this viewer pays: the price, less what they paid for its items when they own some. */
+  private get yourPrice(): number {
+    const { content, upgrade } = this.details;
+    return upgrade ? upgrade.yourPrice : content.price;
+  }
+
+  /** Nothing left to sell them: they own every item, or paid for its items as much as it costs. */
+  private get nothingToBuy(): string | undefined {
+    const { content, upgrade } = this.details;
+    if (!upgrade) return undefined;
+    if (upgrade.items > 0 && upgrade.ownedItems >= upgrade.items) return t.allOwned(content.kind);
+    if (upgrade.yourPrice <= 0) return t.paidEnough(content.kind);
+    return undefined;
+  }
+
+  /** "You pay ¥7.00 — you own 1 of its 2 lessons", when they own part of it. */
+  private upgradeLine(): string | undefined {
+    const { content, upgrade } = this.details;
+    if (!upgrade || this.nothingToBuy) return undefined;
+    return t.youPay(money(upgrade.yourPrice, content.currency), upgrade.ownedItems, upgrade.items, content.kind);
+  }
+
   private paywallContent(): HTMLElement[] {
     const { content } = this.details;
-    const what = KIND_LABELS[content.kind].toLowerCase();
+    const done = this.nothingToBuy;
+    if (done) return [h('h2', {}, t.yoursToWatch), h('p', {}, done)];
+    const price = money(this.yourPrice, content.currency);
+    const upgrade = this.upgradeLine();
     return [
-      h('h2', {}, `Buy this ${what} to watch it`),
-      h(
-        'p',
-        {},
-        `${money(content.price, content.currency)}, yours to keep: watch it whenever you like, from where you stopped.`,
-      ),
-      this.buyButton('primary big', `Buy — ${money(content.price, content.currency)}`),
+      h('h2', {}, t.buyToWatch(content.kind)),
+      h('p', {}, upgrade ?? t.yoursToKeep(price)),
+      this.buyButton('primary big', t.buyFor(price)),
     ];
   }
 
@@ -237,8 +420,8 @@ class ContentPage {
     const code = codeOf(err);
     if (code === 'UNAUTHENTICATED') {
       return [
-        h('h2', {}, 'Sign in to watch'),
-        h('button', { type: 'button', class: 'primary', onclick: this.shell.signIn }, 'Sign in'),
+        h('h2', {}, t.signInToWatch),
+        h('button', { type: 'button', class: 'primary', onclick: this.shell.signIn }, t.signIn),
       ];
     }
     if (code === 'PAYMENT_REQUIRED') return this.paywallContent();
@@ -252,13 +435,13 @@ class ContentPage {
     const meta = [
       this.creator?.displayName,
       KIND_LABELS[content.kind],
-      syllabus ? `${syllabus.length} ${syllabus.length === 1 ? 'item' : 'items'}` : null,
+      syllabus ? t.items(syllabus.length) : null,
       total ? duration(total) : content.durationSeconds ? duration(content.durationSeconds) : null,
       ...content.tags.map((t) => `#${t}`),
     ].filter(Boolean);
     return h(
       'section',
-      { class: 'content-head', 'aria-label': 'About' },
+      { class: 'content-head', 'aria-label': t.about },
       h('h1', {}, content.title),
       h('p', { class: 'muted' }, meta.join(' · ')),
       content.description ? h('p', { class: 'description' }, content.description) : null,
@@ -267,26 +450,42 @@ class ContentPage {
 
   private buyButton(className: string, label: string): HTMLButtonElement {
     const button = h('button', { type: 'button', class: `${className} buy` }, label);
-    button.addEventListener('click', () => void busy(button, () => this.buy(button)));
+    button.addEventListener('click', () => void busy(button, () => this.buy()));
     return button;
   }
 
   private buyCard(): HTMLElement {
-    const { content, syllabus, attachments } = this.details;
+    const { content, syllabus, attachments, upgrade } = this.details;
     const includes = [
-      content.kind === 'lesson' && content.durationSeconds ? `A ${duration(content.durationSeconds)} video` : null,
-      syllabus?.length ? `${syllabus.filter((i) => i.kind === 'lesson').length} lessons` : null,
-      content.kind === 'lesson' ? 'Notes from the teacher' : null,
-      attachments.length ? `${attachments.length} ${attachments.length === 1 ? 'file' : 'files'} to download` : null,
-      'Resume where you stopped, on any device',
+      content.kind === 'lesson' && content.durationSeconds ? t.aVideo(duration(content.durationSeconds)) : null,
+      syllabus?.length ? t.lessons(syllabus.filter((i) => i.kind === 'lesson').length) : null,
+      content.kind === 'lesson' ? t.teacherNotes : null,
+      attachments.length ? t.filesToDownload(attachments.length) : null,
+      t.resumeAnywhere,
     ].filter((x): x is string => !!x);
+    const done = this.nothingToBuy;
+    const upgradeLine = this.upgradeLine();
     return h(
       'section',
-      { class: 'card buy-card', 'aria-label': 'Buy' },
-      h('p', { class: 'price' }, money(content.price, content.currency)),
-      this.buyButton('primary big', 'Buy'),
+      { class: 'card buy-card', 'aria-label': t.buy },
+      upgrade && !done
+        ? h(
+            'p',
+            { class: 'price' },
+            h('s', { class: 'was' }, money(content.price, content.currency)),
+            ' ',
+            money(this.yourPrice, content.currency),
+          )
+        : done
+          ? null
+          : h('p', { class: 'price' }, money(content.price, content.currency)),
+      upgradeLine ? h('p', { class: 'upgrade-note' }, upgradeLine) : null,
+      upgrade && upgradeLine && upgrade.credit > 0
+        ? h('p', { class: 'muted small' }, t.credit(money(upgrade.credit, content.currency)))
+        : null,
+      done ? h('p', { class: 'upgrade-note' }, done) : this.buyButton('primary big', t.buy),
       h('ul', { class: 'includes' }, ...includes.map((text) => h('li', {}, text))),
-      this.shell.session ? null : h('p', { class: 'muted small' }, 'You will be asked to sign in first.'),
+      this.shell.session || done ? null : h('p', { class: 'muted small' }, t.askedToSignIn),
     );
   }
 
@@ -295,13 +494,15 @@ class ContentPage {
     const mine = this.shell.session?.user.id === content.creatorId;
     return h(
       'section',
-      { class: 'card', 'aria-label': 'Yours' },
+      { class: 'card owned-card', 'aria-label': t.yours },
       mine
-        ? h('p', {}, 'This is your ', KIND_LABELS[content.kind].toLowerCase(), '.')
-        : h('p', {}, content.price === 0 && !this.details.owned ? 'Free to watch.' : 'In your library ✓'),
+        ? h('p', {}, t.thisIsYour(content.kind))
+        : content.price === 0 && !this.details.owned
+          ? h('p', {}, t.freeToWatch)
+          : h('p', { class: 'owned-mark' }, t.inLibrary),
       mine
-        ? h('a', { class: 'button', href: `/studio/contents?edit=${content.id}` }, 'Edit in the content manager')
-        : h('a', { class: 'button', href: '/library' }, 'Open your library'),
+        ? h('a', { class: 'button', href: `/studio/contents?edit=${content.id}` }, t.editIt)
+        : h('a', { class: 'button', href: '/library' }, t.openLibrary),
     );
   }
 
@@ -309,6 +510,8 @@ class ContentPage {
     const syllabus = this.details.syllabus ?? [];
     const items = syllabus.map((item, n) => {
       const playable = this.playable(item);
+      // Theirs by itself (bought alone, or inside something else they bought), not through this one.
+      const ownedHere = !mayWatch(this.details) && this.owned.has(item.id);
       const label = h(
         'span',
         { class: 'syllabus-title' },
@@ -319,16 +522,14 @@ class ContentPage {
         'span',
         { class: 'syllabus-meta' },
         item.kind !== 'lesson' ? h('span', { class: 'badge kind' }, KIND_LABELS[item.kind]) : null,
-        item.freeTrial && !mayWatch(this.details) ? h('span', { class: 'badge trial' }, 'Free trial') : null,
+        ownedHere ? h('span', { class: 'badge owned', 'data-owned': 'true' }, t.owned) : null,
+        item.freeTrial && !mayWatch(this.details) && !ownedHere
+          ? h('span', { class: 'badge trial' }, t.freeTrial)
+          : null,
         item.durationSeconds ? h('span', { class: 'muted small' }, duration(item.durationSeconds)) : null,
-        item.kind === 'lesson' && !item.hasVideo ? h('span', { class: 'muted small' }, 'No video yet') : null,
-        !playable && item.kind === 'lesson'
-          ? h(
-              'span',
-              { class: 'locked-icon', title: 'Locked' },
-              lockIcon(),
-              h('span', { class: 'visually-hidden' }, 'Locked'),
-            )
+        item.kind === 'lesson' && !item.hasVideo ? h('span', { class: 'muted small' }, t.noVideo) : null,
+        !playable && item.kind === 'lesson' && !ownedHere
+          ? h('span', { class: 'locked-icon' }, lockIcon(), h('span', { class: 'visually-hidden' }, t.locked))
           : null,
       );
       let row: HTMLElement;
@@ -356,13 +557,13 @@ class ContentPage {
     });
     return h(
       'section',
-      { class: 'card', 'aria-label': 'Syllabus' },
-      h('h2', {}, this.details.content.kind === 'bundle' ? 'In this bundle' : 'Syllabus'),
-      items.length ? h('ol', { class: 'syllabus' }, ...items) : h('p', { class: 'muted empty' }, 'Nothing in it yet.'),
+      { class: 'card', 'aria-labelledby': 'syllabus-heading' },
+      h('h2', { id: 'syllabus-heading' }, this.details.content.kind === 'bundle' ? t.inBundle : t.syllabus),
+      items.length ? h('ol', { class: 'syllabus' }, ...items) : h('p', { class: 'muted empty' }, t.nothingInIt),
     );
   }
 
-  private files(attachments: Attachment[], title = 'Files'): HTMLElement {
+  private files(attachments: Attachment[], title = t.files): HTMLElement {
     return h(
       'section',
       { class: 'card', 'aria-label': title },
@@ -387,8 +588,8 @@ class ContentPage {
   private lockedFiles(attachments: Attachment[]): HTMLElement {
     return h(
       'section',
-      { class: 'card', 'aria-label': 'Files included' },
-      h('h2', {}, 'Files included'),
+      { class: 'card', 'aria-label': t.filesIncluded },
+      h('h2', {}, t.filesIncluded),
       h(
         'ul',
         { class: 'files' },
@@ -401,7 +602,7 @@ class ContentPage {
           ),
         ),
       ),
-      h('p', { class: 'muted small' }, 'Yours to download once you buy.'),
+      h('p', { class: 'muted small' }, t.downloadOnceBought),
     );
   }
 
@@ -425,7 +626,7 @@ class ContentPage {
     let left = UP_NEXT_SECONDS;
     const text = h('span', {});
     const tick = () => {
-      text.textContent = `Up next in ${left} s: ${next.title}`;
+      text.textContent = t.upNext(left, next.title);
     };
     tick();
     banner.replaceChildren(
@@ -433,8 +634,8 @@ class ContentPage {
       h(
         'span',
         { class: 'row buttons' },
-        h('button', { type: 'button', class: 'primary small', onclick: () => this.select(next.id) }, 'Play now'),
-        h('button', { type: 'button', class: 'ghost small', onclick: () => this.stopUpNext() }, 'Stay here'),
+        h('button', { type: 'button', class: 'primary small', onclick: () => this.select(next.id) }, t.playNow),
+        h('button', { type: 'button', class: 'ghost small', onclick: () => this.stopUpNext() }, t.stayHere),
       ),
     );
     show(banner, true);
@@ -454,45 +655,36 @@ class ContentPage {
     if (banner) show(banner, false);
   }
 
-  private async buy(button: HTMLButtonElement): Promise<void> {
-    const { session, wallet } = this.shell;
-    if (!session) return this.shell.signIn();
+  /** Asks once (what, price, balance after), then buys; an empty wallet tops up first. */
+  private async buy(): Promise<void> {
     const { content } = this.details;
-    // One key per click: a retried or doubled request never charges twice.
-    const idempotencyKey = newIdempotencyKey();
-    try {
-      const { balance } = await api<{ balance: number }>(
-        'POST',
-        '/api/purchases',
-        { contentId: content.id },
-        { idempotencyKey },
-      );
-      wallet?.set(balance);
-      toast(`${content.title} is yours. Enjoy!`, 'success');
-    } catch (err) {
-      const code = codeOf(err);
-      if (code === 'INSUFFICIENT_FUNDS' && wallet) {
-        wallet.openTopUp(
-          `${content.title} costs ${money(content.price, content.currency)}. Your wallet has ${money(wallet.amount, content.currency)}.`,
-          () => button.isConnected && button.click(),
-        );
-        return;
-      }
-      if (code !== 'CONFLICT') {
-        toast(
-          code === 'FORBIDDEN'
-            ? 'You cannot buy your own content.'
-            : code === 'INVALID_ARGUMENT' || code === 'NOT_FOUND'
-              ? 'This cannot be bought any more.'
-              : describeError(err),
-          'error',
-        );
-        return;
-      }
-      // CONFLICT: it was already theirs.
+    const outcome = await spend(this.shell, {
+      what: content.title,
+      detail: this.upgradeLine() ?? KIND_LABELS[content.kind],
+      price: this.yourPrice,
+      currency: content.currency,
+      // One key per click on Pay: a retried or doubled request never charges twice.
+      pay: (expectedPrice) =>
+        api<{ purchase: Purchase; balance: number }>(
+          'POST',
+          '/api/purchases',
+          { contentId: content.id, expectedPrice },
+          { idempotencyKey: newIdempotencyKey() },
+        ),
+      refusal: (err: unknown) => {
+        const code = codeOf(err);
+        if (code === 'FORBIDDEN') return t.ownBuying;
+        if (code === 'INVALID_ARGUMENT' || code === 'NOT_FOUND') return t.notForSale;
+        if (code === 'CONFLICT') return this.nothingToBuy ?? t.alreadyOwned;
+        return undefined;
+      },
+    });
+    if (outcome.paid) toast(t.enjoy(content.title), 'success');
+    // Paid, or refused as already theirs: the page shows what is true now.
+    if (outcome.paid || codeOf(outcome.error) === 'CONFLICT') {
+      [this.details, this.owned] = await Promise.all([this.fetchDetails(this.contentId), ownedContents()]);
+      await this.render();
     }
-    this.details = await this.fetchDetails(this.contentId);
-    await this.render();
   }
 
   /** Fresh signed links for the files shown (they expire after a few minutes). */
@@ -512,9 +704,9 @@ class ContentPage {
       h(
         'section',
         { class: 'card narrow' },
-        h('h1', {}, missing ? 'Nothing here' : 'This page could not be loaded'),
-        h('p', {}, missing ? 'This lesson or course does not exist (any more).' : describeError(err)),
-        h('a', { class: 'button', href: '/' }, 'Back to the home page'),
+        h('h1', {}, missing ? t.nothingHere : t.notLoaded),
+        h('p', {}, missing ? t.missing : describeError(err)),
+        h('a', { class: 'button', href: '/' }, t.home),
       ),
     );
   }
@@ -540,18 +732,19 @@ function rememberLesson(courseId: string, lessonId: string): void {
 }
 
 function fileKind(mime: string): string {
-  if (mime === 'application/pdf') return 'PDF';
-  if (mime.startsWith('image/')) return `${mime.slice(6).toUpperCase()} image`;
-  return 'File';
+  if (mime === 'application/pdf') return t.pdf;
+  if (mime.startsWith('image/')) return t.image(mime.slice(6).toUpperCase());
+  return t.file;
 }
 
 async function main(): Promise<void> {
   const shell = startShell({ wallet: true });
+  fillText(t);
   const id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
   await new ContentPage(shell, id).start();
 }
 
 main().catch((err) => {
   console.error(err);
-  toast(codeOf(err) ? describeError(err) : 'Something went wrong: reload the page to try again.', 'error');
+  toast(codeOf(err) ? describeError(err) : t.reload, 'error');
 });

@@ -1,16 +1,220 @@
 import type { Attachment, Content, ContentKind, CreatorProfile, MediaInfo, SyllabusItem } from '../../../protocol';
-import { api, walletBalance } from '../lib/api';
+import { api } from '../lib/api';
 import { authForm } from '../lib/auth';
 import { AttachmentsPanel, CoverPanel, VideoPanel } from '../lib/content-media';
 import { busy, byId, h, show } from '../lib/dom';
 import { codeOf, describeError } from '../lib/errors';
 import { duration, money, perPeriod, toAmountText, toMinorUnits } from '../lib/format';
+import { formatNumber, messages } from '../lib/i18n';
 import { renderMarkdown } from '../lib/markdown';
 import { statusLabel } from '../lib/media-status';
+import { fillText } from '../lib/page-text';
 import { replaysSection } from '../lib/replay-manager';
 import { isCreator, type Session } from '../lib/session';
 import { coverOf, KIND_LABELS, startShell } from '../lib/shell';
 import { toast } from '../lib/toast';
+import { serverLimits } from '../lib/upload';
+
+const t = messages({
+  en: {
+    title: 'Content manager — Lectern',
+    topbar: 'Content manager',
+    loading: 'Loading…',
+    maxTags: 'At most 20 tags.',
+    tagRules: 'Tags are short words or phrases separated by commas (letters, digits, spaces and _.+#-).',
+    yourContents: 'Your lessons and courses',
+    newLesson: 'New lesson',
+    newCourse: 'New course',
+    newBundle: 'New bundle',
+    listHeading: 'Lessons, courses and bundles',
+    loadingReplays: 'Loading your replays…',
+    contentsNotLoaded: 'Your contents could not be loaded.',
+    nothingYet: 'Nothing yet. Start with a lesson: a title, a price and a video. Group lessons into courses later.',
+    free: 'Free',
+    noVideoYet: 'no video yet',
+    videoLength: (length: string) => `video ${length}`,
+    freeTrialFact: 'free trial',
+    items: (n: number) => (n === 1 ? '1 item' : `${formatNumber(n)} items`),
+    videoState: (state: string) => `video: ${state}`,
+    edit: 'Edit',
+    view: 'View',
+    editNamed: (title: string) => `Edit ${title}`,
+    viewNamed: (title: string) => `View ${title}`,
+    savePrice: 'Save price',
+    stopOffering: 'Stop offering',
+    notOffered: 'Not offered',
+    subscription: 'Subscription',
+    subscriptionNote:
+      'Subscribers watch your streams for subscribers, and their replays, for as long as they are subscribed.',
+    pricePerMonth: (currency: string) => `Price per month (${currency})`,
+    subscriptionsClosed: 'Subscriptions closed.',
+    subscriptionSaved: 'Subscription price saved.',
+    priceNotAccepted: 'That price is not accepted: try a smaller amount.',
+    enterMonthly: (example: string) => `Enter a monthly price, such as ${example}.`,
+    itemsInOrder: 'Items, in order',
+    docEdit: (title: string) => `Edit ${title} — Lectern`,
+    newKind: (kind: ContentKind): string =>
+      kind === 'lesson' ? 'New lesson' : kind === 'course' ? 'New course' : 'New bundle',
+    allContents: '← All your contents',
+    viewPage: 'View its page',
+    sidePanels: 'Video, cover and files',
+    next: 'Next',
+    nextLesson: 'Create the lesson first; then upload its video, a cover and files.',
+    nextOther: 'Create it first; then add a cover and files.',
+    saveChanges: 'Save changes',
+    createKind: (kind: ContentKind): string =>
+      kind === 'lesson' ? 'Create lesson' : kind === 'course' ? 'Create course' : 'Create bundle',
+    details: 'Details',
+    titleLabel: 'Title',
+    description: 'Description',
+    descriptionHint: 'What buyers learn, who it is for. Shown to everyone.',
+    price: (currency: string) => `Price (${currency})`,
+    priceHint: '0 makes it free for everyone',
+    tags: 'Tags',
+    tagsPlaceholder: 'math, algebra',
+    tagsHint: 'Separated by commas',
+    freeTrial: 'Free trial: anyone can watch this lesson, signed in or not',
+    write: 'Write',
+    preview: 'Preview',
+    nothingWritten: 'Nothing written yet.',
+    notes: 'Notes',
+    notesView: 'Notes view',
+    notesHint:
+      'For buyers, under the video. Markdown: # heading, **bold**, *italic*, `code`, - lists, [links](https://…).',
+    anItem: 'An item',
+    add: 'Add',
+    syllabusLegend: 'Syllabus: its lessons, in order',
+    bundleLegend: 'In this bundle, in order',
+    moveUp: (title: string) => `Move ${title} up`,
+    moveDown: (title: string) => `Move ${title} down`,
+    removeItem: (title: string) => `Remove ${title}`,
+    emptySyllabus: 'Nothing in it yet: add lessons below.',
+    oneByOne: (total: string) => `Bought one by one, these cost ${total}.`,
+    option: (title: string, kind: string) => `${title} (${kind.toLowerCase()})`,
+    noMoreLessons: 'No more lessons to add',
+    nothingMore: 'Nothing more to add',
+    giveTitle: 'Give it a title.',
+    enterPrice: (example: string) => `Enter a price, such as ${example} (or 0 for free).`,
+    saved: 'Saved.',
+    createdUpload: (kind: string) => `${kind} created. Now upload its video.`,
+    created: (kind: string) => `${kind} created.`,
+    notAccepted: 'Some of this was not accepted: check the title, the price, the tags and the items.',
+    onlyCreator: 'Only its creator can change this.',
+    archiveKind: (kind: ContentKind): string =>
+      kind === 'lesson' ? 'Archive this lesson…' : kind === 'course' ? 'Archive this course…' : 'Archive this bundle…',
+    archive: 'Archive',
+    cancel: 'Cancel',
+    archiveNote: 'It leaves your catalog and cannot be bought any more. Buyers keep it.',
+    archived: (title: string) => `“${title}” archived.`,
+    viewerAccount: (name: string) => `${name} is a viewer account. Create a creator account to sell lessons.`,
+    signInCreator: 'Sign in with a creator account to manage your lessons and courses.',
+    nothingToEdit: 'Nothing to edit here',
+    gone: 'This content does not exist (any more).',
+    allYourContents: 'All your contents',
+    notYours: 'Not yours to edit',
+    anotherCreator: 'This content belongs to another creator.',
+    seePage: 'See its page',
+    reload: 'Something went wrong: reload the page to try again.',
+  },
+  'zh-CN': {
+    title: '内容管理 — Lectern',
+    topbar: '内容管理',
+    loading: '加载中…',
+    maxTags: '最多 20 个标签。',
+    tagRules: '标签是用逗号分隔的短词或短语（字母、数字、空格及 _.+#-）。',
+    yourContents: '你的课程与系列课',
+    newLesson: '新建单节课',
+    newCourse: '新建系列课',
+    newBundle: '新建合集',
+    listHeading: '单节课、系列课与合集',
+    loadingReplays: '正在加载你的回放…',
+    contentsNotLoaded: '你的内容加载失败。',
+    nothingYet: '还没有内容。先从一节课开始：标题、价格和视频。以后可以把多节课组成系列课。',
+    free: '免费',
+    noVideoYet: '暂无视频',
+    videoLength: (length: string) => `视频 ${length}`,
+    freeTrialFact: '免费试看',
+    items: (n: number) => `${formatNumber(n)} 项内容`,
+    videoState: (state: string) => `视频：${state}`,
+    edit: '编辑',
+    view: '查看',
+    editNamed: (title: string) => `编辑《${title}》`,
+    viewNamed: (title: string) => `查看《${title}》`,
+    savePrice: '保存价格',
+    stopOffering: '停止订阅',
+    notOffered: '未开放',
+    subscription: '订阅',
+    subscriptionNote: '订阅用户在订阅期间可以观看你的订阅专享直播及其回放。',
+    pricePerMonth: (currency: string) => `每月价格（${currency}）`,
+    subscriptionsClosed: '已关闭订阅。',
+    subscriptionSaved: '订阅价格已保存。',
+    priceNotAccepted: '这个价格无法接受，请设置得低一些。',
+    enterMonthly: (example: string) => `请输入每月价格，例如 ${example}。`,
+    itemsInOrder: '内容（按顺序）',
+    docEdit: (title: string) => `编辑《${title}》— Lectern`,
+    newKind: (kind: ContentKind): string =>
+      kind === 'lesson' ? '新建单节课' : kind === 'course' ? '新建系列课' : '新建合集',
+    allContents: '← 全部内容',
+    viewPage: '查看内容页',
+    sidePanels: '视频、封面和资料',
+    next: '下一步',
+    nextLesson: '先创建这节课，然后上传视频、封面和资料。',
+    nextOther: '先创建它，然后添加封面和资料。',
+    saveChanges: '保存修改',
+    createKind: (kind: ContentKind): string =>
+      kind === 'lesson' ? '创建单节课' : kind === 'course' ? '创建系列课' : '创建合集',
+    details: '基本信息',
+    titleLabel: '标题',
+    description: '简介',
+    descriptionHint: '能学到什么、适合谁。所有人可见。',
+    price: (currency: string) => `价格（${currency}）`,
+    priceHint: '填 0 表示所有人免费',
+    tags: '标签',
+    tagsPlaceholder: '数学, 代数',
+    tagsHint: '用逗号分隔',
+    freeTrial: '免费试看：任何人都能看这节课，无论是否登录',
+    write: '编辑',
+    preview: '预览',
+    nothingWritten: '还没有写内容。',
+    notes: '讲义',
+    notesView: '讲义视图',
+    notesHint: '购买者可在视频下方看到。支持 Markdown：# 标题、**粗体**、*斜体*、`代码`、- 列表、[链接](https://…)。',
+    anItem: '一项内容',
+    add: '添加',
+    syllabusLegend: '课程目录（按顺序）',
+    bundleLegend: '合集内容（按顺序）',
+    moveUp: (title: string) => `上移《${title}》`,
+    moveDown: (title: string) => `下移《${title}》`,
+    removeItem: (title: string) => `移除《${title}》`,
+    emptySyllabus: '里面还没有内容：在下方添加课程。',
+    oneByOne: (total: string) => `单独购买这些内容共需 ${total}。`,
+    option: (title: string, kind: string) => `${title}（${kind}）`,
+    noMoreLessons: '没有更多可添加的课了',
+    nothingMore: '没有更多可添加的内容了',
+    giveTitle: '请填写标题。',
+    enterPrice: (example: string) => `请输入价格，例如 ${example}（免费填 0）。`,
+    saved: '已保存。',
+    createdUpload: (kind: string) => `${kind}已创建，现在上传视频吧。`,
+    created: (kind: string) => `${kind}已创建。`,
+    notAccepted: '部分内容无法接受：请检查标题、价格、标签和包含的内容。',
+    onlyCreator: '只有创作者本人可以修改。',
+    archiveKind: (kind: ContentKind): string =>
+      kind === 'lesson' ? '下架这节课…' : kind === 'course' ? '下架这门系列课…' : '下架这个合集…',
+    archive: '下架',
+    cancel: '取消',
+    archiveNote: '下架后将从你的目录中移除，无法再购买。已购买的用户仍可观看。',
+    archived: (title: string) => `《${title}》已下架。`,
+    viewerAccount: (name: string) => `${name} 是观众账号。注册一个创作者账号才能售卖课程。`,
+    signInCreator: '使用创作者账号登录，管理你的课程和系列课。',
+    nothingToEdit: '这里没有可编辑的内容',
+    gone: '这个内容不存在（或已下架）。',
+    allYourContents: '全部内容',
+    notYours: '不能编辑',
+    anotherCreator: '这个内容属于其他创作者。',
+    seePage: '查看内容页',
+    reload: '出了点问题，请刷新页面重试。',
+  },
+});
 
 /**
  * The content manager (`/studio/contents`): a creator's lessons, courses and bundles (create,
@@ -53,14 +257,12 @@ function parseTags(text: string): string[] | string {
     ...new Set(
       text
         .split(',')
-        .map((t) => t.trim().toLowerCase())
+        .map((tag) => tag.trim().toLowerCase())
         .filter(Boolean),
     ),
   ];
-  if (tags.length > 20) return 'At most 20 tags.';
-  if (tags.some((t) => t.length > 40 || !TAG.test(t))) {
-    return 'Tags are short words or phrases separated by commas (letters, digits, spaces and _.+#-).';
-  }
+  if (tags.length > 20) return t.maxTags;
+  if (tags.some((tag) => tag.length > 40 || !TAG.test(tag))) return t.tagRules;
   return tags;
 }
 
@@ -75,28 +277,28 @@ async function myContents(session: Session): Promise<Content[]> {
 // --- the overview --------------------------------------------------------------------------------
 
 async function overview(session: Session, currency: string): Promise<void> {
-  document.title = 'Content manager — Lectern';
-  const list = h('ul', { class: 'manage-list', 'aria-live': 'polite' }, h('li', { class: 'muted' }, 'Loading…'));
+  document.title = t.title;
+  const list = h('ul', { class: 'manage-list', 'aria-live': 'polite' }, h('li', { class: 'muted' }, t.loading));
   const head = h(
     'div',
     { class: 'manage-head' },
-    h('h1', {}, 'Your lessons and courses'),
+    h('h1', {}, t.yourContents),
     h(
       'div',
       { class: 'row buttons' },
-      h('a', { class: 'button primary', href: '?new=lesson' }, 'New lesson'),
-      h('a', { class: 'button', href: '?new=course' }, 'New course'),
-      h('a', { class: 'button', href: '?new=bundle' }, 'New bundle'),
+      h('a', { class: 'button primary', href: '?new=lesson' }, t.newLesson),
+      h('a', { class: 'button', href: '?new=course' }, t.newCourse),
+      h('a', { class: 'button', href: '?new=bundle' }, t.newBundle),
     ),
   );
   const contentsCard = h(
     'section',
     { class: 'card', 'aria-labelledby': 'contents-heading' },
-    h('h2', { id: 'contents-heading' }, 'Lessons, courses and bundles'),
+    h('h2', { id: 'contents-heading' }, t.listHeading),
     list,
   );
   const subscription = subscriptionCard(session, currency);
-  const replaysSlot = h('div', {}, h('p', { class: 'muted' }, 'Loading your replays…'));
+  const replaysSlot = h('div', {}, h('p', { class: 'muted' }, t.loadingReplays));
   root().replaceChildren(
     head,
     h(
@@ -117,37 +319,31 @@ async function overview(session: Session, currency: string): Promise<void> {
   try {
     contents = await myContents(session);
   } catch (err) {
-    list.replaceChildren(h('li', { class: 'error' }, `Your contents could not be loaded. ${describeError(err)}`));
+    list.replaceChildren(h('li', { class: 'error' }, `${t.contentsNotLoaded} ${describeError(err)}`));
     return;
   }
   if (!contents.length) {
-    list.replaceChildren(
-      h(
-        'li',
-        { class: 'muted empty' },
-        'Nothing yet. Start with a lesson: a title, a price and a video. Group lessons into courses later.',
-      ),
-    );
+    list.replaceChildren(h('li', { class: 'muted empty' }, t.nothingYet));
     return;
   }
   list.replaceChildren(...contents.map((c) => contentRow(c)));
 }
 
 function contentRow(c: Content): HTMLElement {
-  const facts = [KIND_LABELS[c.kind], c.price ? money(c.price, c.currency) : 'Free'];
+  const facts = [KIND_LABELS[c.kind], c.price ? money(c.price, c.currency) : t.free];
   if (c.kind === 'lesson') {
-    if (!c.hasVideo) facts.push('no video yet');
-    else if (c.durationSeconds) facts.push(`video ${duration(c.durationSeconds)}`);
-    if (c.freeTrial) facts.push('free trial');
+    if (!c.hasVideo) facts.push(t.noVideoYet);
+    else if (c.durationSeconds) facts.push(t.videoLength(duration(c.durationSeconds)));
+    if (c.freeTrial) facts.push(t.freeTrialFact);
   } else {
-    facts.push(`${c.itemIds.length} ${c.itemIds.length === 1 ? 'item' : 'items'}`);
+    facts.push(t.items(c.itemIds.length));
   }
   const line = h('p', { class: 'muted small' }, facts.join(' · '));
   // A video that is neither ready nor absent: ask how it is doing.
   if (c.kind === 'lesson' && c.hasVideo && !c.durationSeconds) {
     void api<{ media: MediaInfo }>('GET', `/api/contents/${c.id}/media`)
       .then(({ media }) => {
-        line.textContent = [...facts, `video: ${statusLabel(media).toLowerCase()}`].join(' · ');
+        line.textContent = [...facts, t.videoState(statusLabel(media).toLowerCase())].join(' · ');
       })
       .catch(() => undefined);
   }
@@ -159,38 +355,35 @@ function contentRow(c: Content): HTMLElement {
     h(
       'div',
       { class: 'manage-actions' },
-      h('a', { class: 'button small', href: `?edit=${c.id}`, 'aria-label': `Edit ${c.title}` }, 'Edit'),
-      h('a', { class: 'button small ghost', href: `/content/${c.id}`, 'aria-label': `View ${c.title}` }, 'View'),
+      h('a', { class: 'button small', href: `?edit=${c.id}`, 'aria-label': t.editNamed(c.title) }, t.edit),
+      h('a', { class: 'button small ghost', href: `/content/${c.id}`, 'aria-label': t.viewNamed(c.title) }, t.view),
     ),
   );
 }
 
 function subscriptionCard(session: Session, currency: string): HTMLElement {
   const now = h('p', { class: 'subscription-now', role: 'status' }, '…');
-  const price = h('input', { name: 'subscriptionPrice', inputMode: 'decimal', placeholder: '9.99' });
+  const example = toAmountText(999, currency);
+  const price = h('input', { name: 'subscriptionPrice', inputMode: 'decimal', placeholder: example });
   const error = h('p', { class: 'error', role: 'alert' });
-  const save = h('button', { type: 'submit', class: 'primary' }, 'Save price');
-  const stop = h('button', { type: 'button', class: 'ghost', hidden: true }, 'Stop offering');
+  const save = h('button', { type: 'submit', class: 'primary' }, t.savePrice);
+  const stop = h('button', { type: 'button', class: 'ghost', hidden: true }, t.stopOffering);
   let profile: CreatorProfile | undefined;
   const render = () => {
     const p = profile?.subscriptionPrice;
     now.textContent = p
       ? `${money(p, currency)}${perPeriod(profile?.subscriptionPeriodDays ?? SUBSCRIPTION_DAYS)}`
-      : 'Not offered';
+      : t.notOffered;
     show(stop, !!p);
-    if (p) price.value = toAmountText(p);
+    if (p) price.value = toAmountText(p, currency);
   };
   const form = h(
     'form',
     { class: 'card form', 'aria-labelledby': 'subscription-heading' },
-    h('h2', { id: 'subscription-heading' }, 'Subscription'),
+    h('h2', { id: 'subscription-heading' }, t.subscription),
     now,
-    h(
-      'p',
-      { class: 'muted small' },
-      'Subscribers watch your streams for subscribers, and their replays, for as long as they are subscribed.',
-    ),
-    field(`Price per month (${currency})`, price),
+    h('p', { class: 'muted small' }, t.subscriptionNote),
+    field(t.pricePerMonth(currency), price),
     error,
     h('div', { class: 'row buttons' }, save, stop),
   );
@@ -206,17 +399,16 @@ function subscriptionCard(session: Session, currency: string): HTMLElement {
         error.textContent = '';
         if (subscriptionPrice === null) price.value = '';
         render();
-        toast(subscriptionPrice === null ? 'Subscriptions closed.' : 'Subscription price saved.', 'success');
+        toast(subscriptionPrice === null ? t.subscriptionsClosed : t.subscriptionSaved, 'success');
       } catch (err) {
-        error.textContent =
-          codeOf(err) === 'INVALID_ARGUMENT' ? 'That price is not accepted: try a smaller amount.' : describeError(err);
+        error.textContent = codeOf(err) === 'INVALID_ARGUMENT' ? t.priceNotAccepted : describeError(err);
       }
     });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const amount = toMinorUnits(price.value);
+    const amount = toMinorUnits(price.value, { currency });
     if (Number.isNaN(amount)) {
-      error.textContent = 'Enter a monthly price, such as 9.99.';
+      error.textContent = t.enterMonthly(example);
       return;
     }
     void update(amount, save);
@@ -228,7 +420,7 @@ function subscriptionCard(session: Session, currency: string): HTMLElement {
       render();
     })
     .catch(() => {
-      now.textContent = 'Not offered';
+      now.textContent = t.notOffered;
     });
   return form;
 }
@@ -239,13 +431,13 @@ class Editor {
   private readonly title = h('input', { name: 'title', required: true, maxLength: 200, autocomplete: 'off' });
   private readonly description = h('textarea', { name: 'description', maxLength: 5000, rows: 4 });
   private readonly price = h('input', { name: 'price', inputMode: 'decimal', required: true, value: '5' });
-  private readonly tags = h('input', { name: 'tags', placeholder: 'math, algebra', autocomplete: 'off' });
+  private readonly tags = h('input', { name: 'tags', placeholder: t.tagsPlaceholder, autocomplete: 'off' });
   private readonly freeTrial = h('input', { type: 'checkbox', name: 'freeTrial' });
   private readonly notes = h('textarea', { name: 'notes', maxLength: 50_000, rows: 10, spellcheck: true });
   private readonly error = h('p', { class: 'error', role: 'alert' });
   private readonly save = h('button', { type: 'submit', class: 'primary big' });
   private items: string[] = [];
-  private readonly itemList = h('ol', { class: 'item-picker', 'aria-label': 'Items, in order' });
+  private readonly itemList = h('ol', { class: 'item-picker', 'aria-label': t.itemsInOrder });
   private readonly itemTotal = h('p', { class: 'muted small' });
   private readonly addSelect = h('select', { name: 'add-item' });
   private catalog: Content[] = [];
@@ -259,7 +451,7 @@ class Editor {
 
   async open(): Promise<void> {
     const existing = this.details?.content;
-    document.title = `${existing ? `Edit ${existing.title}` : `New ${this.kind}`} — Lectern`;
+    document.title = existing ? t.docEdit(existing.title) : `${t.newKind(this.kind)} — Lectern`;
     if (this.kind !== 'lesson') {
       try {
         this.catalog = await myContents(this.session);
@@ -274,12 +466,12 @@ class Editor {
       h(
         'div',
         {},
-        h('a', { href: '/studio/contents', class: 'small' }, '← All your contents'),
-        h('h1', {}, existing ? existing.title : `New ${this.kind}`),
+        h('a', { href: '/studio/contents', class: 'small' }, t.allContents),
+        h('h1', {}, existing ? existing.title : t.newKind(this.kind)),
       ),
-      existing ? h('a', { class: 'button', href: `/content/${existing.id}` }, 'View its page') : null,
+      existing ? h('a', { class: 'button', href: `/content/${existing.id}` }, t.viewPage) : null,
     );
-    const side = h('aside', { class: 'layout-side plain panel-stack', 'aria-label': 'Video, cover and files' });
+    const side = h('aside', { class: 'layout-side plain panel-stack', 'aria-label': t.sidePanels });
     if (existing) {
       if (this.kind === 'lesson') {
         const video = new VideoPanel(existing);
@@ -296,14 +488,8 @@ class Editor {
         h(
           'section',
           { class: 'card' },
-          h('h2', {}, 'Next'),
-          h(
-            'p',
-            { class: 'muted' },
-            this.kind === 'lesson'
-              ? 'Create the lesson first; then upload its video, a cover and files.'
-              : 'Create it first; then add a cover and files.',
-          ),
+          h('h2', {}, t.next),
+          h('p', { class: 'muted' }, this.kind === 'lesson' ? t.nextLesson : t.nextOther),
         ),
       );
     }
@@ -317,7 +503,7 @@ class Editor {
     if (!c) return;
     this.title.value = c.title;
     this.description.value = c.description;
-    this.price.value = toAmountText(c.price);
+    this.price.value = toAmountText(c.price, this.currency);
     this.tags.value = c.tags.join(', ');
     this.freeTrial.checked = c.freeTrial;
     this.notes.value = this.details?.notes ?? '';
@@ -327,33 +513,25 @@ class Editor {
 
   private form(): HTMLFormElement {
     const existing = this.details?.content;
-    this.save.textContent = existing ? 'Save changes' : `Create ${this.kind}`;
+    this.save.textContent = existing ? t.saveChanges : t.createKind(this.kind);
     const parts: (HTMLElement | null)[] = [
-      h('h2', {}, 'Details'),
-      field('Title', this.title),
-      field('Description', this.description, 'What buyers learn, who it is for. Shown to everyone.'),
+      h('h2', {}, t.details),
+      field(t.titleLabel, this.title),
+      field(t.description, this.description, t.descriptionHint),
       h(
         'div',
         { class: 'row top' },
-        field(`Price (${this.currency})`, this.price, '0 makes it free for everyone'),
-        field('Tags', this.tags, 'Separated by commas'),
+        field(t.price(this.currency), this.price, t.priceHint),
+        field(t.tags, this.tags, t.tagsHint),
       ),
     ];
     if (this.kind === 'lesson') {
-      parts.push(
-        h(
-          'label',
-          { class: 'check' },
-          this.freeTrial,
-          h('span', {}, 'Free trial: anyone can watch this lesson, signed in or not'),
-        ),
-        this.notesEditor(),
-      );
+      parts.push(h('label', { class: 'check' }, this.freeTrial, h('span', {}, t.freeTrial)), this.notesEditor());
     } else {
       parts.push(this.syllabusEditor());
     }
     parts.push(this.error, this.save);
-    const form = h('form', { class: 'card form', 'aria-label': 'Details' }, ...parts);
+    const form = h('form', { class: 'card form', 'aria-label': t.details }, ...parts);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       void busy(this.save, () => this.submit());
@@ -363,13 +541,12 @@ class Editor {
 
   private notesEditor(): HTMLElement {
     const preview = h('div', { class: 'markdown notice', hidden: true, 'aria-live': 'polite' });
-    const write = h('button', { type: 'button', class: 'small', 'aria-pressed': 'true' }, 'Write');
-    const look = h('button', { type: 'button', class: 'small', 'aria-pressed': 'false' }, 'Preview');
+    const write = h('button', { type: 'button', class: 'small', 'aria-pressed': 'true' }, t.write);
+    const look = h('button', { type: 'button', class: 'small', 'aria-pressed': 'false' }, t.preview);
     const mode = (previewing: boolean) => {
       if (previewing) {
-        preview.innerHTML = this.notes.value.trim()
-          ? renderMarkdown(this.notes.value, { headingOffset: 2 })
-          : '<p>Nothing written yet.</p>';
+        if (this.notes.value.trim()) preview.innerHTML = renderMarkdown(this.notes.value, { headingOffset: 2 });
+        else preview.replaceChildren(h('p', {}, t.nothingWritten));
       }
       show(preview, previewing);
       show(this.notes, !previewing);
@@ -385,16 +562,12 @@ class Editor {
       h(
         'div',
         { class: 'row buttons spread' },
-        h('label', { for: 'notes' }, 'Notes'),
-        h('div', { class: 'tabs', role: 'group', 'aria-label': 'Notes view' }, write, look),
+        h('label', { for: 'notes' }, t.notes),
+        h('div', { class: 'tabs', role: 'group', 'aria-label': t.notesView }, write, look),
       ),
       this.notes,
       preview,
-      h(
-        'span',
-        { class: 'hint' },
-        'For buyers, under the video. Markdown: # heading, **bold**, *italic*, `code`, - lists, [links](https://…).',
-      ),
+      h('span', { class: 'hint' }, t.notesHint),
     );
   }
 
@@ -409,11 +582,11 @@ class Editor {
     const c = this.catalog.find((x) => x.id === id) ?? this.details?.syllabus?.find((x) => x.id === id);
     return c
       ? { title: c.title, kind: c.kind, price: c.price, durationSeconds: c.durationSeconds }
-      : { title: 'An item', kind: 'lesson', price: 0, durationSeconds: null };
+      : { title: t.anItem, kind: 'lesson', price: 0, durationSeconds: null };
   }
 
   private syllabusEditor(): HTMLElement {
-    const add = h('button', { type: 'button' }, 'Add');
+    const add = h('button', { type: 'button' }, t.add);
     add.addEventListener('click', () => {
       if (!this.addSelect.value) return;
       this.items.push(this.addSelect.value);
@@ -425,10 +598,10 @@ class Editor {
     return h(
       'fieldset',
       { class: 'form syllabus-editor' },
-      h('legend', {}, this.kind === 'course' ? 'Syllabus: its lessons, in order' : 'In this bundle, in order'),
+      h('legend', {}, this.kind === 'course' ? t.syllabusLegend : t.bundleLegend),
       this.itemList,
       this.itemTotal,
-      h('div', { class: 'row' }, h('label', { for: 'add-item', class: 'grow' }, 'Add', this.addSelect), add),
+      h('div', { class: 'row' }, h('label', { for: 'add-item', class: 'grow' }, t.add, this.addSelect), add),
     );
   }
 
@@ -448,7 +621,7 @@ class Editor {
             const item = this.titleOf(id);
             const up = h(
               'button',
-              { type: 'button', class: 'small ghost up', 'aria-label': `Move ${item.title} up`, disabled: n === 0 },
+              { type: 'button', class: 'small ghost up', 'aria-label': t.moveUp(item.title), disabled: n === 0 },
               '↑',
             );
             const down = h(
@@ -456,14 +629,14 @@ class Editor {
               {
                 type: 'button',
                 class: 'small ghost down',
-                'aria-label': `Move ${item.title} down`,
+                'aria-label': t.moveDown(item.title),
                 disabled: n === this.items.length - 1,
               },
               '↓',
             );
             const remove = h(
               'button',
-              { type: 'button', class: 'small ghost', 'aria-label': `Remove ${item.title}` },
+              { type: 'button', class: 'small ghost', 'aria-label': t.removeItem(item.title) },
               '✕',
             );
             up.addEventListener('click', () => move(n, n - 1));
@@ -491,17 +664,15 @@ class Editor {
               remove,
             );
           })
-        : [h('li', { class: 'muted' }, 'Nothing in it yet: add lessons below.')]),
+        : [h('li', { class: 'muted' }, t.emptySyllabus)]),
     );
     const total = this.items.reduce((sum, id) => sum + this.titleOf(id).price, 0);
-    this.itemTotal.textContent = this.items.length
-      ? `Bought one by one, these cost ${money(total, this.currency)}.`
-      : '';
+    this.itemTotal.textContent = this.items.length ? t.oneByOne(money(total, this.currency)) : '';
     const candidates = this.catalog.filter((c) => this.allowed(c) && !this.items.includes(c.id));
     this.addSelect.replaceChildren(
       ...(candidates.length
-        ? candidates.map((c) => h('option', { value: c.id }, `${c.title} (${KIND_LABELS[c.kind].toLowerCase()})`))
-        : [h('option', { value: '' }, this.kind === 'course' ? 'No more lessons to add' : 'Nothing more to add')]),
+        ? candidates.map((c) => h('option', { value: c.id }, t.option(c.title, KIND_LABELS[c.kind])))
+        : [h('option', { value: '' }, this.kind === 'course' ? t.noMoreLessons : t.nothingMore)]),
     );
     this.addSelect.disabled = !candidates.length;
   }
@@ -511,10 +682,10 @@ class Editor {
   private async submit(): Promise<void> {
     this.error.textContent = '';
     const title = this.title.value.trim();
-    const price = toMinorUnits(this.price.value, { allowZero: true });
+    const price = toMinorUnits(this.price.value, { allowZero: true, currency: this.currency });
     const tags = parseTags(this.tags.value);
-    if (!title) return this.fail('Give it a title.', this.title);
-    if (Number.isNaN(price)) return this.fail('Enter a price, such as 4.99 (or 0 for free).', this.price);
+    if (!title) return this.fail(t.giveTitle, this.title);
+    if (Number.isNaN(price)) return this.fail(t.enterPrice(toAmountText(499, this.currency)), this.price);
     if (typeof tags === 'string') return this.fail(tags, this.tags);
     const body: Record<string, unknown> = { title, description: this.description.value, price, tags };
     if (this.kind === 'lesson') {
@@ -527,25 +698,17 @@ class Editor {
     try {
       if (existing) {
         const { content } = await api<{ content: Content }>('PATCH', `/api/contents/${existing.id}`, body);
-        toast('Saved.', 'success');
+        toast(t.saved, 'success');
         byId('manager').querySelector('h1')!.textContent = content.title;
       } else {
         const { content } = await api<{ content: Content }>('POST', '/api/contents', { ...body, kind: this.kind });
-        flash(
-          this.kind === 'lesson'
-            ? `${KIND_LABELS[this.kind]} created. Now upload its video.`
-            : `${KIND_LABELS[this.kind]} created.`,
-        );
+        flash(this.kind === 'lesson' ? t.createdUpload(KIND_LABELS[this.kind]) : t.created(KIND_LABELS[this.kind]));
         location.assign(`/studio/contents?edit=${content.id}`);
       }
     } catch (err) {
       const code = codeOf(err);
       this.fail(
-        code === 'INVALID_ARGUMENT'
-          ? 'Some of this was not accepted: check the title, the price, the tags and the items.'
-          : code === 'FORBIDDEN'
-            ? 'Only its creator can change this.'
-            : describeError(err),
+        code === 'INVALID_ARGUMENT' ? t.notAccepted : code === 'FORBIDDEN' ? t.onlyCreator : describeError(err),
       );
     }
   }
@@ -556,13 +719,13 @@ class Editor {
   }
 
   private archiveCard(content: Content): HTMLElement {
-    const ask = h('button', { type: 'button', class: 'ghost' }, `Archive this ${content.kind}…`);
-    const yes = h('button', { type: 'button', class: 'danger' }, 'Archive');
-    const no = h('button', { type: 'button', class: 'ghost' }, 'Cancel');
+    const ask = h('button', { type: 'button', class: 'ghost' }, t.archiveKind(content.kind));
+    const yes = h('button', { type: 'button', class: 'danger' }, t.archive);
+    const no = h('button', { type: 'button', class: 'ghost' }, t.cancel);
     const confirm = h(
       'div',
-      { class: 'confirm', hidden: true, role: 'group', 'aria-label': 'Archive' },
-      h('span', {}, 'It leaves your catalog and cannot be bought any more. Buyers keep it.'),
+      { class: 'confirm', hidden: true, role: 'group', 'aria-label': t.archive },
+      h('span', {}, t.archiveNote),
       yes,
       no,
     );
@@ -579,14 +742,14 @@ class Editor {
       busy(yes, async () => {
         try {
           await api('DELETE', `/api/contents/${content.id}`);
-          flash(`“${content.title}” archived.`);
+          flash(t.archived(content.title));
           location.assign('/studio/contents');
         } catch (err) {
           toast(describeError(err), 'error');
         }
       }),
     );
-    return h('section', { class: 'card', 'aria-label': 'Archive' }, ask, confirm);
+    return h('section', { class: 'card', 'aria-label': t.archive }, ask, confirm);
   }
 }
 
@@ -598,12 +761,8 @@ function signInView(session: Session | null): void {
       'section',
       { class: 'narrow' },
       session
-        ? h(
-            'p',
-            { class: 'notice' },
-            `${session.user.username} is a viewer account. Create a creator account to sell lessons.`,
-          )
-        : h('p', { class: 'lead' }, 'Sign in with a creator account to manage your lessons and courses.'),
+        ? h('p', { class: 'notice' }, t.viewerAccount(session.user.username))
+        : h('p', { class: 'lead' }, t.signInCreator),
       authForm({ role: 'creator', register: !!session, onSignedIn: () => location.reload() }),
     ),
   );
@@ -611,9 +770,12 @@ function signInView(session: Session | null): void {
 
 async function main(): Promise<void> {
   const { session } = startShell({ role: 'creator' });
+  fillText(t);
+  document.title = t.title;
   if (!session || !isCreator(session)) return signInView(session);
-  const currency = await walletBalance().then(
-    (w) => w.currency,
+  // Prices are typed in the deployment's currency (what new contents are priced in).
+  const currency = await serverLimits().then(
+    (l) => l.currency,
     () => 'USD',
   );
   const params = new URLSearchParams(location.search);
@@ -628,9 +790,9 @@ async function main(): Promise<void> {
         h(
           'section',
           { class: 'card narrow' },
-          h('h1', {}, 'Nothing to edit here'),
-          h('p', {}, codeOf(err) === 'NOT_FOUND' ? 'This content does not exist (any more).' : describeError(err)),
-          h('a', { class: 'button', href: '/studio/contents' }, 'All your contents'),
+          h('h1', {}, t.nothingToEdit),
+          h('p', {}, codeOf(err) === 'NOT_FOUND' ? t.gone : describeError(err)),
+          h('a', { class: 'button', href: '/studio/contents' }, t.allYourContents),
         ),
       );
       return;
@@ -640,9 +802,9 @@ async function main(): Promise<void> {
         h(
           'section',
           { class: 'card narrow' },
-          h('h1', {}, 'Not yours to edit'),
-          h('p', {}, 'This content belongs to another creator.'),
-          h('a', { class: 'button', href: `/content/${details.content.id}` }, 'See its page'),
+          h('h1', {}, t.notYours),
+          h('p', {}, t.anotherCreator),
+          h('a', { class: 'button', href: `/content/${details.content.id}` }, t.seePage),
         ),
       );
       return;
@@ -655,5 +817,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(err);
-  toast(codeOf(err) ? describeError(err) : 'Something went wrong: reload the page to try again.', 'error');
+  toast(codeOf(err) ? describeError(err) : t.reload, 'error');
 });

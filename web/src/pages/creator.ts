@@ -11,11 +11,130 @@ import { api } from '../lib/api';
 import { append, busy, h, show } from '../lib/dom';
 import { codeOf, describeError } from '../lib/errors';
 import { duration, money, perPeriod, shortDate } from '../lib/format';
+import { messages } from '../lib/i18n';
+import { nothingOwned, type Owned, ownedAll } from '../lib/owned';
+import { fillText } from '../lib/page-text';
 import { avatarOf, roomGrid } from '../lib/room-cards';
 import { coverOf, KIND_LABELS, type Shell, startShell } from '../lib/shell';
+import { spend } from '../lib/spend';
 import { exposeForTests } from '../lib/test-hook';
 import { toast } from '../lib/toast';
 import { describeUploadError, serverLimits, uploadFile } from '../lib/upload';
+
+const t = messages({
+  en: {
+    loading: 'Loading…',
+    aboutCreator: 'About the creator',
+    liveNow: 'Live now',
+    upcoming: 'Upcoming',
+    lessonsAndCourses: 'Lessons and courses',
+    nothingScheduledMine: 'Nothing scheduled. Plan your next stream in the studio: give it a start time.',
+    nothingScheduled: 'Nothing scheduled right now.',
+    roomsNotLoaded: 'The rooms could not be loaded.',
+    nothingForSaleMine: 'Nothing for sale yet: create lessons in the content manager.',
+    nothingForSale: 'Nothing for sale yet.',
+    lessonsNotLoaded: 'The lessons could not be loaded.',
+    subscription: 'Subscription',
+    subscribed: 'Subscribed ✓',
+    until: (date: string) => `Until ${date}.`,
+    noSubscriptions: (name: string) => `${name} does not offer subscriptions at the moment.`,
+    subscribeFor: (price: string) => `Subscribe — ${price}`,
+    subscribersGet: 'Every stream and replay for subscribers, while you are subscribed.',
+    askedToSignIn: 'You will be asked to sign in first.',
+    editProfile: 'Edit profile',
+    yourPage: 'This is your public page.',
+    yourSubscriptions: (price: string) => `Subscriptions: ${price}.`,
+    noSubscriptionsYet: 'You do not offer subscriptions yet.',
+    priceAndContents: 'Price and contents',
+    subscriptionTo: (name: string) => `Subscription to ${name}`,
+    subscribedTo: (name: string) => `Subscribed to ${name}. Enjoy!`,
+    closed: 'Subscriptions to this creator are not open right now.',
+    addLink: '+ Add a link',
+    linkLabelPlaceholder: 'Label (Website)',
+    linkLabel: 'Link label',
+    linkAddress: 'Link address',
+    removeLink: 'Remove this link',
+    saveProfile: 'Save profile',
+    close: 'Close',
+    editTitle: 'Edit your profile',
+    displayName: 'Display name',
+    aboutYou: 'About you',
+    links: (n: number) => `Links (up to ${n})`,
+    enterName: 'Enter the name people know you by.',
+    saved: 'Profile saved.',
+    pictureHint: 'PNG, JPEG, WebP or GIF; shown round.',
+    uploading: 'Uploading…',
+    pictureSaved: 'Picture saved.',
+    picture: 'Profile picture',
+    noSuchCreator: 'No such creator',
+    notLoaded: 'This page could not be loaded',
+    mistyped: 'The link may be mistyped, or this account does not teach here.',
+    home: 'Back to the home page',
+    needsLabel: 'Give each link a label, such as “Website”.',
+    needsAddress: (label: string) => `Add the address of “${label}”.`,
+    needsWebAddress: (label: string) => `“${label}” needs a web address, such as https://example.com.`,
+    free: 'Free',
+    freeTrial: 'Free trial',
+    owned: 'Owned',
+    reload: 'Something went wrong: reload the page to try again.',
+  },
+  'zh-CN': {
+    loading: '加载中…',
+    aboutCreator: '创作者介绍',
+    liveNow: '正在直播',
+    upcoming: '即将开播',
+    lessonsAndCourses: '课程与系列课',
+    nothingScheduledMine: '还没有预约的直播。在直播间工作台设置开播时间，安排下一场直播吧。',
+    nothingScheduled: '暂时没有预约的直播。',
+    roomsNotLoaded: '直播间列表加载失败。',
+    nothingForSaleMine: '还没有在售的内容：在内容管理中创建课程吧。',
+    nothingForSale: '暂时没有在售的内容。',
+    lessonsNotLoaded: '课程列表加载失败。',
+    subscription: '订阅',
+    subscribed: '已订阅 ✓',
+    until: (date: string) => `有效期至 ${date}。`,
+    noSubscriptions: (name: string) => `${name} 目前没有开放订阅。`,
+    subscribeFor: (price: string) => `订阅 — ${price}`,
+    subscribersGet: '订阅期间可观看所有订阅专享的直播和回放。',
+    askedToSignIn: '订阅前需要先登录。',
+    editProfile: '编辑资料',
+    yourPage: '这是你的公开主页。',
+    yourSubscriptions: (price: string) => `订阅价格：${price}。`,
+    noSubscriptionsYet: '你还没有开放订阅。',
+    priceAndContents: '价格与内容',
+    subscriptionTo: (name: string) => `订阅 ${name}`,
+    subscribedTo: (name: string) => `已订阅 ${name}，祝学习愉快！`,
+    closed: '这位创作者目前没有开放订阅。',
+    addLink: '+ 添加链接',
+    linkLabelPlaceholder: '名称（如：个人网站）',
+    linkLabel: '链接名称',
+    linkAddress: '链接地址',
+    removeLink: '删除这个链接',
+    saveProfile: '保存资料',
+    close: '关闭',
+    editTitle: '编辑个人资料',
+    displayName: '显示名称',
+    aboutYou: '个人简介',
+    links: (n: number) => `链接（最多 ${n} 个）`,
+    enterName: '请输入大家认识你的名字。',
+    saved: '资料已保存。',
+    pictureHint: '支持 PNG、JPEG、WebP 或 GIF，显示为圆形。',
+    uploading: '上传中…',
+    pictureSaved: '头像已保存。',
+    picture: '头像',
+    noSuchCreator: '没有这位创作者',
+    notLoaded: '页面加载失败',
+    mistyped: '链接可能有误，或者这个账号不是创作者。',
+    home: '返回首页',
+    needsLabel: '请给每个链接起个名称，例如“个人网站”。',
+    needsAddress: (label: string) => `请填写“${label}”的地址。`,
+    needsWebAddress: (label: string) => `“${label}”需要一个网址，例如 https://example.com。`,
+    free: '免费',
+    freeTrial: '免费试看',
+    owned: '已拥有',
+    reload: '出了点问题，请刷新页面重试。',
+  },
+});
 
 /**
  * A creator's page (`/creators/<id>`): who they are (avatar, name, bio, links), a Subscribe
@@ -29,17 +148,19 @@ const IMAGE_TYPES = 'image/png,image/jpeg,image/webp,image/gif';
 class CreatorPage {
   private profile!: CreatorProfile;
   private subscription: Subscription | undefined;
+  /** What the viewer has: owned contents show as such, tickets and subscriptions on the room cards. */
+  private owned: Owned = nothingOwned();
   /** The server's currency (subscription prices are in it). */
   private currency = 'USD';
   private readonly root = document.getElementById('creator-root') as HTMLElement;
-  private readonly head = h('section', { class: 'card profile-head', 'aria-label': 'About the creator' });
+  private readonly head = h('section', { class: 'card profile-head', 'aria-label': t.aboutCreator });
   private readonly editSlot = h('div');
   private readonly live = h('div', { class: 'room-grid tiles', 'aria-live': 'polite' });
   private readonly upcoming = h('div', { class: 'room-grid tiles', 'aria-live': 'polite' });
   private readonly liveSection = h(
     'section',
     { 'aria-labelledby': 'creator-live', hidden: true },
-    h('h2', { id: 'creator-live', class: 'section-title' }, 'Live now'),
+    h('h2', { id: 'creator-live', class: 'section-title' }, t.liveNow),
     this.live,
   );
   private readonly contents = h('div', { class: 'library-grid' });
@@ -60,7 +181,9 @@ class CreatorPage {
       return this.fatal(err);
     }
     document.title = `${this.profile.displayName} — Lectern`;
-    this.currency = (await serverLimits().catch(() => undefined))?.currency ?? this.currency;
+    const [limits, owned] = await Promise.all([serverLimits().catch(() => undefined), ownedAll()]);
+    this.currency = limits?.currency ?? this.currency;
+    this.owned = owned;
     if (this.shell.session && !this.mine) {
       this.subscription = await api<{ subscriptions: Subscription[] }>('GET', '/api/subscriptions')
         .then((r) => r.subscriptions.find((s) => s.creatorId === this.creatorId && s.status === 'active'))
@@ -73,13 +196,13 @@ class CreatorPage {
       h(
         'section',
         { 'aria-labelledby': 'creator-upcoming' },
-        h('h2', { id: 'creator-upcoming', class: 'section-title' }, 'Upcoming'),
+        h('h2', { id: 'creator-upcoming', class: 'section-title' }, t.upcoming),
         this.upcoming,
       ),
       h(
         'section',
         { 'aria-labelledby': 'creator-contents' },
-        h('h2', { id: 'creator-contents', class: 'section-title' }, 'Lessons and courses'),
+        h('h2', { id: 'creator-contents', class: 'section-title' }, t.lessonsAndCourses),
         this.contents,
       ),
     );
@@ -102,17 +225,14 @@ class CreatorPage {
         api<{ rooms: RoomListItem[] }>('GET', `/api/rooms?upcoming=true&ownerId=${owner}&limit=20`),
       ]);
       show(this.liveSection, live.rooms.length > 0);
-      roomGrid(this.live, live.rooms, '', { creator: false });
-      roomGrid(
-        this.upcoming,
-        upcoming.rooms,
-        this.mine
-          ? 'Nothing scheduled. Plan your next stream in the studio: give it a start time.'
-          : 'Nothing scheduled right now.',
-        { creator: false },
-      );
+      roomGrid(this.live, live.rooms, '', { creator: false, owned: this.owned });
+      roomGrid(this.upcoming, upcoming.rooms, this.mine ? t.nothingScheduledMine : t.nothingScheduled, {
+        creator: false,
+        owned: this.owned,
+      });
     } catch (err) {
-      this.upcoming.replaceChildren(h('p', { class: 'error' }, `The rooms could not be loaded. ${describeError(err)}`));
+      show(this.liveSection, false);
+      this.upcoming.replaceChildren(h('p', { class: 'error' }, `${t.roomsNotLoaded} ${describeError(err)}`));
     }
   }
 
@@ -124,19 +244,11 @@ class CreatorPage {
       );
       this.contents.replaceChildren(
         ...(contents.length
-          ? contents.map((c) => contentCard(c))
-          : [
-              h(
-                'p',
-                { class: 'empty muted' },
-                this.mine ? 'Nothing for sale yet: create lessons in the content manager.' : 'Nothing for sale yet.',
-              ),
-            ]),
+          ? contents.map((c) => contentCard(c, this.owned.contents.has(c.id)))
+          : [h('p', { class: 'empty muted' }, this.mine ? t.nothingForSaleMine : t.nothingForSale)]),
       );
     } catch (err) {
-      this.contents.replaceChildren(
-        h('p', { class: 'error' }, `The lessons could not be loaded. ${describeError(err)}`),
-      );
+      this.contents.replaceChildren(h('p', { class: 'error' }, `${t.lessonsNotLoaded} ${describeError(err)}`));
     }
   }
 
@@ -182,87 +294,84 @@ class CreatorPage {
 
   private subscribeBox(): HTMLElement {
     const p = this.profile;
-    const box = h('div', { class: 'subscribe-box', 'aria-label': 'Subscription' });
+    const box = h('div', { class: 'subscribe-box', role: 'group', 'aria-label': t.subscription });
     if (this.subscription) {
       box.append(
-        h('p', { class: 'subscribed' }, 'Subscribed ✓'),
-        h('p', { class: 'muted small' }, `Until ${shortDate(this.subscription.currentPeriodEnd)}.`),
+        h('p', { class: 'subscribed' }, t.subscribed),
+        h('p', { class: 'muted small' }, t.until(shortDate(this.subscription.currentPeriodEnd))),
       );
       return box;
     }
     if (!p.subscriptionPrice) {
-      box.append(h('p', { class: 'muted small' }, `${p.displayName} does not offer subscriptions at the moment.`));
+      box.append(h('p', { class: 'muted small' }, t.noSubscriptions(p.displayName)));
       return box;
     }
     const price = `${money(p.subscriptionPrice, this.currency)}${perPeriod(p.subscriptionPeriodDays)}`;
-    const button = h('button', { type: 'button', class: 'primary big', id: 'subscribe' }, `Subscribe — ${price}`);
-    button.addEventListener('click', () => void busy(button, () => this.subscribe(button)));
+    const button = h('button', { type: 'button', class: 'primary big', id: 'subscribe' }, t.subscribeFor(price));
+    button.addEventListener('click', () => void busy(button, () => this.subscribe()));
     append(
       box,
       h('p', { class: 'price' }, price),
       button,
-      h('p', { class: 'muted small' }, 'Every stream and replay for subscribers, while you are subscribed.'),
-      this.shell.session ? null : h('p', { class: 'muted small' }, 'You will be asked to sign in first.'),
+      h('p', { class: 'muted small' }, t.subscribersGet),
+      this.shell.session ? null : h('p', { class: 'muted small' }, t.askedToSignIn),
     );
     return box;
   }
 
   private ownerBox(): HTMLElement {
     const p = this.profile;
-    const edit = h('button', { type: 'button', class: 'primary', id: 'edit-profile' }, 'Edit profile');
+    const edit = h('button', { type: 'button', class: 'primary', id: 'edit-profile' }, t.editProfile);
     edit.addEventListener('click', () => this.toggleEdit(true));
     return h(
       'div',
       { class: 'subscribe-box' },
-      h('p', {}, 'This is your public page.'),
+      h('p', {}, t.yourPage),
       h(
         'p',
         { class: 'muted small' },
         p.subscriptionPrice
-          ? `Subscriptions: ${money(p.subscriptionPrice, this.currency)}${perPeriod(p.subscriptionPeriodDays)}.`
-          : 'You do not offer subscriptions yet.',
+          ? t.yourSubscriptions(`${money(p.subscriptionPrice, this.currency)}${perPeriod(p.subscriptionPeriodDays)}`)
+          : t.noSubscriptionsYet,
       ),
       h(
         'div',
         { class: 'row buttons' },
         edit,
-        h('a', { class: 'button', href: '/studio/contents' }, 'Price and contents'),
+        h('a', { class: 'button', href: '/studio/contents' }, t.priceAndContents),
       ),
     );
   }
 
-  private async subscribe(button: HTMLButtonElement): Promise<void> {
-    const { session, wallet } = this.shell;
-    if (!session) return this.shell.signIn();
+  /** Asks once (what, price per period, balance after), then subscribes; an empty wallet tops up first. */
+  private async subscribe(): Promise<void> {
     const p = this.profile;
-    try {
-      // One key per click: a retried or doubled request never charges twice.
-      const { subscription, balance } = await api<{ subscription: Subscription; balance: number }>(
-        'POST',
-        '/api/subscriptions',
-        { creatorId: this.creatorId },
-        { idempotencyKey: newIdempotencyKey() },
-      );
-      wallet?.set(balance);
-      this.subscription = subscription;
-      toast(`Subscribed to ${p.displayName}. Enjoy!`, 'success');
-      this.renderHead();
-    } catch (err) {
-      const code = codeOf(err);
-      if (code === 'INSUFFICIENT_FUNDS' && wallet) {
-        wallet.openTopUp(
-          `A subscription costs ${money(p.subscriptionPrice ?? 0, this.currency)}${perPeriod(p.subscriptionPeriodDays)}. Your wallet has ${money(wallet.amount, this.currency)}.`,
-          () => button.isConnected && button.click(),
+    let subscription: Subscription | undefined;
+    const outcome = await spend(this.shell, {
+      what: t.subscriptionTo(p.displayName),
+      detail: `${money(p.subscriptionPrice ?? 0, this.currency)}${perPeriod(p.subscriptionPeriodDays)} · ${t.subscribersGet}`,
+      price: p.subscriptionPrice ?? 0,
+      currency: this.currency,
+      // One key per click on Pay: a retried or doubled request never charges twice.
+      pay: async (expectedPrice) => {
+        const answer = await api<{ subscription: Subscription; balance: number }>(
+          'POST',
+          '/api/subscriptions',
+          { creatorId: this.creatorId, expectedPrice },
+          { idempotencyKey: newIdempotencyKey() },
         );
-        return;
-      }
-      toast(
-        code === 'CONFLICT' || code === 'INVALID_ARGUMENT'
-          ? 'Subscriptions to this creator are not open right now.'
-          : describeError(err),
-        'error',
-      );
-    }
+        subscription = answer.subscription;
+        return answer;
+      },
+      refusal: (err: unknown) =>
+        codeOf(err) === 'CONFLICT' || codeOf(err) === 'INVALID_ARGUMENT' ? t.closed : undefined,
+    });
+    if (!outcome.paid) return;
+    this.subscription = subscription;
+    this.owned.subscribedTo.add(this.creatorId);
+    toast(t.subscribedTo(p.displayName), 'success');
+    this.renderHead();
+    void this.loadRooms();
   }
 
   // --- editing (the creator's own page) ------------------------------------------------------------
@@ -285,7 +394,7 @@ class CreatorPage {
     const bio = h('textarea', { name: 'bio', rows: 5, maxLength: Limits.descriptionMax }) as HTMLTextAreaElement;
     bio.value = p.bio;
     const rows = h('div', { class: 'link-rows' });
-    const add = h('button', { type: 'button', class: 'small' }, '+ Add a link');
+    const add = h('button', { type: 'button', class: 'small' }, t.addLink);
     const syncAdd = () => {
       add.disabled = rows.children.length >= Limits.profileLinksMax;
     };
@@ -295,10 +404,10 @@ class CreatorPage {
         { class: 'link-row' },
         h('input', {
           name: 'label',
-          placeholder: 'Label (Website)',
+          placeholder: t.linkLabelPlaceholder,
           maxLength: Limits.profileLinkLabelMax,
           value: link?.label ?? '',
-          'aria-label': 'Link label',
+          'aria-label': t.linkLabel,
         }),
         h('input', {
           name: 'url',
@@ -307,14 +416,14 @@ class CreatorPage {
           maxLength: Limits.profileLinkUrlMax,
           value: link?.url ?? '',
           inputMode: 'url',
-          'aria-label': 'Link address',
+          'aria-label': t.linkAddress,
         }),
         h(
           'button',
           {
             type: 'button',
             class: 'ghost icon',
-            'aria-label': 'Remove this link',
+            'aria-label': t.removeLink,
             onclick: () => {
               row.remove();
               syncAdd();
@@ -331,16 +440,16 @@ class CreatorPage {
     add.addEventListener('click', () => addRow().querySelector('input')?.focus());
     syncAdd();
 
-    const save = h('button', { type: 'submit', class: 'primary' }, 'Save profile');
-    const cancel = h('button', { type: 'button', class: 'ghost', onclick: () => this.toggleEdit(false) }, 'Close');
+    const save = h('button', { type: 'submit', class: 'primary' }, t.saveProfile);
+    const cancel = h('button', { type: 'button', class: 'ghost', onclick: () => this.toggleEdit(false) }, t.close);
     const form = h(
       'form',
       { class: 'card form profile-form', 'aria-labelledby': 'edit-heading', novalidate: true },
-      h('h2', { id: 'edit-heading' }, 'Edit your profile'),
+      h('h2', { id: 'edit-heading' }, t.editTitle),
       this.avatarField(),
-      h('label', {}, 'Display name', name),
-      h('label', {}, 'About you', bio),
-      h('fieldset', {}, h('legend', {}, `Links (up to ${Limits.profileLinksMax})`), rows, add),
+      h('label', {}, t.displayName, name),
+      h('label', {}, t.aboutYou, bio),
+      h('fieldset', {}, h('legend', {}, t.links(Limits.profileLinksMax)), rows, add),
       error,
       h('div', { class: 'row buttons' }, save, cancel),
     );
@@ -352,7 +461,7 @@ class CreatorPage {
         return;
       }
       if (!name.value.trim()) {
-        error.textContent = 'Enter the name people know you by.';
+        error.textContent = t.enterName;
         return;
       }
       void busy(save, async () => {
@@ -368,7 +477,7 @@ class CreatorPage {
           document.title = `${this.profile.displayName} — Lectern`;
           this.renderHead();
           this.toggleEdit(false);
-          toast('Profile saved.', 'success');
+          toast(t.saved, 'success');
         } catch (err) {
           error.textContent = describeError(err);
         }
@@ -380,23 +489,23 @@ class CreatorPage {
   /** The picture, changed at once when a file is chosen (re-encoded by the server). */
   private avatarField(): HTMLElement {
     const preview = h('div', { class: 'avatar-preview' }, avatarOf(this.profile, 72));
-    const status = h('p', { class: 'muted small', role: 'status' }, 'PNG, JPEG, WebP or GIF; shown round.');
+    const status = h('p', { class: 'muted small', role: 'status' }, t.pictureHint);
     const input = h('input', {
       type: 'file',
       accept: IMAGE_TYPES,
-      'aria-label': 'Profile picture',
+      'aria-label': t.picture,
     }) as HTMLInputElement;
     input.addEventListener('change', () => {
       const file = input.files?.[0];
       if (!file) return;
-      status.textContent = 'Uploading…';
+      status.textContent = t.uploading;
       input.disabled = true;
       uploadFile<{ profile: CreatorProfile }>('/api/creators/me/avatar', file, { kind: 'cover' })
         .then(({ profile }) => {
           this.profile = { ...this.profile, avatarUrl: profile.avatarUrl };
           preview.replaceChildren(avatarOf(this.profile, 72));
           this.renderHead();
-          status.textContent = 'Picture saved.';
+          status.textContent = t.pictureSaved;
         })
         .catch((err) => {
           status.textContent = describeUploadError(err, 'picture');
@@ -406,7 +515,7 @@ class CreatorPage {
           input.value = '';
         });
     });
-    return h('div', { class: 'avatar-field' }, preview, h('div', {}, h('label', {}, 'Profile picture', input), status));
+    return h('div', { class: 'avatar-field' }, preview, h('div', {}, h('label', {}, t.picture, input), status));
   }
 
   private fatal(err: unknown): void {
@@ -416,9 +525,9 @@ class CreatorPage {
       h(
         'section',
         { class: 'card narrow' },
-        h('h1', {}, missing ? 'No such creator' : 'This page could not be loaded'),
-        h('p', {}, missing ? 'The link may be mistyped, or this account does not teach here.' : describeError(err)),
-        h('a', { class: 'button', href: '/' }, 'Back to the home page'),
+        h('h1', {}, missing ? t.noSuchCreator : t.notLoaded),
+        h('p', {}, missing ? t.mistyped : describeError(err)),
+        h('a', { class: 'button', href: '/' }, t.home),
       ),
     );
   }
@@ -431,15 +540,15 @@ function readLinks(rows: HTMLElement): ProfileLink[] | string {
     const label = (row.querySelector('input[name=label]') as HTMLInputElement).value.trim();
     let url = (row.querySelector('input[name=url]') as HTMLInputElement).value.trim();
     if (!label && !url) continue;
-    if (!label) return 'Give each link a label, such as “Website”.';
-    if (!url) return `Add the address of “${label}”.`;
+    if (!label) return t.needsLabel;
+    if (!url) return t.needsAddress(label);
     // "example.com" means the website: people rarely type the scheme.
     if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) url = `https://${url}`;
     try {
       const parsed = new URL(url);
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
     } catch {
-      return `“${label}” needs a web address, such as https://example.com.`;
+      return t.needsWebAddress(label);
     }
     links.push({ label, url });
   }
@@ -454,8 +563,8 @@ function hostOf(url: string): string {
   }
 }
 
-/** A lesson, course or bundle: its cover, kind, title and price, opening its page. */
-function contentCard(c: Content): HTMLElement {
+/** A lesson, course or bundle: its cover, kind, title and price (or Owned), opening its page. */
+function contentCard(c: Content, owned: boolean): HTMLElement {
   const cover = coverOf(c.coverUrl, c.title, 'cover');
   if (c.durationSeconds) cover.append(h('span', { class: 'cover-duration' }, duration(c.durationSeconds)));
   return h(
@@ -470,8 +579,10 @@ function contentCard(c: Content): HTMLElement {
       h(
         'div',
         { class: 'library-foot' },
-        h('b', {}, c.price ? money(c.price, c.currency) : 'Free'),
-        c.freeTrial ? h('span', { class: 'badge trial' }, 'Free trial') : null,
+        owned
+          ? h('span', { class: 'badge owned', 'data-owned': 'true' }, t.owned)
+          : h('b', {}, c.price ? money(c.price, c.currency) : t.free),
+        c.freeTrial && !owned ? h('span', { class: 'badge trial' }, t.freeTrial) : null,
       ),
     ),
   );
@@ -479,6 +590,7 @@ function contentCard(c: Content): HTMLElement {
 
 async function main(): Promise<void> {
   const shell = startShell({ wallet: true });
+  fillText(t);
   let id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
   // `/creators/me`: the signed-in creator's own page.
   if (id === 'me' && shell.session) {
@@ -490,5 +602,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(err);
-  toast(codeOf(err) ? describeError(err) : 'Something went wrong: reload the page to try again.', 'error');
+  toast(codeOf(err) ? describeError(err) : t.reload, 'error');
 });

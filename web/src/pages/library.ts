@@ -3,8 +3,67 @@ import { api } from '../lib/api';
 import { byId, h } from '../lib/dom';
 import { codeOf, describeError } from '../lib/errors';
 import { duration, shortDate } from '../lib/format';
+import { messages } from '../lib/i18n';
+import { fillText } from '../lib/page-text';
 import { coverOf, KIND_LABELS, progressBar, startShell } from '../lib/shell';
 import { toast } from '../lib/toast';
+
+const t = messages({
+  en: {
+    title: 'Library — Lectern',
+    library: 'Library',
+    yourLibrary: 'Your library',
+    loading: 'Loading…',
+    replayTicket: 'Replay · ticket',
+    replaySubscription: 'Replay · subscription',
+    replay: 'Replay',
+    processing: 'Processing…',
+    notAvailable: 'Not available',
+    watched: 'Watched ✓',
+    left: (time: string) => `${time} left`,
+    watchedPercent: (n: number) => `Watched ${n}%`,
+    bought: (date: string) => `Bought ${date}`,
+    streamed: (date: string) => `Streamed ${date}`,
+    emptyTitle: 'Nothing here yet',
+    emptyText: 'Lessons and courses you buy, and the replays of streams you watched, show up here to watch any time.',
+    seeLive: 'See who is live',
+    continueWatching: 'Continue watching',
+    everything: 'Everything',
+    yours: 'Your lessons and replays',
+    signInTitle: 'Sign in to see your library',
+    signInText: 'What you buy and the replays you can watch are kept with your account.',
+    signIn: 'Sign in',
+    notLoaded: 'Your library could not be loaded.',
+    reload: 'Something went wrong: reload the page to try again.',
+  },
+  'zh-CN': {
+    title: '我的内容 — Lectern',
+    library: '我的内容',
+    yourLibrary: '我的内容',
+    loading: '加载中…',
+    replayTicket: '回放 · 门票',
+    replaySubscription: '回放 · 订阅',
+    replay: '回放',
+    processing: '处理中…',
+    notAvailable: '无法观看',
+    watched: '已看完 ✓',
+    left: (time: string) => `还剩 ${time}`,
+    watchedPercent: (n: number) => `已观看 ${n}%`,
+    bought: (date: string) => `购于 ${date}`,
+    streamed: (date: string) => `直播于 ${date}`,
+    emptyTitle: '这里还什么都没有',
+    emptyText: '你购买的课程、系列课，以及看过的直播的回放，都会出现在这里，随时可以观看。',
+    seeLive: '看看谁在直播',
+    continueWatching: '继续观看',
+    everything: '全部',
+    yours: '你的课程和回放',
+    signInTitle: '登录后查看我的内容',
+    signInText: '你购买的内容和可观看的回放都保存在你的账号里。',
+    signIn: '登录',
+    notLoaded: '我的内容加载失败。',
+    reload: '出了点问题，请刷新页面重试。',
+  },
+});
 
 /**
  * The library (`/library`): everything the viewer can watch because they have it — lessons,
@@ -25,18 +84,18 @@ function card(item: LibraryItem): HTMLElement {
     item.kind === 'content'
       ? KIND_LABELS[item.contentKind]
       : item.via === 'ticket'
-        ? 'Replay · ticket'
+        ? t.replayTicket
         : item.via === 'subscription'
-          ? 'Replay · subscription'
-          : 'Replay';
+          ? t.replaySubscription
+          : t.replay;
   const status = processing
-    ? h('span', { class: 'badge status' }, 'Processing…')
+    ? h('span', { class: 'badge status' }, t.processing)
     : failed
-      ? h('span', { class: 'badge status' }, 'Not available')
+      ? h('span', { class: 'badge status' }, t.notAvailable)
       : p?.completed
-        ? h('span', { class: 'badge done' }, 'Watched ✓')
+        ? h('span', { class: 'badge done' }, t.watched)
         : p && p.positionSeconds > 0
-          ? h('span', { class: 'muted small' }, `${duration(Math.max(0, length - p.positionSeconds))} left`)
+          ? h('span', { class: 'muted small' }, t.left(duration(Math.max(0, length - p.positionSeconds))))
           : null;
   const cover = coverOf(item.kind === 'content' ? item.coverUrl : null, item.title, 'cover');
   if (item.durationSeconds) cover.append(h('span', { class: 'cover-duration' }, duration(item.durationSeconds)));
@@ -44,7 +103,7 @@ function card(item: LibraryItem): HTMLElement {
     'a',
     { class: `library-card${processing || failed ? ' dim' : ''}`, href },
     cover,
-    p && !processing ? progressBar(fraction, `Watched ${Math.round(fraction * 100)}%`) : null,
+    p && !processing ? progressBar(fraction, t.watchedPercent(Math.round(fraction * 100))) : null,
     h(
       'div',
       { class: 'library-body' },
@@ -56,9 +115,9 @@ function card(item: LibraryItem): HTMLElement {
         { class: 'library-foot' },
         status,
         item.kind === 'replay' && item.endedAt
-          ? h('span', { class: 'muted small' }, shortDate(item.endedAt))
+          ? h('span', { class: 'muted small' }, t.streamed(shortDate(item.endedAt)))
           : item.kind === 'content'
-            ? h('span', { class: 'muted small' }, `Bought ${shortDate(item.acquiredAt)}`)
+            ? h('span', { class: 'muted small' }, t.bought(shortDate(item.acquiredAt)))
             : null,
       ),
     ),
@@ -73,13 +132,9 @@ async function render(): Promise<LibraryItem[]> {
       h(
         'div',
         { class: 'card empty-state' },
-        h('h2', {}, 'Nothing here yet'),
-        h(
-          'p',
-          { class: 'muted' },
-          'Lessons and courses you buy, and the replays of streams you watched, show up here to watch any time.',
-        ),
-        h('a', { class: 'button primary', href: '/' }, 'See who is live'),
+        h('h2', {}, t.emptyTitle),
+        h('p', { class: 'muted' }, t.emptyText),
+        h('a', { class: 'button primary', href: '/' }, t.seeLive),
       ),
     );
     return items;
@@ -92,7 +147,7 @@ async function render(): Promise<LibraryItem[]> {
       h(
         'section',
         { 'aria-labelledby': 'continue-heading' },
-        h('h2', { id: 'continue-heading' }, 'Continue watching'),
+        h('h2', { id: 'continue-heading' }, t.continueWatching),
         h('div', { class: 'library-grid' }, ...started.map(card)),
       ),
     );
@@ -101,7 +156,7 @@ async function render(): Promise<LibraryItem[]> {
     h(
       'section',
       { 'aria-labelledby': 'all-heading' },
-      h('h2', { id: 'all-heading' }, sections.length ? 'Everything' : 'Your lessons and replays'),
+      h('h2', { id: 'all-heading' }, sections.length ? t.everything : t.yours),
       h('div', { class: 'library-grid' }, ...items.map(card)),
     ),
   );
@@ -111,14 +166,16 @@ async function render(): Promise<LibraryItem[]> {
 
 async function main(): Promise<void> {
   const { session, signIn } = startShell();
+  fillText(t);
+  document.title = t.title;
   if (!session) {
     byId('library').replaceChildren(
       h(
         'section',
         { class: 'card narrow' },
-        h('h2', {}, 'Sign in to see your library'),
-        h('p', { class: 'muted' }, 'What you buy and the replays you can watch are kept with your account.'),
-        h('button', { type: 'button', class: 'primary', onclick: signIn }, 'Sign in'),
+        h('h2', {}, t.signInTitle),
+        h('p', { class: 'muted' }, t.signInText),
+        h('button', { type: 'button', class: 'primary', onclick: signIn }, t.signIn),
       ),
     );
     return;
@@ -132,7 +189,7 @@ async function main(): Promise<void> {
       }
     } catch (err) {
       byId('library').replaceChildren(
-        h('p', { class: 'error', role: 'alert' }, `Your library could not be loaded. ${describeError(err)}`),
+        h('p', { class: 'error', role: 'alert' }, `${t.notLoaded} ${describeError(err)}`),
       );
     }
   };
@@ -141,5 +198,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(err);
-  toast(codeOf(err) ? describeError(err) : 'Something went wrong: reload the page to try again.', 'error');
+  toast(codeOf(err) ? describeError(err) : t.reload, 'error');
 });
