@@ -10,6 +10,7 @@ import * as m0008 from './0008_vod';
 import * as m0009 from './0009_creator_business';
 import * as m0010 from './0010_analytics_fees';
 import * as m0011 from './0011_polls';
+import * as m0012 from './0012_derived_balances';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0009_creator_business': m0009,
   '0010_analytics_fees': m0010,
   '0011_polls': m0011,
+  '0012_derived_balances': m0012,
 };

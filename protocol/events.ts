@@ -180,12 +180,16 @@ export interface ClientToServerEvents {
    * Buys a content (`fromRoomId`: the room the buyer is in, where the sale counts) or a ticket.
    */
   'purchase:create': (
-    p: ({ contentId: string; fromRoomId?: string } | { roomId: string }) & { idempotencyKey: string },
+    p: ({ contentId: string; fromRoomId?: string } | { roomId: string }) & {
+      idempotencyKey: string;
+      /** The price the buyer saw (minor units); another price now is CONFLICT with `details.price`. */
+      expectedPrice?: number;
+    },
     ack: Ack<{ purchase: Purchase; balance: number }>,
   ) => void;
   /** Subscribes to (or renews) a creator; same idempotency as `POST /api/subscriptions`. */
   'subscription:create': (
-    p: { creatorId: string; fromRoomId?: string; idempotencyKey: string },
+    p: { creatorId: string; fromRoomId?: string; expectedPrice?: number; idempotencyKey: string },
     ack: Ack<{ purchase: Purchase; subscription: Subscription; balance: number }>,
   ) => void;
 

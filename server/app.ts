@@ -135,6 +135,7 @@ async function assemble(
     events: domain,
     provider: options.paymentProvider ?? new SandboxPaymentProvider({ payoutDelayMs: config.sandboxPayoutDelayMs }),
     log: log.child({ component: 'payments' }),
+    registry: metrics.registry,
   });
   payments.start();
   onClose(() => payments.close());

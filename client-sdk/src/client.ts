@@ -37,6 +37,9 @@ const REJOIN_ATTEMPTS = 5;
 const asLecternError = (err: unknown) =>
   err instanceof LecternError ? err : new LecternError('INTERNAL', String(err));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** `expectedPrice`, the price the buyer saw, when the caller gives it (the server refuses another). */
+const priceSeen = (o: { expectedPrice?: number }) =>
+  o.expectedPrice === undefined ? {} : { expectedPrice: o.expectedPrice };
 
 /** Everything a client can listen to: the server's events plus the connection's life. */
 export type ClientEvents = ServerToClientEvents & {
@@ -373,11 +376,12 @@ export class LecternClient extends Emitter<ClientEvents> {
    */
   buyContent(
     contentId: string,
-    options: { idempotencyKey?: string; fromRoomId?: string } = {},
+    options: { idempotencyKey?: string; fromRoomId?: string; expectedPrice?: number } = {},
   ): Promise<{ purchase: Purchase; balance: number }> {
     return this.requestOnce('purchase:create', {
       contentId,
       ...(options.fromRoomId ? { fromRoomId: options.fromRoomId } : {}),
+      ...priceSeen(options),
       idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
     });
   }
@@ -388,11 +392,12 @@ export class LecternClient extends Emitter<ClientEvents> {
    */
   subscribe(
     creatorId: string,
-    options: { idempotencyKey?: string; fromRoomId?: string } = {},
+    options: { idempotencyKey?: string; fromRoomId?: string; expectedPrice?: number } = {},
   ): Promise<{ purchase: Purchase; subscription: Subscription; balance: number }> {
     return this.requestOnce('subscription:create', {
       creatorId,
       ...(options.fromRoomId ? { fromRoomId: options.fromRoomId } : {}),
+      ...priceSeen(options),
       idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
     });
   }
@@ -400,10 +405,11 @@ export class LecternClient extends Emitter<ClientEvents> {
   /** Buys a ticket to a room; access upgrades at once (`access:changed`). */
   buyTicket(
     roomId: string,
-    options: { idempotencyKey?: string } = {},
+    options: { idempotencyKey?: string; expectedPrice?: number } = {},
   ): Promise<{ purchase: Purchase; balance: number }> {
     return this.requestOnce('purchase:create', {
       roomId,
+      ...priceSeen(options),
       idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
     });
   }

@@ -6,6 +6,7 @@
 import { chatFanout, joinStorm, likeStorm } from './gateway';
 import { startBenchServer } from './harness';
 import { purchases } from './money';
+import { moneyStorm } from './money-storm';
 import { RECOMMENDER_BENCH_ENV, recommenderBench } from './recommender';
 import { REPLAY_BENCH_ENV, recordingBench, replayBench } from './recording';
 
@@ -14,6 +15,8 @@ const suites: Record<string, (server: Awaited<ReturnType<typeof startBenchServer
   chatFanout: (s) => chatFanout(s),
   likeStorm: (s) => likeStorm(s),
   purchases: (s) => purchases(s),
+  // Its own server process (pinned to a core) and database, beside pgbench on the same Postgres.
+  moneyStorm: () => moneyStorm(),
   recommender: (s) => recommenderBench(s),
   // The recorder's CPU per live room (a media plane of its own), and end of room → playable replay.
   recording: () => recordingBench(),

@@ -120,6 +120,22 @@ export interface AccountsTable {
   created_at: CreatedAt;
 }
 
+/** A credit or debit of a derived-balance account not yet rolled up (migrations/0012_derived_balances.ts). */
+export interface AccountDeltasTable {
+  id: Generated<number>;
+  account_id: string;
+  amount: number;
+}
+
+/** Every account's balance: the row's plus its deltas not yet rolled up (a view). */
+export interface AccountBalancesView {
+  id: string;
+  kind: AccountKind;
+  owner_id: string | null;
+  currency: string;
+  balance: number;
+}
+
 export type LedgerTransactionKind =
   | 'topup'
   | 'purchase'
@@ -598,6 +614,8 @@ export interface DB {
   payouts: PayoutsTable;
   polls: PollsTable;
   poll_votes: PollVotesTable;
+  account_deltas: AccountDeltasTable;
+  account_balances: AccountBalancesView;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -573,6 +573,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
         for (const off of unsubscribe) off();
         questions.close();
         polls.stop();
+        tips.close();
         media.close();
         watch.close();
         await likes.close();

@@ -15,6 +15,8 @@ const text = (max: number, min = 1) =>
     .refine((t) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t), 'control characters are not allowed');
 
 const roomRef = { roomId: id };
+/** A price the buyer saw, in minor units (the server checks it against the one it would charge). */
+const price = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 /** A mediasoup parameter object: checked in depth by mediasoup itself; here only its shape. */
 const json = z.record(z.string(), z.unknown());
 const target = { ...roomRef, userId: id, reason: text(Limits.moderationReasonMax, 0).optional() };
@@ -52,10 +54,15 @@ export const eventSchemas: { [E in ClientEvent]: z.ZodType<PayloadOf<E>> } = {
     idempotencyKey,
   }),
   'purchase:create': z.union([
-    z.strictObject({ contentId: id, fromRoomId: id.optional(), idempotencyKey }),
-    z.strictObject({ roomId: id, idempotencyKey }),
+    z.strictObject({ contentId: id, fromRoomId: id.optional(), expectedPrice: price.optional(), idempotencyKey }),
+    z.strictObject({ roomId: id, expectedPrice: price.optional(), idempotencyKey }),
   ]),
-  'subscription:create': z.strictObject({ creatorId: id, fromRoomId: id.optional(), idempotencyKey }),
+  'subscription:create': z.strictObject({
+    creatorId: id,
+    fromRoomId: id.optional(),
+    expectedPrice: price.optional(),
+    idempotencyKey,
+  }),
   'question:ask': z.strictObject({ ...roomRef, text: text(Limits.questionTextMax) }),
   'question:upvote': z.strictObject({ ...roomRef, questionId: id }),
   'question:answer': z.strictObject({ ...roomRef, questionId: id }),

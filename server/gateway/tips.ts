@@ -18,9 +18,14 @@ function unwrap<T>(outcome: Outcome<T>): T {
  * tip from the `tip.created` domain event, so a retried tip is announced once. The leaderboard
  * and pinned tips joiners get are shared for a second (dropped when a tip is announced here).
  */
+/** A room's leaderboard goes out at most this often, however many tips arrive. */
+const LEADERBOARD_INTERVAL_MS = 1000;
+
 export class TipsManager {
   private readonly board: ShortCache<LeaderboardEntry[]>;
   private readonly pins: ShortCache<Tip[]>;
+  /** Rooms whose leaderboard is due to be sent. */
+  private readonly boardDue = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly ctx: GatewayContext) {
     this.board = new ShortCache(1000, (roomId) => this.loadLeaderboard(roomId), {
@@ -42,14 +47,26 @@ export class TipsManager {
     p: { roomId: string; amount: number; message?: string; idempotencyKey: string },
   ): Promise<{ tip: Tip; balance: number }> {
     const user = requireUser(socket);
+    const { roomId, amount, message, idempotencyKey } = p;
+    // A retry gets the first answer, whatever changed since (the room ended, a ban, a preview over).
+    const first = await this.ctx.payments.replayed(user.id, idempotencyKey, 'tip', { roomId, amount, message });
+    if (first) {
+      const { tip, balance } = unwrap(first as Outcome<{ tip: Tip; balance: number }>);
+      return { tip, balance };
+    }
     requireAccess(requireMember(this.ctx, socket, p.roomId));
     const state = await this.ctx.roomStates.get(p.roomId);
     if (p.message && state.bannedWords?.test(p.message)) {
       throw invalidArgument('the message contains a word this room does not allow', { reason: 'banned_word' });
     }
-    const { roomId, amount, message, idempotencyKey } = p;
     return unwrap(
-      await this.ctx.payments.tip(user.id, { roomId, amount, message }, idempotencyKey, (a) => this.pinnedUntil(a)),
+      await this.ctx.payments.tip(
+        user.id,
+        { roomId, amount, message },
+        idempotencyKey,
+        (a) => this.pinnedUntil(a),
+        user.username,
+      ),
     );
   }
 
@@ -62,8 +79,10 @@ export class TipsManager {
     p: ({ contentId: string; fromRoomId?: string } | { roomId: string }) & { idempotencyKey: string },
   ): Promise<{ purchase: Purchase; balance: number }> {
     const user = requireUser(socket);
-    if ('fromRoomId' in p && p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
     const { idempotencyKey, ...target } = p;
+    const first = await this.ctx.payments.replayed(user.id, idempotencyKey, 'purchase', target);
+    if (first) return unwrap(first as Outcome<{ purchase: Purchase; balance: number }>);
+    if ('fromRoomId' in p && p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
     return unwrap(await this.ctx.payments.purchase(user.id, target, idempotencyKey));
   }
 
@@ -76,8 +95,12 @@ export class TipsManager {
     p: { creatorId: string; fromRoomId?: string; idempotencyKey: string },
   ): Promise<{ purchase: Purchase; subscription: Subscription; balance: number }> {
     const user = requireUser(socket);
-    if (p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
     const { idempotencyKey, ...input } = p;
+    const first = await this.ctx.payments.replayed(user.id, idempotencyKey, 'subscribe', input);
+    if (first) {
+      return unwrap(first as Outcome<{ purchase: Purchase; subscription: Subscription; balance: number }>);
+    }
+    if (p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
     return unwrap(await this.ctx.payments.subscribe(user.id, input, idempotencyKey));
   }
 
@@ -141,13 +164,28 @@ export class TipsManager {
 
   /**
    * Announces a committed tip to the members with access (its message is part of the room's
-   * conversation), then the updated leaderboard to the whole room.
+   * conversation), and the updated leaderboard to the whole room — at most once per
+   * `LEADERBOARD_INTERVAL_MS` per room: in a gift storm the board is summed once a second, not
+   * once per tip.
    */
   async announce(tip: Tip): Promise<void> {
+    // Joiners read it again (lazily); the room hears of it once the interval is up.
     this.board.invalidate(tip.roomId);
     this.pins.invalidate(tip.roomId);
     this.ctx.io.to(accessChannel(tip.roomId)).emit('tip:new', tip);
-    const top = await this.leaderboard(tip.roomId);
-    this.ctx.io.to(roomChannel(tip.roomId)).emit('tip:leaderboard', { roomId: tip.roomId, top });
+    if (this.boardDue.has(tip.roomId)) return;
+    const timer = setTimeout(() => {
+      this.boardDue.delete(tip.roomId);
+      this.leaderboard(tip.roomId)
+        .then((top) => this.ctx.io.to(roomChannel(tip.roomId)).emit('tip:leaderboard', { roomId: tip.roomId, top }))
+        .catch((err) => this.ctx.log.warn({ err, roomId: tip.roomId }, 'leaderboard not sent'));
+    }, LEADERBOARD_INTERVAL_MS);
+    timer.unref();
+    this.boardDue.set(tip.roomId, timer);
+  }
+
+  close(): void {
+    for (const timer of this.boardDue.values()) clearTimeout(timer);
+    this.boardDue.clear();
   }
 }

@@ -208,7 +208,7 @@ export async function earningsOf(
   }>`
     SELECT
       (SELECT balance FROM accounts WHERE kind = 'earnings' AND owner_id = ${creatorId} AND currency = ${currency}) AS available,
-      (SELECT balance FROM accounts WHERE kind = 'earnings_pending' AND owner_id = ${creatorId} AND currency = ${currency}) AS pending,
+      (SELECT balance FROM account_balances WHERE kind = 'earnings_pending' AND owner_id = ${creatorId} AND currency = ${currency}) AS pending,
       (SELECT balance FROM accounts WHERE kind = 'earnings_debt' AND owner_id = ${creatorId} AND currency = ${currency}) AS debt,
       (SELECT sum(amount) FROM payouts WHERE creator_id = ${creatorId} AND currency = ${currency} AND status = 'paid')::int8 AS paid_out,
       (SELECT sum(amount) FROM payouts WHERE creator_id = ${creatorId} AND currency = ${currency} AND status IN ('requested', 'pending'))::int8 AS in_flight,

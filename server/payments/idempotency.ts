@@ -115,6 +115,34 @@ export async function idempotent<T>(
   });
 }
 
+/**
+ * The stored answer of a completed operation under this key, or null when there is none (never
+ * used, expired, or its first attempt not committed yet). Callers that check things before the
+ * operation (membership, access) ask this first: a retry must get the first answer back
+ * whatever changed since — the room ended, the viewer was banned, the price moved.
+ */
+export async function storedOutcome<T>(
+  db: Kysely<DB>,
+  request: IdempotentRequest,
+  ttlHours: number,
+): Promise<Outcome<T> | null> {
+  const stored = await db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'response_status', 'response_body', 'created_at'])
+    .where('user_id', '=', request.userId)
+    .where('key', '=', request.key)
+    .executeTakeFirst();
+  if (!stored || stored.response_status === null) return null;
+  if (stored.created_at.getTime() < Date.now() - ttlHours * 3600_000) return null;
+  if (stored.request_hash !== requestHash(request.scope, request.params)) {
+    throw conflict('this Idempotency-Key was already used with different parameters');
+  }
+  const body = stored.response_body as { data?: T; error?: ErrorBody };
+  return body.error
+    ? { ok: false, status: stored.response_status, error: body.error, replayed: true }
+    : { ok: true, status: stored.response_status, data: body.data as T, replayed: true };
+}
+
 /** Deletes keys past their retention; returns how many. */
 export async function sweepIdempotencyKeys(db: Kysely<DB>, ttlHours: number): Promise<number> {
   const result = await db

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import { type Kysely, sql } from 'kysely';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
   type Earnings,
@@ -19,6 +20,7 @@ import { stageDomainEvent } from '../events';
 import type { Logger } from '../log';
 import { PeriodicTasks } from '../periodic';
 import { id, money, parse } from '../validation';
+import { MoneyBatcher } from './batch';
 import {
   creatorAccounts,
   creatorsWithDueHolds,
@@ -36,7 +38,7 @@ import {
   roomEntitlement,
 } from './entitlements';
 import { splitFee } from './fees';
-import { idempotent, type Outcome, providerIdempotencyKey, sweepIdempotencyKeys } from './idempotency';
+import { idempotent, type Outcome, storedOutcome, sweepIdempotencyKeys } from './idempotency';
 import { Accounts, balanceOf, lockBuyer, openTransaction, postEntries, postTransaction, type Trx } from './ledger';
 import { ordersOf } from './orders';
 import { Payouts } from './payouts';
@@ -85,11 +87,13 @@ export interface PaymentsService {
     input: unknown,
     key: string,
   ): Promise<Outcome<{ purchase: Purchase; subscription: Subscription; balance: number }>>;
+  /** `payerName`: the tipper's username when the caller knows it (saves reading it). */
   tip(
     userId: string,
     input: unknown,
     key: string,
     pinnedUntil: (amount: number) => Date | null,
+    payerName?: string,
   ): Promise<Outcome<{ tip: Tip; balance: number }>>;
   refund(adminId: string, purchaseId: string, key: string): Promise<Outcome<{ purchase: Purchase }>>;
   purchases(userId: string): Promise<Purchase[]>;
@@ -108,6 +112,17 @@ export interface PaymentsService {
   /** Every creator's payouts (admins), `{status?, limit?}`. */
   allPayouts(query: unknown): Promise<Payout[]>;
   retryPayout(adminId: string, payoutId: string, input: unknown, key: string): Promise<Outcome<{ payout: Payout }>>;
+  /**
+   * The first answer of a money operation already completed under this key (`tip`, `purchase`,
+   * `subscribe`), or null: the gateway asks it before its own checks, so a retry is never
+   * refused for what changed since the money moved.
+   */
+  replayed(
+    userId: string,
+    key: string,
+    operation: 'tip' | 'purchase' | 'subscribe',
+    input: unknown,
+  ): Promise<Outcome<unknown> | null>;
   /** What the creator's sales feed shows of a purchase or a tip (buyer's name, item's title). */
   saleNotice(sale: { purchase: Purchase } | { tip: Tip }): Promise<SaleNotice>;
   /** One pass of payout settlement and one of earnings release (the periodic tasks do this too). */
@@ -168,19 +183,26 @@ type Deps = {
   provider: PaymentProvider;
   events: DomainEvents;
   log?: Logger;
+  registry?: Registry;
 };
 
-export function createPaymentsService({ db, config, provider, events, log }: Deps): PaymentsService {
+export function createPaymentsService({ db, config, provider, events, log, registry }: Deps): PaymentsService {
   const { currency } = config;
   const topUpSchema = z.strictObject({
     amount: money(config.maxTopupAmount),
     paymentMethod: z.string().min(1).max(200).optional(),
   });
+  // The price the buyer saw (minor units): a purchase at any other price is refused (CONFLICT).
+  const expectedPrice = money(config.maxPrice).optional();
   const purchaseSchema = z.union(
-    [z.strictObject({ contentId: id, fromRoomId: id.optional() }), z.strictObject({ roomId: id })],
+    [
+      z.strictObject({ contentId: id, fromRoomId: id.optional(), expectedPrice }),
+      z.strictObject({ roomId: id, expectedPrice }),
+    ],
     { error: 'give either contentId (and fromRoomId, the room you buy from) or roomId' },
   );
-  const subscribeSchema = z.strictObject({ creatorId: id, fromRoomId: id.optional() });
+  const subscribeSchema = z.strictObject({ creatorId: id, fromRoomId: id.optional(), expectedPrice });
+  const tipSchemaForPeek = (input: unknown) => parse(tipSchema, input);
   const historySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
   const tipSchema = z.strictObject({
     roomId: id,
@@ -200,6 +222,38 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
   const account = (trx: Trx, kind: AccountKind, ownerId: string | null) => accounts.id(trx, kind, ownerId, currency);
   const accountsOf = creatorAccounts(accounts, currency);
   const payouts = new Payouts({ db, config, provider, accounts, accountsOf, log });
+  // Tips, top-ups and purchases of lessons and tickets go through the batcher (batch.ts); the
+  // domain events follow each batch's commit.
+  const batcher = new MoneyBatcher({
+    db,
+    config,
+    provider,
+    accounts,
+    log,
+    registry,
+    committed(done) {
+      for (const d of done) {
+        if (!d.outcome.ok) continue;
+        if (d.kind === 'tip') {
+          const { tip, creatorId, fee } = d.outcome.data;
+          events.emit('tip.created', { tip, creatorId, fee });
+        } else if (d.kind === 'purchase') events.emit('purchase.completed', { purchase: d.outcome.data.purchase });
+        else events.emit('wallet.topup', { userId: d.userId, amount: d.amount, balance: d.outcome.data.balance });
+      }
+    },
+  });
+  /** Content kinds never change: a lesson is bought in a batch, a course or bundle on its own. */
+  const contentKinds = new Map<string, string>();
+  async function isLesson(contentId: string): Promise<boolean> {
+    let kind = contentKinds.get(contentId);
+    if (!kind) {
+      kind = (await db.selectFrom('contents').select('kind').where('id', '=', contentId).executeTakeFirst())?.kind;
+      if (!kind) return true; // no such content: the batch says NOT_FOUND
+      if (contentKinds.size >= 100_000) contentKinds.clear();
+      contentKinds.set(contentId, kind);
+    }
+    return kind === 'lesson';
+  }
   const payoutRules = {
     payoutMinAmount: config.payoutMinAmount,
     payoutDailyCap: config.payoutDailyCap,
@@ -211,6 +265,13 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
   async function releaseAllDue(): Promise<void> {
     for (const creatorId of await creatorsWithDueHolds(db, 500)) {
       await db.transaction().execute((trx) => releaseDue(trx, accountsOf, creatorId, currency));
+    }
+  }
+
+  /** The buyer saw another price than the one that would be charged: nothing moves. */
+  function checkPrice(expected: number | undefined, charged: number): void {
+    if (expected !== undefined && expected !== charged) {
+      throw conflict('the price changed', { price: charged, expectedPrice: expected });
     }
   }
 
@@ -277,7 +338,7 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
     }
   }
 
-  async function buyContent(trx: Trx, userId: string, contentId: string, fromRoomId?: string) {
+  async function buyContent(trx: Trx, userId: string, contentId: string, fromRoomId?: string, expected?: number) {
     const content = await trx
       .selectFrom('contents')
       .select(['id', 'creator_id', 'price', 'title', 'currency'])
@@ -300,6 +361,7 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
         price: quote.price,
       });
     }
+    checkPrice(expected, quote.due);
     const contextRoom = await saleRoom(trx, fromRoomId, content.creator_id);
     const sale = await openSale(trx, 'purchase', userId, content.creator_id, quote.due, `content ${content.id}`);
     const row = await insertPurchase(trx, {
@@ -314,41 +376,6 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
       transaction_id: sale.transactionId,
     });
     await grantContent(trx, userId, content.id, row.id);
-    return { purchase: toPurchase(row), balance: await sale.settle() };
-  }
-
-  async function buyTicket(trx: Trx, userId: string, roomId: string) {
-    const room = await trx
-      .selectFrom('rooms')
-      .select(['id', 'owner_id', 'access', 'ticket_price', 'status', 'currency'])
-      .where('id', '=', roomId)
-      .executeTakeFirst();
-    if (!room) throw notFound('room');
-    if (room.access !== 'ticket' || room.ticket_price === null)
-      throw invalidArgument('this room does not sell tickets');
-    if (room.currency !== currency) throw invalidArgument(`this room's tickets are priced in ${room.currency}`);
-    if (room.status === 'ended') throw conflict('this room has ended');
-    if (room.owner_id === userId) throw conflict('you cannot buy a ticket to your own room');
-    const held = await trx
-      .selectFrom('entitlements')
-      .select('id')
-      .where('user_id', '=', userId)
-      .where('room_id', '=', room.id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    if (held) throw conflict('already purchased');
-    const sale = await openSale(trx, 'purchase', userId, room.owner_id, room.ticket_price, `ticket ${room.id}`);
-    const row = await insertPurchase(trx, {
-      buyer_id: userId,
-      kind: 'ticket',
-      room_id: room.id,
-      creator_id: room.owner_id,
-      amount: room.ticket_price,
-      fee: sale.fee,
-      currency,
-      transaction_id: sale.transactionId,
-    });
-    await trx.insertInto('entitlements').values({ user_id: userId, room_id: room.id, purchase_id: row.id }).execute();
     return { purchase: toPurchase(row), balance: await sale.settle() };
   }
 
@@ -421,34 +448,15 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
 
     async topUp(userId, input, key) {
       const params = parse(topUpSchema, input);
-      const outcome = await run(userId, key, 'wallet.topup', params, async (trx) => {
-        // The provider gets a key too, so a retried charge after a crash is not taken twice.
-        const charge = await provider.charge({
-          userId,
-          amount: params.amount,
-          currency,
-          idempotencyKey: providerIdempotencyKey(userId, 'wallet.topup', key),
-          paymentMethod: params.paymentMethod,
-        });
-        const wallet = await account(trx, 'wallet', userId);
-        await postTransaction(
-          trx,
-          'topup',
-          [
-            { accountId: await account(trx, 'provider', null), amount: -params.amount },
-            { accountId: wallet, amount: params.amount },
-          ],
-          { memo: `${provider.name} ${charge.reference}` },
-        );
-        return { status: 200, data: { balance: await balanceOf(trx, wallet) } };
-      });
-      if (outcome.ok && !outcome.replayed)
-        events.emit('wallet.topup', { userId, amount: params.amount, balance: outcome.data.balance });
-      return outcome;
+      return batcher.submit<{ balance: number }>(userId, key, { kind: 'topup', params });
     },
 
     async purchase(userId, input, key) {
       const params = parse(purchaseSchema, input);
+      if ('roomId' in params || (await isLesson(params.contentId))) {
+        return batcher.submit<{ purchase: Purchase; balance: number }>(userId, key, { kind: 'purchase', params });
+      }
+      // A course or bundle: ownership of what it holds and the upgrade price, on its own.
       return announcePurchase(
         await run(userId, key, 'purchase', params, async (trx) => {
           // Ownership checks hold only if no other purchase of this buyer (a bundle holding this
@@ -456,18 +464,16 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
           await lockBuyer(trx, userId);
           return {
             status: 201,
-            data:
-              'contentId' in params
-                ? await buyContent(trx, userId, params.contentId, params.fromRoomId)
-                : await buyTicket(trx, userId, params.roomId),
+            data: await buyContent(trx, userId, params.contentId, params.fromRoomId, params.expectedPrice),
           };
         }),
       );
     },
 
     async subscribe(userId, input, key) {
-      const { creatorId, fromRoomId } = parse(subscribeSchema, input);
-      const outcome = await run(userId, key, 'subscribe', { creatorId, fromRoomId }, async (trx) => {
+      const { creatorId, fromRoomId, expectedPrice: expected } = parse(subscribeSchema, input);
+      const params = { creatorId, fromRoomId, expectedPrice: expected };
+      const outcome = await run(userId, key, 'subscribe', params, async (trx) => {
         // The period below is read from the subscription and then extended: no other purchase or
         // refund of this buyer may move it in between.
         await lockBuyer(trx, userId);
@@ -479,6 +485,7 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
         if (!profile) throw notFound('creator');
         if (profile.subscription_price === null) throw invalidArgument('this creator offers no subscription');
         if (creatorId === userId) throw conflict('you cannot subscribe to yourself');
+        checkPrice(expected, profile.subscription_price);
         const contextRoom = await saleRoom(trx, fromRoomId, creatorId);
         const days = profile.subscription_period_days;
         // A renewal queues after the running period; a lapsed subscription starts again now.
@@ -550,55 +557,16 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
       return outcome;
     },
 
-    async tip(userId, input, key, pinnedUntil) {
+    async tip(userId, input, key, pinnedUntil, payerName) {
       const params = parse(tipSchema, input);
-      const outcome = await run(userId, key, 'tip', params, async (trx) => {
-        const room = await trx
-          .selectFrom('rooms')
-          .select(['id', 'owner_id', 'status'])
-          .where('id', '=', params.roomId)
-          .executeTakeFirst();
-        if (!room) throw notFound('room');
-        if (room.status !== 'live') throw conflict('tips are only taken while the room is live');
-        if (room.owner_id === userId) throw conflict('you cannot tip yourself');
-        const sale = await openSale(trx, 'tip', userId, room.owner_id, params.amount, `tip ${room.id}`);
-        const row = await trx
-          .insertInto('tips')
-          .values({
-            room_id: room.id,
-            sender_id: userId,
-            creator_id: room.owner_id,
-            amount: params.amount,
-            fee: sale.fee,
-            currency,
-            message: params.message || null,
-            pinned_until: pinnedUntil(params.amount),
-            transaction_id: sale.transactionId,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        const sender = await trx
-          .selectFrom('users')
-          .select(['id', 'username'])
-          .where('id', '=', userId)
-          .executeTakeFirstOrThrow();
-        const tip: Tip = {
-          id: row.id,
-          roomId: row.room_id,
-          user: sender,
-          amount: row.amount,
-          currency: row.currency,
-          message: row.message,
-          pinnedUntil: row.pinned_until?.toISOString() ?? null,
-          createdAt: row.created_at.toISOString(),
-        };
-        await stageDomainEvent(trx, 'tip.created', { tip, creatorId: room.owner_id, fee: sale.fee });
-        return { status: 201, data: { tip, balance: await sale.settle(), creatorId: room.owner_id, fee: sale.fee } };
+      const outcome = await batcher.submit<{ tip: Tip; balance: number }>(userId, key, {
+        kind: 'tip',
+        params,
+        pinnedUntil,
+        ...(payerName ? { payerName } : {}),
       });
-      if (!outcome.ok) return outcome;
-      const { tip, balance, creatorId } = outcome.data;
-      if (!outcome.replayed) events.emit('tip.created', { tip, creatorId, fee: outcome.data.fee });
-      return { ...outcome, data: { tip, balance } };
+      // The stored answer also says whose room it was and the fee (for the sales feed): not the tipper's business.
+      return outcome.ok ? { ...outcome, data: { tip: outcome.data.tip, balance: outcome.data.balance } } : outcome;
     },
 
     async refund(adminId, purchaseId, key) {
@@ -695,7 +663,7 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
     async creatorEarnings(creatorId) {
       const [account, sales, tips] = await Promise.all([
         db
-          .selectFrom('accounts')
+          .selectFrom('account_balances')
           .select((eb) => eb.fn.sum<string>('balance').as('balance'))
           .where('kind', 'in', ['earnings', 'earnings_pending'])
           .where('owner_id', '=', creatorId)
@@ -744,6 +712,18 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
       return outcome;
     },
 
+    async replayed(userId, key, operation, input) {
+      const params =
+        operation === 'tip'
+          ? tipSchemaForPeek(input)
+          : operation === 'purchase'
+            ? parse(purchaseSchema, input)
+            : (({ creatorId, fromRoomId, expectedPrice: e }) => ({ creatorId, fromRoomId, expectedPrice: e }))(
+                parse(subscribeSchema, input),
+              );
+      return storedOutcome(db, { userId, key, scope: operation, params }, config.idempotencyTtlHours);
+    },
+
     async saleNotice(sale) {
       if ('tip' in sale) {
         const { tip } = sale;
@@ -783,6 +763,8 @@ export function createPaymentsService({ db, config, provider, events, log }: Dep
     },
 
     start() {
+      // Derived balances (platform revenue, pending earnings, provider): committed deltas into the rows.
+      tasks?.every(1000, 'ledger roll-up', () => sql`SELECT ledger_roll_up(50000)`.execute(db));
       tasks?.every(config.earningsReleaseIntervalMs, 'earnings release', releaseAllDue);
       tasks?.every(config.payoutSettleIntervalMs, 'payout settlement', () => payouts.settle());
     },

@@ -59,7 +59,7 @@ export class Accounts {
 }
 
 /** The first key of `lockBuyer`'s two-key advisory locks, so they collide with no other kind. */
-const BUYER_LOCK_SPACE = 0x4c42; // "LB"
+export const BUYER_LOCK_SPACE = 0x4c42; // "LB"
 
 /**
  * Serialises one buyer's purchases and refunds until the database transaction ends, so a check

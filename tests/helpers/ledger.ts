@@ -9,15 +9,16 @@ export async function ledgerInvariants(lectern: Lectern) {
   const { db } = lectern.database;
   const unbalanced = await sql<{ transaction_id: string }>`
     SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`.execute(db);
+  // Balances as the ledger defines them: the row's plus its deltas not yet rolled up.
   const drifted = await sql<{ id: string }>`
-    SELECT a.id FROM accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id
+    SELECT a.id FROM account_balances a LEFT JOIN ledger_entries e ON e.account_id = a.id
     GROUP BY a.id, a.balance HAVING a.balance <> coalesce(sum(e.amount), 0)`.execute(db);
   // A debt is at most 0; every other account a user owns, and the payout clearing, at least 0.
   const negative = await sql<{ id: string }>`
-    SELECT id FROM accounts
+    SELECT id FROM account_balances
     WHERE (kind IN ('wallet', 'earnings', 'earnings_pending', 'payouts_clearing') AND balance < 0)
        OR (kind = 'earnings_debt' AND balance > 0)`.execute(db);
-  const total = await sql<{ total: string | null }>`SELECT sum(balance) AS total FROM accounts`.execute(db);
+  const total = await sql<{ total: string | null }>`SELECT sum(balance) AS total FROM account_balances`.execute(db);
   return {
     unbalancedTransactions: unbalanced.rows.length,
     driftedAccounts: drifted.rows.length,

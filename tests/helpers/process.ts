@@ -28,8 +28,15 @@ export interface ServerProcess {
  * Runs `server/main.ts` as its own process, the way `npm start` does, and resolves once it
  * logs that it is serving.
  */
-export function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+export function spawnServer(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  /** Pin the server to these CPUs (`taskset -c`), e.g. `'0'`, so load and server do not share a core. */
+  cpus?: string,
+): Promise<ServerProcess> {
+  const node = [process.execPath, '--import', 'tsx', 'server/main.ts'];
+  const [command, ...args] = cpus ? ['taskset', '-c', cpus, ...node] : node;
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,461 @@
+/**
+ * Money at gift-storm scale (docs/money.md#throughput): tips into one live room from many
+ * tippers, purchases of one creator's contents from many buyers, top-ups from many users — each
+ * measured at its highest rate (clients sending as fast as answers return) and at half of
+ * pgbench's TPS on the same Postgres (an open loop: requests sent on a schedule, latency counted
+ * from when each was due), with p50/p99. Then the same storm with the server killed (SIGKILL)
+ * mid-run and restarted while clients retry with their keys: operations acknowledged, lost and
+ * doubled. The server runs as its own process pinned to CPU 0, the load on CPU 1.
+ *
+ * `npx tsx scripts/bench/money-storm.ts` runs it alone; `npm run bench -- --only moneyStorm`.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { freePort, type ServerProcess, spawnServer } from '../../tests/helpers/process';
+import { adminQuery, createMigratedDatabase, databaseUrl, percentiles } from './harness';
+import { WireClient } from './wire-client';
+
+const run = promisify(execFile);
+const CLIENTS = Number(process.env.BENCH_MONEY_CLIENTS ?? 200);
+const SECONDS = Number(process.env.BENCH_MONEY_SECONDS ?? 8);
+const SECRET = 'money-storm-secret-money-storm-secret-0000';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** An open loop this far behind its schedule gives up (the rate is out of reach). */
+const MAX_LAG_MS = 5000;
+
+// --- pgbench --------------------------------------------------------------------------------------
+
+/** TPC-B-like pgbench on the same Postgres: 8 clients, 2 threads, scale 10, `seconds` long. */
+export async function pgbenchTps(seconds = 10): Promise<number> {
+  const name = `lectern_pgbench_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  try {
+    const url = databaseUrl(name);
+    await run('pgbench', ['-i', '-q', '-s', '10', url], { maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run('pgbench', ['-c', '8', '-j', '2', '-T', String(seconds), url], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const tps = /tps = ([\d.]+)/.exec(stdout)?.[1];
+    if (!tps) throw new Error(`no tps in pgbench output:\n${stdout}`);
+    return Math.round(Number(tps));
+  } finally {
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+// --- the server ------------------------------------------------------------------------------------
+
+interface Storm {
+  server: ServerProcess;
+  url: string;
+  port: number;
+  db: string;
+  cpus: string | undefined;
+  env: Record<string, string>;
+}
+
+async function startServer(): Promise<Storm> {
+  const db = `lectern_storm_${randomBytes(4).toString('hex')}`;
+  await createMigratedDatabase(db);
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: databaseUrl(db),
+    JWT_SECRET: SECRET,
+    PORT: String(port),
+    // info: the start-up line says where it serves (spawnServer waits for it).
+    LOG_LEVEL: 'info',
+    MIGRATE_ON_START: 'false',
+    MEDIA_ENABLED: 'false',
+    RECOMMENDER_ENABLED: 'false',
+    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
+    MAX_CONNECTIONS_PER_IP: '100000',
+    SOCKET_EVENTS_PER_SECOND: '10000',
+    DATA_DIR: `/tmp/${db}`,
+  };
+  const cpus = availableParallelism() >= 2 ? '0' : undefined;
+  const server = await spawnServer(env, 60_000, cpus);
+  return { server, url: server.url, port, db, cpus, env };
+}
+
+async function restart(storm: Storm): Promise<void> {
+  storm.server = await spawnServer(storm.env, 60_000, storm.cpus);
+}
+
+/** CPU seconds (user + system) the process has used. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+// --- clients ---------------------------------------------------------------------------------------
+
+async function postJson<T>(
+  url: string,
+  body: unknown,
+  token?: string,
+  key?: string,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function register(url: string, role = 'viewer'): Promise<{ token: string; id: string }> {
+  const { body } = await postJson<{ token: string; user: { id: string } }>(`${url}/api/auth/register`, {
+    username: `s_${randomUUID().slice(0, 12)}`,
+    password: 'storm-password',
+    role,
+  });
+  return { token: body.token, id: body.user.id };
+}
+
+async function inBatches<T, R>(items: T[], size: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(...(await Promise.all(items.slice(i, i + size).map((item, j) => fn(item, i + j)))));
+  }
+  return out;
+}
+
+type BatchStats = { batches: number; operations: number; seconds: number };
+
+/** The server's money batches so far (`lectern_money_batch_*` on /metrics). */
+async function batchStats(url: string): Promise<BatchStats> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    batches: value('lectern_money_batch_operations_count'),
+    operations: value('lectern_money_batch_operations_sum'),
+    seconds: value('lectern_money_batch_seconds_sum'),
+  };
+}
+
+function diffStats(after: BatchStats, before: BatchStats) {
+  const batches = after.batches - before.batches;
+  return {
+    batches,
+    operationsPerBatch: batches ? Math.round(((after.operations - before.operations) / batches) * 10) / 10 : 0,
+    msPerBatch: batches ? Math.round(((after.seconds - before.seconds) / batches) * 10000) / 10 : 0,
+  };
+}
+
+async function settleBatches<T extends { batches: Promise<unknown> }>(m: T) {
+  return { ...m, batches: await m.batches };
+}
+
+/** One operation of one client: resolves with an error code, or null when it succeeded. */
+type Op = (client: number) => Promise<string | null>;
+
+interface Measured {
+  operations: number;
+  perSecond: number;
+  latencyMs: ReturnType<typeof percentiles>;
+  errors: Record<string, number>;
+  serverCpuPercent: number;
+}
+
+/** Each client sends its next operation as soon as the previous one is answered. */
+async function closedLoop(storm: Storm, clients: number, seconds: number, op: Op): Promise<Measured> {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  const cpu0 = cpuSeconds(storm.server.child.pid!);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        const code = await op(c).catch(() => 'EXCEPTION');
+        latencies.push(performance.now() - t);
+        if (code) errors[code] = (errors[code] ?? 0) + 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return summary(latencies, errors, elapsed, cpuSeconds(storm.server.child.pid!) - cpu0);
+}
+
+/**
+ * Operations due on a fixed schedule (`rate` a second, spread over the clients); a client still
+ * busy sends late, and the latency counts from when it was due, so a server that cannot keep up
+ * shows it.
+ */
+async function openLoop(storm: Storm, clients: number, seconds: number, rate: number, op: Op): Promise<Measured> {
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  const cpu0 = cpuSeconds(storm.server.child.pid!);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let j = c; j < total; j += clients) {
+        const due = started + j * interval;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        // Far behind schedule: the server cannot keep this rate; stop rather than queue for minutes.
+        if (-wait > MAX_LAG_MS) {
+          errors.BEHIND = (errors.BEHIND ?? 0) + Math.ceil((total - j) / clients);
+          break;
+        }
+        const code = await op(c).catch(() => 'EXCEPTION');
+        latencies.push(performance.now() - due);
+        if (code) errors[code] = (errors[code] ?? 0) + 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return summary(latencies, errors, elapsed, cpuSeconds(storm.server.child.pid!) - cpu0);
+}
+
+function summary(latencies: number[], errors: Record<string, number>, elapsed: number, cpu: number): Measured {
+  const failed = Object.entries(errors).reduce((a, [code, n]) => a + (code === 'BEHIND' ? 0 : n), 0);
+  return {
+    operations: latencies.length - failed,
+    perSecond: Math.round((latencies.length - failed) / elapsed),
+    latencyMs: percentiles(latencies),
+    errors,
+    serverCpuPercent: Math.round((cpu / elapsed) * 100),
+  };
+}
+
+// --- the storms ------------------------------------------------------------------------------------
+
+interface Setup {
+  creator: { token: string; id: string };
+  roomId: string;
+  contents: string[];
+  users: { token: string; id: string }[];
+  /** Each user's connection, joined to the room: a lean wire client (the tips' broadcasts are only counted). */
+  sockets: WireClient[];
+}
+
+async function setUp(storm: Storm, contents: number): Promise<Setup> {
+  const { url } = storm;
+  const creator = await register(url, 'creator');
+  const { body } = await postJson<{ room: { id: string } }>(
+    `${url}/api/rooms`,
+    { title: 'Gift storm', access: 'free' },
+    creator.token,
+  );
+  await postJson(`${url}/api/rooms/${body.room.id}/start`, {}, creator.token);
+  const ids = await inBatches(Array.from({ length: contents }), 20, async (_, i) => {
+    const res = await postJson<{ content: { id: string } }>(
+      `${url}/api/contents`,
+      { title: `Lesson ${i}`, kind: 'lesson', price: 100 },
+      creator.token,
+    );
+    return res.body.content.id;
+  });
+  const users = await inBatches(Array.from({ length: CLIENTS }), 20, () => register(url));
+  await inBatches(users, 20, (u) => postJson(`${url}/api/wallet/topup`, { amount: 100_000 }, u.token, randomUUID()));
+  const sockets = await inBatches(users, 20, async (u) => {
+    const socket = await WireClient.connect(url, u.token);
+    await socket.emit('room:join', { roomId: body.room.id });
+    return socket;
+  });
+  return { creator, roomId: body.room.id, contents: ids, users, sockets };
+}
+
+export async function moneyStorm() {
+  // The load on CPU 1, the server on CPU 0 (Postgres may use both).
+  if (availableParallelism() >= 2) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  const pgbench = await pgbenchTps();
+  const target = Math.round(pgbench / 2);
+  const storm = await startServer();
+  try {
+    const s = await setUp(storm, 400);
+    const { url } = storm;
+    const tip: Op = async (c) => {
+      const res = await s.sockets[c].emit('tip:send', { roomId: s.roomId, amount: 1, idempotencyKey: randomUUID() });
+      return res.ok ? null : res.error.code;
+    };
+    const next = s.users.map(() => 0);
+    const purchase: Op = async (c) => {
+      const contentId = s.contents[next[c]++ % s.contents.length];
+      const res = await postJson<{ error?: { code: string } }>(
+        `${url}/api/purchases`,
+        { contentId },
+        s.users[c].token,
+        randomUUID(),
+      );
+      return res.status === 201 ? null : (res.body.error?.code ?? String(res.status));
+    };
+    const topUp: Op = async (c) => {
+      const res = await postJson<{ error?: { code: string } }>(
+        `${url}/api/wallet/topup`,
+        { amount: 100 },
+        s.users[c].token,
+        randomUUID(),
+      );
+      return res.status === 200 ? null : (res.body.error?.code ?? String(res.status));
+    };
+    const measure = async (op: Op) => {
+      const max = await closedLoop(storm, CLIENTS, SECONDS, op);
+      const batches0 = await batchStats(url);
+      const atHalfPgbench = await openLoop(storm, CLIENTS, SECONDS, target, op);
+      return { max, atHalfPgbench, batches: batchStats(url).then((b) => diffStats(b, batches0)) };
+    };
+    const tips = await settleBatches(await measure(tip));
+    const purchases = await settleBatches(await measure(purchase));
+    const topUps = await settleBatches(await measure(topUp));
+    for (const socket of s.sockets) socket.close();
+    const crash = process.env.BENCH_MONEY_SIGKILL === '0' ? null : await killedMidStorm(storm);
+    const ratio = (m: Measured) => Math.round((m.perSecond / pgbench) * 100) / 100;
+    return {
+      clients: CLIENTS,
+      seconds: SECONDS,
+      pgbench: { tps: pgbench, clients: 8, scale: 10 },
+      targetPerSecond: target,
+      tips: { ...tips, ratioToPgbench: ratio(tips.max) },
+      purchases: { ...purchases, ratioToPgbench: ratio(purchases.max) },
+      topUps: { ...topUps, ratioToPgbench: ratio(topUps.max) },
+      sigkill: crash,
+    };
+  } finally {
+    await storm.server.stop().catch(() => undefined);
+    await adminQuery(`DROP DATABASE IF EXISTS ${storm.db} WITH (FORCE)`);
+  }
+}
+
+/**
+ * Tips and purchases from many clients; the server is killed with SIGKILL mid-storm and started
+ * again; every client retries what was not answered with the same key until it is. Then the
+ * database is asked: each acknowledged operation must be there exactly once.
+ */
+async function killedMidStorm(storm: Storm) {
+  const s = await setUp(storm, 50);
+  const { url } = storm;
+  type Sent = { key: string; kind: 'tip' | 'purchase'; user: number; id?: string; code?: string };
+  const sent: Sent[] = [];
+  const connected = s.sockets;
+  // A connection lost with the server is opened again (and the room joined) before the retry.
+  const reconnect = async (c: number) => {
+    connected[c].close();
+    connected[c] = await WireClient.connect(url, s.users[c].token, 2_000);
+    const joined = await connected[c].emit('room:join', { roomId: s.roomId }, 5_000);
+    if (!joined.ok) throw new Error(joined.error.code);
+  };
+  const broken = new Set<number>();
+  const nextContent = s.users.map(() => 0);
+  let stop = false;
+  let killed = 0;
+
+  async function attempt(op: Sent): Promise<boolean> {
+    try {
+      if (op.kind === 'tip') {
+        if (broken.has(op.user)) {
+          await reconnect(op.user);
+          broken.delete(op.user);
+        }
+        const res = await connected[op.user]
+          .emit<{ tip: { id: string } }>('tip:send', { roomId: s.roomId, amount: 1, idempotencyKey: op.key }, 3_000)
+          .catch((err) => {
+            broken.add(op.user);
+            throw err;
+          });
+        if (res.ok) op.id = res.data.tip.id;
+        else if (res.error.code === 'UNAVAILABLE' || res.error.code === 'INTERNAL') return false;
+        else op.code = res.error.code;
+        return true;
+      }
+      const res = await postJson<{ purchase?: { id: string }; error?: { code: string } }>(
+        `${url}/api/purchases`,
+        { contentId: s.contents[nextContent[op.user] % s.contents.length] },
+        s.users[op.user].token,
+        op.key,
+      );
+      if (res.status === 201) op.id = res.body.purchase!.id;
+      else if (res.status >= 500) return false;
+      else op.code = res.body.error?.code ?? String(res.status);
+      return true;
+    } catch {
+      return false; // no answer (the server is down): the same key again
+    }
+  }
+
+  const started = performance.now();
+  const clients = s.users.map(async (_, c) => {
+    while (!stop) {
+      const kind = c % 2 === 0 ? 'tip' : 'purchase';
+      const op: Sent = { key: randomUUID(), kind, user: c };
+      sent.push(op);
+      while (!(await attempt(op))) await sleep(100);
+      if (kind === 'purchase') nextContent[c]++;
+    }
+  });
+  await sleep(2500);
+  storm.server.child.kill('SIGKILL');
+  killed++;
+  await sleep(500);
+  await restart(storm);
+  await sleep(3000);
+  stop = true;
+  await Promise.all(clients);
+  const elapsed = (performance.now() - started) / 1000;
+  for (const socket of connected) socket.close();
+
+  const db = new pg.Client({ connectionString: databaseUrl(storm.db) });
+  await db.connect();
+  try {
+    const tips = (await db.query<{ id: string }>('SELECT id FROM tips WHERE room_id = $1', [s.roomId])).rows.map(
+      (r) => r.id,
+    );
+    const purchases = (
+      await db.query<{ id: string }>("SELECT id FROM purchases WHERE creator_id = $1 AND kind = 'content'", [
+        s.creator.id,
+      ])
+    ).rows.map((r) => r.id);
+    const inLedger = new Set([...tips, ...purchases]);
+    const acknowledged = sent.filter((op) => op.id);
+    const ackedIds = new Set(acknowledged.map((op) => op.id!));
+    const lost = acknowledged.filter((op) => !inLedger.has(op.id!)).length;
+    // A row nobody was told about, or one op answered with two ids, would be a double.
+    const doubled = [...inLedger].filter((id) => !ackedIds.has(id)).length + (acknowledged.length - ackedIds.size);
+    const invariants = await db.query<{ unbalanced: string; drifted: string; negative: string }>(`
+      SELECT
+        (SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0) t) AS unbalanced,
+        (SELECT count(*) FROM account_balances b WHERE b.balance <> (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = b.id)) AS drifted,
+        (SELECT count(*) FROM account_balances WHERE kind = 'wallet' AND balance < 0) AS negative
+    `);
+    return {
+      seconds: Math.round(elapsed * 10) / 10,
+      killed,
+      operations: sent.length,
+      acknowledged: acknowledged.length,
+      refused: sent.filter((op) => op.code).length,
+      lost,
+      doubled,
+      unbalancedTransactions: Number(invariants.rows[0].unbalanced),
+      driftedAccounts: Number(invariants.rows[0].drifted),
+      negativeWallets: Number(invariants.rows[0].negative),
+    };
+  } finally {
+    await db.end();
+  }
+}
+
+if (require.main === module) {
+  moneyStorm()
+    .then((result) => {
+      console.log(JSON.stringify({ moneyStorm: result }));
+      process.exit(0);
+    })
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,743 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { Histogram, type Registry } from 'prom-client';
+import type { ErrorBody, Purchase, Tip } from '../../protocol';
+import type { Config } from '../config';
+import type { DB } from '../db';
+import { AppError, conflict, httpStatusOf, invalidArgument, notFound } from '../errors';
+import type { Logger } from '../log';
+import { splitFee } from './fees';
+import { type Outcome, providerIdempotencyKey, requestHash } from './idempotency';
+import { type Accounts, BUYER_LOCK_SPACE } from './ledger';
+import type { PaymentProvider } from './provider';
+
+/**
+ * Money at gift-storm scale (docs/money.md#throughput). Tips, top-ups and purchases of lessons
+ * and tickets are not run one database transaction each: operations that arrive while a batch is
+ * being written wait for the next one, and a batch is one transaction of a dozen statements
+ * whatever its size — the keys claimed in one INSERT, the rooms, contents and wallets read in one
+ * statement each, the payers' wallets locked together (in id order), then every ledger row,
+ * tip, purchase, hold, entitlement, outbox event and stored answer written with one multi-row
+ * statement per table, and one commit.
+ *
+ * Each operation stays all-or-nothing: everything that can refuse it (room not live, already
+ * owned, price changed, not enough money — applied in arrival order against the locked
+ * balances) is decided before anything is written, and a refused operation writes only its
+ * stored answer. A batch that fails as a whole (a bug, a lost connection) runs its operations
+ * again one by one, so one bad operation never takes others with it. Every batch is one
+ * transaction, so a crash leaves all of it or none of it; a retry with the same key replays.
+ */
+
+export type BatchOp =
+  | {
+      kind: 'tip';
+      params: { roomId: string; amount: number; message?: string };
+      payerName?: string;
+      pinnedUntil: (amount: number) => Date | null;
+    }
+  | { kind: 'topup'; params: { amount: number; paymentMethod?: string } }
+  | {
+      kind: 'purchase';
+      params:
+        | { contentId: string; fromRoomId?: string; expectedPrice?: number }
+        | { roomId: string; expectedPrice?: number };
+    };
+
+/** The scope of each kind's idempotency keys, as the single-operation path used. */
+const SCOPE: Record<BatchOp['kind'], string> = { tip: 'tip', topup: 'wallet.topup', purchase: 'purchase' };
+
+interface Pending {
+  op: BatchOp;
+  userId: string;
+  key: string;
+  hash: string;
+  resolve: (outcome: Outcome<unknown>) => void;
+  reject: (err: unknown) => void;
+}
+
+/** What happened to an operation, for its caller and for the domain events after the commit. */
+export type Done =
+  | { kind: 'tip'; outcome: Outcome<{ tip: Tip; balance: number; creatorId: string; fee: number }> }
+  | { kind: 'topup'; outcome: Outcome<{ balance: number }>; amount: number; userId: string }
+  | { kind: 'purchase'; outcome: Outcome<{ purchase: Purchase; balance: number }> };
+
+export interface BatchDeps {
+  db: Kysely<DB>;
+  config: Pick<Config, 'currency' | 'platformFeeBps' | 'idempotencyTtlHours' | 'payoutHoldHours'>;
+  provider: PaymentProvider;
+  accounts: Accounts;
+  log?: Logger;
+  /** Called after a batch committed, with what each new (not replayed) operation did. */
+  committed: (done: Done[]) => void;
+  maxBatch?: number;
+  /** Batches written at the same time (each takes a database connection). Default 2. */
+  concurrency?: number;
+  registry?: Registry;
+}
+
+const keyOf = (userId: string, key: string) => `${userId}\n${key}`;
+
+export class MoneyBatcher {
+  private queue: Pending[] = [];
+  /** Batches being written now (each its own transaction and connection). */
+  private running = 0;
+  private readonly maxBatch: number;
+  private readonly sizes?: Histogram;
+  private readonly seconds?: Histogram;
+
+  private readonly concurrency: number;
+
+  constructor(private readonly d: BatchDeps) {
+    this.maxBatch = d.maxBatch ?? 200;
+    this.concurrency = d.concurrency ?? 2;
+    if (d.registry) {
+      this.sizes = new Histogram({
+        name: 'lectern_money_batch_operations',
+        help: 'Money operations (tips, top-ups, lesson and ticket purchases) written per database transaction',
+        buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+        registers: [d.registry],
+      });
+      this.seconds = new Histogram({
+        name: 'lectern_money_batch_seconds',
+        help: 'Time to write one batch of money operations (one transaction)',
+        buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+        registers: [d.registry],
+      });
+    }
+  }
+
+  submit<T>(userId: string, key: string, op: BatchOp): Promise<Outcome<T>> {
+    const hash = requestHash(SCOPE[op.kind], op.params);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, userId, key, hash, resolve: resolve as Pending['resolve'], reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Up to `concurrency` batches at once, each in its own transaction: while they are written, the
+   * next one gathers. They lock the payers' wallets (and buyers) in id order, so two batches never
+   * deadlock; the same key is never in two batches at once (the second replays the first).
+   */
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0 && this.startBatch());
+  }
+
+  private readonly inFlight = new Set<string>();
+
+  /** Starts a batch of what is queued; false when everything queued waits for a batch in flight. */
+  private startBatch(): boolean {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const seen = new Set<string>();
+    for (const p of this.queue) {
+      // The same key twice waits for a later batch, where it replays the first.
+      const k = keyOf(p.userId, p.key);
+      if (batch.length < this.maxBatch && !seen.has(k) && !this.inFlight.has(k)) {
+        seen.add(k);
+        batch.push(p);
+      } else rest.push(p);
+    }
+    this.queue = rest;
+    if (batch.length === 0) return false;
+    this.running++;
+    for (const k of seen) this.inFlight.add(k);
+    void this.execute(batch).finally(() => {
+      this.running--;
+      for (const k of seen) this.inFlight.delete(k);
+      this.pump();
+    });
+    return true;
+  }
+
+  private async execute(batch: Pending[]): Promise<void> {
+    this.sizes?.observe(batch.length);
+    const end = this.seconds?.startTimer();
+    try {
+      this.settle(batch, await this.write(batch));
+      end?.();
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0].reject(err);
+        return;
+      }
+      this.d.log?.warn(
+        { err, operations: batch.length },
+        'money batch failed as a whole; running its operations one by one',
+      );
+      for (const p of batch) {
+        try {
+          this.settle([p], await this.write([p]));
+        } catch (single) {
+          p.reject(single);
+        }
+      }
+    }
+  }
+
+  private settle(batch: Pending[], results: Map<Pending, Done | { error: unknown }>): void {
+    const fresh: Done[] = [];
+    for (const p of batch) {
+      const result = results.get(p);
+      if (!result) p.reject(new AppError('INTERNAL', 'the operation was lost'));
+      else if ('error' in result) p.reject(result.error);
+      else {
+        if (!result.outcome.replayed && result.outcome.ok) fresh.push(result);
+        p.resolve(result.outcome);
+      }
+    }
+    try {
+      this.d.committed(fresh);
+    } catch (err) {
+      this.d.log?.warn({ err }, 'money batch listeners failed');
+    }
+  }
+
+  /** One transaction for the whole batch; resolves what each operation got. */
+  private write(batch: Pending[]): Promise<Map<Pending, Done | { error: unknown }>> {
+    const { db, config } = this.d;
+    const currency = config.currency;
+    return db.transaction().execute(async (trx) => {
+      const results = new Map<Pending, Done | { error: unknown }>();
+      const expiredBefore = new Date(Date.now() - config.idempotencyTtlHours * 3600_000);
+
+      // 1. Claim the keys. A key a concurrent transaction holds makes this wait for its commit.
+      const claimedRows = await sql<{ user_id: string; key: string; now: Date }>`
+        INSERT INTO idempotency_keys (user_id, key, request_hash)
+        SELECT * FROM unnest(${batch.map((p) => p.userId)}::uuid[], ${batch.map((p) => p.key)}::text[], ${batch.map((p) => p.hash)}::text[])
+        ON CONFLICT (user_id, key) DO UPDATE
+          SET request_hash = excluded.request_hash, response_status = NULL, response_body = NULL, created_at = now()
+          WHERE idempotency_keys.created_at < ${expiredBefore}
+        RETURNING user_id, key, now() AS now
+      `.execute(trx);
+      const claimed = new Set(claimedRows.rows.map((r) => keyOf(r.user_id, r.key)));
+      const now = claimedRows.rows[0]?.now ?? new Date();
+      const replays = batch.filter((p) => !claimed.has(keyOf(p.userId, p.key)));
+      if (replays.length) await this.replay(trx, replays, results);
+      const live = batch.filter((p) => claimed.has(keyOf(p.userId, p.key)));
+      if (live.length === 0) return results;
+
+      // 2. What the operations need to be decided: rooms, contents, payers' names, existing grants.
+      const tips = live.filter((p): p is Pending & { op: Extract<BatchOp, { kind: 'tip' }> } => p.op.kind === 'tip');
+      const buys = live.filter(
+        (p): p is Pending & { op: Extract<BatchOp, { kind: 'purchase' }> } => p.op.kind === 'purchase',
+      );
+      const topUps = live.filter(
+        (p): p is Pending & { op: Extract<BatchOp, { kind: 'topup' }> } => p.op.kind === 'topup',
+      );
+      const roomIds = new Set<string>();
+      for (const p of tips) roomIds.add(p.op.params.roomId);
+      for (const p of buys) {
+        if ('roomId' in p.op.params) roomIds.add(p.op.params.roomId);
+        else if (p.op.params.fromRoomId) roomIds.add(p.op.params.fromRoomId);
+      }
+      const contentIds = [...new Set(buys.flatMap((p) => ('contentId' in p.op.params ? [p.op.params.contentId] : [])))];
+      const [rooms, contents, names] = await Promise.all([
+        roomIds.size
+          ? trx
+              .selectFrom('rooms')
+              .select(['id', 'owner_id', 'status', 'access', 'ticket_price', 'currency', 'title'])
+              .where('id', 'in', [...roomIds])
+              .execute()
+          : [],
+        contentIds.length
+          ? trx
+              .selectFrom('contents')
+              .select(['id', 'creator_id', 'price', 'currency', 'kind', 'archived_at', 'title'])
+              .where('id', 'in', contentIds)
+              .execute()
+          : [],
+        this.payerNames(trx, tips),
+      ]);
+      const room = new Map(rooms.map((r) => [r.id, r]));
+      const content = new Map(contents.map((c) => [c.id, c]));
+
+      // Buyers' purchases go one at a time per buyer, as in the single-operation path.
+      const buyers = [...new Set(buys.map((p) => p.userId))].sort();
+      if (buyers.length) {
+        await sql`SELECT pg_advisory_xact_lock(${BUYER_LOCK_SPACE}, hashtext(b)) FROM unnest(${buyers}::text[]) AS b ORDER BY b`.execute(
+          trx,
+        );
+      }
+      const held = await this.heldAlready(trx, buys);
+
+      // 3. Decide every operation that does not depend on money.
+      interface Plan {
+        p: Pending;
+        /** Debit of the payer's wallet (checked against the locked balance), or a credit. */
+        debit: number;
+        credit: number;
+        answer: (balance: number) => Done;
+        rows?: () => void;
+      }
+      const plans: Plan[] = [];
+      // A refusal is the operation's answer, stored with its key (as `idempotent` stores one).
+      const refuse = (p: Pending, err: AppError) => {
+        const outcome = { ok: false as const, status: httpStatusOf[err.code], error: err.toBody(), replayed: false };
+        results.set(
+          p,
+          p.op.kind === 'topup'
+            ? { kind: 'topup', outcome, amount: p.op.params.amount, userId: p.userId }
+            : ({ kind: p.op.kind, outcome } as Done),
+        );
+      };
+
+      const rows = new Rows();
+      const platform = await this.d.accounts.id(trx, 'platform_revenue', null, currency);
+      const provider = await this.d.accounts.id(trx, 'provider', null, currency);
+      const wallets = new Map<string, string>();
+      for (const userId of new Set(live.map((p) => p.userId))) {
+        wallets.set(userId, await this.d.accounts.id(trx, 'wallet', userId, currency));
+      }
+      const pending = new Map<string, string>();
+      const pendingOf = async (creatorId: string) => {
+        let id = pending.get(creatorId);
+        if (!id) {
+          id = await this.d.accounts.id(trx, 'earnings_pending', creatorId, currency);
+          pending.set(creatorId, id);
+        }
+        return id;
+      };
+
+      /** A sale's ledger transaction, hold and entries (written only if the payer can pay). */
+      const sale = async (
+        p: Pending,
+        ledgerKind: 'tip' | 'purchase',
+        creatorId: string,
+        amount: number,
+        memo: string,
+      ) => {
+        const { fee, net } = splitFee(amount, config.platformFeeBps);
+        const transactionId = randomUUID();
+        const earnings = await pendingOf(creatorId);
+        return {
+          transactionId,
+          fee,
+          write: () => {
+            rows.transaction(transactionId, ledgerKind, memo);
+            rows.hold(transactionId, creatorId, currency, net, config.payoutHoldHours);
+            rows.entries(transactionId, [
+              [wallets.get(p.userId)!, -amount],
+              [earnings, net],
+              [platform, fee],
+            ]);
+          },
+        };
+      };
+
+      for (const p of tips) {
+        const { roomId, amount, message } = p.op.params;
+        const r = room.get(roomId);
+        if (!r) refuse(p, notFound('room'));
+        else if (r.status !== 'live') refuse(p, conflict('tips are only taken while the room is live'));
+        else if (r.owner_id === p.userId) refuse(p, conflict('you cannot tip yourself'));
+        else {
+          const s = await sale(p, 'tip', r.owner_id, amount, `tip ${roomId}`);
+          const tip: Tip = {
+            id: randomUUID(),
+            roomId,
+            user: { id: p.userId, username: names.get(p.userId) ?? '' },
+            amount,
+            currency,
+            message: message || null,
+            pinnedUntil: p.op.pinnedUntil(amount)?.toISOString() ?? null,
+            createdAt: now.toISOString(),
+          };
+          plans.push({
+            p,
+            debit: amount,
+            credit: 0,
+            rows: () => {
+              s.write();
+              rows.tip(tip, r.owner_id, s.fee, s.transactionId);
+              rows.outbox('tip.created', { tip, creatorId: r.owner_id, fee: s.fee }, now);
+            },
+            answer: (balance) => ({
+              kind: 'tip',
+              outcome: {
+                ok: true,
+                status: 201,
+                data: { tip, balance, creatorId: r.owner_id, fee: s.fee },
+                replayed: false,
+              },
+            }),
+          });
+        }
+      }
+
+      for (const p of buys) {
+        const params = p.op.params;
+        const purchaseId = randomUUID();
+        const base = {
+          id: purchaseId,
+          buyerId: p.userId,
+          currency,
+          status: 'completed' as const,
+          createdAt: now.toISOString(),
+          refundedAt: null,
+        };
+        let item:
+          | { creatorId: string; amount: number; memo: string; purchase: Omit<Purchase, 'fee'>; grant: () => void }
+          | AppError;
+        if ('roomId' in params) {
+          const r = room.get(params.roomId);
+          if (!r) item = notFound('room');
+          else if (r.access !== 'ticket' || r.ticket_price === null)
+            item = invalidArgument('this room does not sell tickets');
+          else if (r.currency !== currency) item = invalidArgument(`this room's tickets are priced in ${r.currency}`);
+          else if (r.status === 'ended') item = conflict('this room has ended');
+          else if (r.owner_id === p.userId) item = conflict('you cannot buy a ticket to your own room');
+          else if (held.has(keyOf(p.userId, r.id))) item = conflict('already purchased');
+          else if (params.expectedPrice !== undefined && params.expectedPrice !== r.ticket_price)
+            item = conflict('the price changed', { price: r.ticket_price, expectedPrice: params.expectedPrice });
+          else {
+            const price = r.ticket_price;
+            item = {
+              creatorId: r.owner_id,
+              amount: price,
+              memo: `ticket ${r.id}`,
+              purchase: {
+                ...base,
+                kind: 'ticket',
+                contentId: null,
+                roomId: r.id,
+                creatorId: r.owner_id,
+                amount: price,
+                fromRoomId: null,
+              },
+              grant: () => rows.entitlement(p.userId, null, r.id, purchaseId),
+            };
+          }
+        } else {
+          const c = content.get(params.contentId);
+          const from = params.fromRoomId ? room.get(params.fromRoomId) : undefined;
+          if (!c || c.archived_at) item = notFound('content');
+          else if (c.creator_id === p.userId) item = conflict('you cannot buy your own content');
+          else if (c.price === 0) item = invalidArgument('this content is free: no purchase needed');
+          else if (c.currency !== currency) item = invalidArgument(`this content is priced in ${c.currency}`);
+          else if (held.has(keyOf(p.userId, c.id))) item = conflict('already purchased');
+          else if (params.expectedPrice !== undefined && params.expectedPrice !== c.price)
+            item = conflict('the price changed', { price: c.price, expectedPrice: params.expectedPrice });
+          else if (params.fromRoomId && (!from || from.owner_id !== c.creator_id || from.status !== 'live'))
+            item = invalidArgument("fromRoomId must be a live room of the seller's", { field: 'fromRoomId' });
+          else
+            item = {
+              creatorId: c.creator_id,
+              amount: c.price,
+              memo: `content ${c.id}`,
+              purchase: {
+                ...base,
+                kind: 'content',
+                contentId: c.id,
+                roomId: null,
+                creatorId: c.creator_id,
+                amount: c.price,
+                fromRoomId: params.fromRoomId ?? null,
+              },
+              grant: () => rows.entitlement(p.userId, c.id, null, purchaseId),
+            };
+        }
+        if (item instanceof AppError) {
+          refuse(p, item);
+          continue;
+        }
+        const it = item;
+        // The same buyer and item twice in one batch: the second is already owned.
+        held.add(keyOf(p.userId, it.purchase.contentId ?? it.purchase.roomId!));
+        const s = await sale(p, 'purchase', it.creatorId, it.amount, it.memo);
+        const purchase: Purchase = { ...it.purchase, fee: s.fee };
+        plans.push({
+          p,
+          debit: it.amount,
+          credit: 0,
+          rows: () => {
+            s.write();
+            rows.purchase(purchase, s.transactionId);
+            it.grant();
+            rows.outbox('purchase.completed', { purchase }, now);
+          },
+          answer: (balance) => ({
+            kind: 'purchase',
+            outcome: { ok: true, status: 201, data: { purchase, balance }, replayed: false },
+          }),
+        });
+      }
+
+      // Top-ups charge the provider (with a key of their own: a retry is not charged twice).
+      await Promise.all(
+        topUps.map(async (p) => {
+          try {
+            const charge = await this.d.provider.charge({
+              userId: p.userId,
+              amount: p.op.params.amount,
+              currency,
+              idempotencyKey: providerIdempotencyKey(p.userId, 'wallet.topup', p.key),
+              paymentMethod: p.op.params.paymentMethod,
+            });
+            const transactionId = randomUUID();
+            const amount = p.op.params.amount;
+            plans.push({
+              p,
+              debit: 0,
+              credit: amount,
+              rows: () => {
+                rows.transaction(transactionId, 'topup', `${this.d.provider.name} ${charge.reference}`);
+                rows.entries(transactionId, [
+                  [provider, -amount],
+                  [wallets.get(p.userId)!, amount],
+                ]);
+              },
+              answer: (balance) => ({
+                kind: 'topup',
+                amount,
+                userId: p.userId,
+                outcome: { ok: true, status: 200, data: { balance }, replayed: false },
+              }),
+            });
+          } catch (err) {
+            if (!(err instanceof AppError) || err.code === 'INTERNAL' || err.code === 'UNAVAILABLE') throw err;
+            refuse(p, err);
+          }
+        }),
+      );
+
+      // 4. Money: the payers' wallets locked together, the operations applied in arrival order.
+      const order = new Map(batch.map((p, i) => [p, i]));
+      plans.sort((a, b) => order.get(a.p)! - order.get(b.p)!);
+      const walletIds = [...new Set(plans.map((pl) => wallets.get(pl.p.userId)!))].sort();
+      const balances = new Map<string, number>();
+      if (walletIds.length) {
+        const locked = await sql<{ id: string; balance: number }>`
+          SELECT id, balance FROM accounts WHERE id = ANY(${walletIds}::uuid[]) ORDER BY id FOR UPDATE
+        `.execute(trx);
+        for (const w of locked.rows) balances.set(w.id, Number(w.balance));
+      }
+      for (const plan of plans) {
+        const wallet = wallets.get(plan.p.userId)!;
+        const balance = balances.get(wallet) ?? 0;
+        if (plan.debit > balance) {
+          refuse(plan.p, new AppError('INSUFFICIENT_FUNDS', 'insufficient funds'));
+          continue;
+        }
+        const after = balance - plan.debit + plan.credit;
+        balances.set(wallet, after);
+        plan.rows?.();
+        results.set(plan.p, plan.answer(after));
+      }
+
+      // 5. Everything written: a statement per table, then the answers with their keys.
+      await rows.write(trx);
+      const answered = live.filter((p) => results.has(p));
+      const stored = answered.map((p) => {
+        const done = results.get(p) as Done;
+        const o = done.outcome as Outcome<unknown>;
+        return { p, status: o.status, body: JSON.stringify(o.ok ? { data: o.data } : { error: o.error }) };
+      });
+      await sql`
+        UPDATE idempotency_keys k SET response_status = v.status, response_body = v.body::jsonb
+        FROM unnest(${stored.map((s) => s.p.userId)}::uuid[], ${stored.map((s) => s.p.key)}::text[],
+                    ${stored.map((s) => s.status)}::int[], ${stored.map((s) => s.body)}::text[]) AS v(user_id, key, status, body)
+        WHERE k.user_id = v.user_id AND k.key = v.key
+      `.execute(trx);
+      return results;
+    });
+  }
+
+  /** Answers of keys already used: the stored answer again, or CONFLICT for other parameters. */
+  private async replay(trx: Kysely<DB>, replays: Pending[], results: Map<Pending, Done | { error: unknown }>) {
+    const stored = await sql<{
+      user_id: string;
+      key: string;
+      request_hash: string;
+      response_status: number | null;
+      response_body: unknown;
+    }>`
+      SELECT k.user_id, k.key, k.request_hash, k.response_status, k.response_body
+      FROM idempotency_keys k
+      JOIN unnest(${replays.map((p) => p.userId)}::uuid[], ${replays.map((p) => p.key)}::text[]) AS v(user_id, key)
+        ON k.user_id = v.user_id AND k.key = v.key
+    `.execute(trx);
+    const byKey = new Map(stored.rows.map((r) => [keyOf(r.user_id, r.key), r]));
+    for (const p of replays) {
+      const row = byKey.get(keyOf(p.userId, p.key));
+      if (!row || row.response_status === null) {
+        results.set(p, { error: new AppError('UNAVAILABLE', 'the first attempt of this key did not finish; retry') });
+      } else if (row.request_hash !== p.hash) {
+        results.set(p, { error: conflict('this Idempotency-Key was already used with different parameters') });
+      } else {
+        const body = row.response_body as { data?: unknown; error?: ErrorBody };
+        const outcome = body.error
+          ? { ok: false as const, status: row.response_status, error: body.error, replayed: true }
+          : { ok: true as const, status: row.response_status, data: body.data, replayed: true };
+        results.set(p, { kind: p.op.kind, outcome, amount: 0, userId: p.userId } as Done);
+      }
+    }
+  }
+
+  /** Tippers' names for their tips; given by the gateway, else read. */
+  private async payerNames(trx: Kysely<DB>, tips: (Pending & { op: Extract<BatchOp, { kind: 'tip' }> })[]) {
+    const names = new Map<string, string>();
+    const missing: string[] = [];
+    for (const p of tips) {
+      if (p.op.payerName) names.set(p.userId, p.op.payerName);
+      else missing.push(p.userId);
+    }
+    if (missing.length) {
+      const rows = await trx.selectFrom('users').select(['id', 'username']).where('id', 'in', missing).execute();
+      for (const r of rows) names.set(r.id, r.username);
+    }
+    return names;
+  }
+
+  /**
+   * (buyer, item) pairs already owned: a lesson through an entitlement to it or to a course or
+   * bundle holding it now (as `ownsContent` decides), a ticket through its entitlement.
+   */
+  private async heldAlready(trx: Kysely<DB>, buys: Pending[]): Promise<Set<string>> {
+    const pairs = buys.map((p) => {
+      const params = p.op.params as { contentId?: string; roomId?: string };
+      return { userId: p.userId, contentId: params.contentId ?? null, roomId: params.roomId ?? null };
+    });
+    const held = new Set<string>();
+    const lessons = pairs.filter((x) => x.contentId);
+    if (lessons.length) {
+      const { rows } = await sql<{ user_id: string; item: string }>`
+        WITH RECURSIVE wanted(user_id, item) AS (
+          SELECT * FROM unnest(${lessons.map((x) => x.userId)}::uuid[], ${lessons.map((x) => x.contentId)}::uuid[])
+        ), holders(user_id, item, holder) AS (
+          SELECT user_id, item, item FROM wanted
+          UNION
+          SELECT h.user_id, h.item, ci.parent_id FROM content_items ci JOIN holders h ON ci.item_id = h.holder
+        )
+        SELECT DISTINCT h.user_id, h.item FROM holders h
+        JOIN entitlements e ON e.user_id = h.user_id AND e.content_id = h.holder AND e.revoked_at IS NULL
+      `.execute(trx);
+      for (const r of rows) held.add(keyOf(r.user_id, r.item));
+    }
+    const tickets = pairs.filter((x) => x.roomId);
+    if (tickets.length) {
+      const { rows } = await sql<{ user_id: string; room_id: string }>`
+        SELECT e.user_id, e.room_id FROM entitlements e
+        JOIN unnest(${tickets.map((x) => x.userId)}::uuid[], ${tickets.map((x) => x.roomId)}::uuid[]) AS w(user_id, room_id)
+          ON e.user_id = w.user_id AND e.room_id = w.room_id
+        WHERE e.revoked_at IS NULL
+      `.execute(trx);
+      for (const r of rows) held.add(keyOf(r.user_id, r.room_id));
+    }
+    return held;
+  }
+}
+
+/** The rows of a batch, gathered per table and written with one statement each. */
+class Rows {
+  private readonly transactions: { id: string; kind: string; memo: string }[] = [];
+  private readonly holds: {
+    transactionId: string;
+    creatorId: string;
+    currency: string;
+    amount: number;
+    hours: number;
+  }[] = [];
+  private readonly ledger: { transactionId: string; accountId: string; amount: number }[] = [];
+  private readonly tips: { tip: Tip; creatorId: string; fee: number; transactionId: string }[] = [];
+  private readonly purchases: { purchase: Purchase; transactionId: string }[] = [];
+  private readonly grants: { userId: string; contentId: string | null; roomId: string | null; purchaseId: string }[] =
+    [];
+  private readonly events: { topic: string; payload: string; at: Date }[] = [];
+
+  transaction(id: string, kind: string, memo: string) {
+    this.transactions.push({ id, kind, memo });
+  }
+  hold(transactionId: string, creatorId: string, currency: string, amount: number, hours: number) {
+    this.holds.push({ transactionId, creatorId, currency, amount, hours });
+  }
+  entries(transactionId: string, postings: [string, number][]) {
+    // Zero postings (a sale whose whole price is the fee) are no entries; account order as postEntries.
+    for (const [accountId, amount] of [...postings].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (amount !== 0) this.ledger.push({ transactionId, accountId, amount });
+    }
+  }
+  tip(tip: Tip, creatorId: string, fee: number, transactionId: string) {
+    this.tips.push({ tip, creatorId, fee, transactionId });
+  }
+  purchase(purchase: Purchase, transactionId: string) {
+    this.purchases.push({ purchase, transactionId });
+  }
+  entitlement(userId: string, contentId: string | null, roomId: string | null, purchaseId: string) {
+    this.grants.push({ userId, contentId, roomId, purchaseId });
+  }
+  outbox(topic: string, payload: unknown, at: Date) {
+    this.events.push({ topic, payload: JSON.stringify(payload), at });
+  }
+
+  /**
+   * Every row in one statement: a data-modifying CTE per table. Foreign keys and the ledger's
+   * triggers are checked at the end of the statement, when every row is there.
+   */
+  async write(trx: Kysely<DB>): Promise<void> {
+    const t = this.transactions;
+    const h = this.holds;
+    const tp = this.tips;
+    const p = this.purchases;
+    const g = this.grants;
+    const ev = this.events;
+    const e = this.ledger;
+    const parts: RawBuilder<unknown>[] = [];
+    if (t.length) {
+      parts.push(sql`t AS (
+        INSERT INTO ledger_transactions (id, kind, memo)
+        SELECT * FROM unnest(${t.map((x) => x.id)}::uuid[], ${t.map((x) => x.kind)}::text[], ${t.map((x) => x.memo)}::text[]))`);
+    }
+    if (h.length) {
+      parts.push(sql`h AS (
+        INSERT INTO earnings_holds (transaction_id, creator_id, currency, amount, release_at)
+        SELECT v.t, v.c, v.cur, v.a, now() + make_interval(secs => v.s)
+        FROM unnest(${h.map((x) => x.transactionId)}::uuid[], ${h.map((x) => x.creatorId)}::uuid[],
+                    ${h.map((x) => x.currency)}::text[], ${h.map((x) => x.amount)}::int8[],
+                    ${h.map((x) => x.hours * 3600)}::float8[]) AS v(t, c, cur, a, s))`);
+    }
+    if (tp.length) {
+      parts.push(sql`tp AS (
+        INSERT INTO tips (id, room_id, sender_id, creator_id, amount, fee, currency, message, pinned_until, transaction_id, created_at)
+        SELECT * FROM unnest(
+          ${tp.map((x) => x.tip.id)}::uuid[], ${tp.map((x) => x.tip.roomId)}::uuid[],
+          ${tp.map((x) => x.tip.user.id)}::uuid[], ${tp.map((x) => x.creatorId)}::uuid[],
+          ${tp.map((x) => x.tip.amount)}::int8[], ${tp.map((x) => x.fee)}::int8[],
+          ${tp.map((x) => x.tip.currency)}::text[], ${tp.map((x) => x.tip.message)}::text[],
+          ${tp.map((x) => x.tip.pinnedUntil)}::timestamptz[], ${tp.map((x) => x.transactionId)}::uuid[],
+          ${tp.map((x) => x.tip.createdAt)}::timestamptz[]))`);
+    }
+    if (p.length) {
+      // A unique violation (another node sold the same item to the same buyer meanwhile) fails the
+      // batch; run again one by one, that operation is answered "already purchased".
+      parts.push(sql`p AS (
+        INSERT INTO purchases (id, buyer_id, kind, content_id, room_id, creator_id, amount, fee, currency, transaction_id, context_room_id, created_at)
+        SELECT * FROM unnest(
+          ${p.map((x) => x.purchase.id)}::uuid[], ${p.map((x) => x.purchase.buyerId)}::uuid[],
+          ${p.map((x) => x.purchase.kind)}::text[], ${p.map((x) => x.purchase.contentId)}::uuid[],
+          ${p.map((x) => x.purchase.roomId)}::uuid[], ${p.map((x) => x.purchase.creatorId)}::uuid[],
+          ${p.map((x) => x.purchase.amount)}::int8[], ${p.map((x) => x.purchase.fee)}::int8[],
+          ${p.map((x) => x.purchase.currency)}::text[], ${p.map((x) => x.transactionId)}::uuid[],
+          ${p.map((x) => x.purchase.fromRoomId)}::uuid[], ${p.map((x) => x.purchase.createdAt)}::timestamptz[]))`);
+    }
+    if (g.length) {
+      parts.push(sql`g AS (
+        INSERT INTO entitlements (user_id, content_id, room_id, purchase_id)
+        SELECT * FROM unnest(${g.map((x) => x.userId)}::uuid[], ${g.map((x) => x.contentId)}::uuid[],
+                             ${g.map((x) => x.roomId)}::uuid[], ${g.map((x) => x.purchaseId)}::uuid[]))`);
+    }
+    if (ev.length) {
+      parts.push(sql`ev AS (
+        INSERT INTO events_outbox (topic, payload, created_at)
+        SELECT * FROM unnest(${ev.map((x) => x.topic)}::text[], ${ev.map((x) => x.payload)}::jsonb[],
+                             ${ev.map((x) => x.at)}::timestamptz[]))`);
+    }
+    const entries = e.length
+      ? sql`INSERT INTO ledger_entries (transaction_id, account_id, amount)
+            SELECT * FROM unnest(${e.map((x) => x.transactionId)}::uuid[], ${e.map((x) => x.accountId)}::uuid[],
+                                 ${e.map((x) => x.amount)}::int8[])`
+      : sql`SELECT 1`;
+    if (parts.length === 0 && e.length === 0) return;
+    await (parts.length ? sql`WITH ${sql.join(parts, sql`, `)} ${entries}` : entries).execute(trx);
+  }
+}
