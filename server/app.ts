@@ -131,6 +131,8 @@ async function assemble(
   const rooms = createRoomsService({ db, config, events: domain, images });
   const payments = createPaymentsService({
     db,
+    moneyDb: database.money,
+    moneyConnections: config.dbMoneyConnections,
     config,
     events: domain,
     provider: options.paymentProvider ?? new SandboxPaymentProvider({ payoutDelayMs: config.sandboxPayoutDelayMs }),

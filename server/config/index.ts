@@ -81,6 +81,12 @@ export const configFields = {
   ),
   embeddedPgPort: field('EMBEDDED_PG_PORT', int(1, 65535), '54329', 'Port of the embedded Postgres (loopback only).'),
   dbPoolMax: field('DB_POOL_MAX', int(1, 200), '10', 'Maximum Postgres connections of this process.'),
+  dbMoneyConnections: field(
+    'DB_MONEY_CONNECTIONS',
+    int(1, 16),
+    '4',
+    'Postgres connections kept for batches of tips, top-ups and purchases, beside DB_POOL_MAX: each writes one batch at a time, so money never queues behind reads (docs/money.md#throughput).',
+  ),
   migrateOnStart: field('MIGRATE_ON_START', bool, 'true', 'Apply pending migrations at start-up.'),
   jwtSecret: field(
     'JWT_SECRET',

@@ -13,6 +13,8 @@ export * from './schema';
 
 export interface Database {
   readonly db: Kysely<DB>;
+  /** Connections of their own for money batches (`DB_MONEY_CONNECTIONS`): never behind reads. */
+  readonly money: Kysely<DB>;
   /** `embedded`: our own Postgres from the npm binaries; `external`: DATABASE_URL. */
   readonly mode: 'embedded' | 'external';
   ping(): Promise<boolean>;
@@ -21,7 +23,10 @@ export interface Database {
 }
 
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'embeddedPgPort' | 'dbPoolMax' | 'migrateOnStart'>,
+  config: Pick<
+    Config,
+    'databaseUrl' | 'dataDir' | 'embeddedPgPort' | 'dbPoolMax' | 'dbMoneyConnections' | 'migrateOnStart'
+  >,
   log: Logger,
 ): Promise<Database> {
   const embedded = config.databaseUrl
@@ -30,6 +35,7 @@ export async function openDatabase(
   const url = config.databaseUrl ?? embedded?.url;
   if (!url) throw new Error('no database URL');
   const { db } = createKysely(url, config.dbPoolMax);
+  const { db: money } = createKysely(url, config.dbMoneyConnections);
   try {
     await sql`SELECT 1`.execute(db);
     if (config.migrateOnStart) {
@@ -38,12 +44,14 @@ export async function openDatabase(
     }
   } catch (err) {
     await db.destroy().catch(() => {});
+    await money.destroy().catch(() => {});
     await embedded?.stop().catch(() => {});
     throw err;
   }
   let closing: Promise<void> | undefined;
   return {
     db,
+    money,
     mode: embedded ? 'embedded' : 'external',
     async ping() {
       try {
@@ -56,6 +64,7 @@ export async function openDatabase(
     close() {
       closing ??= (async () => {
         await db.destroy();
+        await money.destroy();
         await embedded?.stop();
       })();
       return closing;

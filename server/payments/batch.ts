@@ -70,7 +70,7 @@ export interface BatchDeps {
   /** Called after a batch committed, with what each new (not replayed) operation did. */
   committed: (done: Done[]) => void;
   maxBatch?: number;
-  /** Batches written at the same time (each takes a database connection). Default 2. */
+  /** Batches written at the same time (each takes a database connection). Default 4. */
   concurrency?: number;
   registry?: Registry;
 }
@@ -89,7 +89,7 @@ export class MoneyBatcher {
 
   constructor(private readonly d: BatchDeps) {
     this.maxBatch = d.maxBatch ?? 200;
-    this.concurrency = d.concurrency ?? 2;
+    this.concurrency = d.concurrency ?? 4;
     if (d.registry) {
       this.sizes = new Histogram({
         name: 'lectern_money_batch_operations',

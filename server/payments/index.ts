@@ -124,7 +124,7 @@ export interface PaymentsService {
     input: unknown,
   ): Promise<Outcome<unknown> | null>;
   /** What the creator's sales feed shows of a purchase or a tip (buyer's name, item's title). */
-  saleNotice(sale: { purchase: Purchase } | { tip: Tip }): Promise<SaleNotice>;
+  saleNotice(sale: { purchase: Purchase } | { tip: Tip; roomTitle?: string }): Promise<SaleNotice>;
   /** One pass of payout settlement and one of earnings release (the periodic tasks do this too). */
   settleNow(): Promise<void>;
   /** Starts the periodic release of held earnings and settlement of payouts. */
@@ -167,6 +167,10 @@ export const toPurchase = (r: PurchaseRow): Purchase => ({
 
 type Deps = {
   db: Kysely<DB>;
+  /** The money batches' own connections (one batch each at a time); `db` when not given. */
+  moneyDb?: Kysely<DB>;
+  /** How many connections `moneyDb` has: batches written at once. */
+  moneyConnections?: number;
   config: Pick<
     Config,
     | 'currency'
@@ -186,7 +190,16 @@ type Deps = {
   registry?: Registry;
 };
 
-export function createPaymentsService({ db, config, provider, events, log, registry }: Deps): PaymentsService {
+export function createPaymentsService({
+  db,
+  moneyDb,
+  moneyConnections,
+  config,
+  provider,
+  events,
+  log,
+  registry,
+}: Deps): PaymentsService {
   const { currency } = config;
   const topUpSchema = z.strictObject({
     amount: money(config.maxTopupAmount),
@@ -225,7 +238,8 @@ export function createPaymentsService({ db, config, provider, events, log, regis
   // Tips, top-ups and purchases of lessons and tickets go through the batcher (batch.ts); the
   // domain events follow each batch's commit.
   const batcher = new MoneyBatcher({
-    db,
+    db: moneyDb ?? db,
+    concurrency: moneyConnections,
     config,
     provider,
     accounts,
@@ -727,7 +741,11 @@ export function createPaymentsService({ db, config, provider, events, log, regis
     async saleNotice(sale) {
       if ('tip' in sale) {
         const { tip } = sale;
-        const room = await db.selectFrom('rooms').select('title').where('id', '=', tip.roomId).executeTakeFirst();
+        // The gateway knows the room's title (its cached state): no query per tip in a gift storm.
+        const room =
+          sale.roomTitle !== undefined
+            ? { title: sale.roomTitle }
+            : await db.selectFrom('rooms').select('title').where('id', '=', tip.roomId).executeTakeFirst();
         return {
           id: tip.id,
           kind: 'tip',
