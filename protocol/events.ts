@@ -251,6 +251,12 @@ export interface ServerToClientEvents {
   'chat:deleted': (p: RoomRef & { messageId: string }) => void;
   'like:count': (p: RoomRef & { total: number }) => void;
   'tip:new': (p: Tip) => void;
+  /**
+   * Several tips committed together (a gift storm: tips are written in batches), in one event
+   * instead of one `tip:new` each; a lone tip still comes as `tip:new`. The SDK hands each to its
+   * `tip:new` listeners, so only raw-socket clients see this event.
+   */
+  'tip:batch': (p: RoomRef & { tips: Tip[] }) => void;
   'tip:leaderboard': (p: RoomRef & { top: LeaderboardEntry[] }) => void;
   /** To a creator (all their connections): one of their contents, tickets or subscriptions sold, or a tip. */
   'sale:new': (p: SaleNotice) => void;

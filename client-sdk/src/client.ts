@@ -97,6 +97,10 @@ export class LecternClient extends Emitter<ClientEvents> {
     this.socket.onAny((event: string, payload: unknown) => {
       this.emit(event as keyof ServerToClientEvents, payload as never);
     });
+    // Tips committed together arrive as one `tip:batch`; listeners get each as `tip:new`.
+    this.socket.on('tip:batch', ({ tips }) => {
+      for (const tip of tips) this.emit('tip:new', tip);
+    });
     this.socket.on('connect', () => {
       const again = this.everConnected;
       this.everConnected = true;

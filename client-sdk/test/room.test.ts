@@ -80,6 +80,27 @@ describe('LiveRoom', () => {
     await eventually(() => watcher.state.pinned.length === 0, 6_000, 'the pins to expire');
   });
 
+  it('hears every tip of a gift storm once, whether it came alone or in a tip:batch', async () => {
+    const room = await liveRoom();
+    const { c: w } = await signedIn();
+    const watcher = await w.room(room.id);
+    const tipped: string[] = [];
+    watcher.on('tip', (t) => tipped.push(t.id));
+    let batches = 0;
+    w.on('tip:batch', () => batches++);
+    const tippers = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const t = await signedIn();
+        await s.api.topUp(t.account.token, 1_000);
+        return t.c.room(room.id);
+      }),
+    );
+    const sent = await Promise.all(tippers.map((r) => r.tip(10)));
+    await eventually(() => tipped.length >= sent.length, 5_000, 'every tip');
+    expect(tipped.sort()).toEqual(sent.map((r) => r.tip.id).sort());
+    expect(batches).toBeGreaterThan(0);
+  });
+
   it('runs polls: created, voted, updated for everyone', async () => {
     const room = await liveRoom();
     const host = await (await signedIn(owner)).c.room(room.id);

@@ -548,7 +548,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     ),
     // The creator's sales feed, on every connection of theirs (the adapter reaches other nodes).
     deps.events.on('tip.created', async ({ tip, creatorId }) => {
-      io.to(userChannel(creatorId)).emit('sale:new', await deps.payments.saleNotice({ tip }));
+      const roomTitle = (await ctx.roomStates.get(tip.roomId).catch(() => undefined))?.room.title;
+      io.to(userChannel(creatorId)).emit('sale:new', await deps.payments.saleNotice({ tip, roomTitle }));
     }),
     deps.events.on('purchase.completed', async ({ purchase }) => {
       io.to(userChannel(purchase.creatorId)).emit('sale:new', await deps.payments.saleNotice({ purchase }));

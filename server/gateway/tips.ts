@@ -27,6 +27,9 @@ export class TipsManager {
   /** Rooms whose leaderboard is due to be sent. */
   private readonly boardDue = new Map<string, NodeJS.Timeout>();
 
+  /** Tips announced but not yet sent, per room (see `deliver`). */
+  private readonly undelivered = new Map<string, Tip[]>();
+
   constructor(private readonly ctx: GatewayContext) {
     this.board = new ShortCache(1000, (roomId) => this.loadLeaderboard(roomId), {
       onLookup: ctx.cacheLookup('leaderboard'),
@@ -48,26 +51,44 @@ export class TipsManager {
   ): Promise<{ tip: Tip; balance: number }> {
     const user = requireUser(socket);
     const { roomId, amount, message, idempotencyKey } = p;
-    // A retry gets the first answer, whatever changed since (the room ended, a ban, a preview over).
-    const first = await this.ctx.payments.replayed(user.id, idempotencyKey, 'tip', { roomId, amount, message });
+    const input = { roomId, amount, message };
+    const first = await this.unlessReplay(user.id, idempotencyKey, 'tip', input, async () => {
+      requireAccess(requireMember(this.ctx, socket, p.roomId));
+      const state = await this.ctx.roomStates.get(p.roomId);
+      if (p.message && state.bannedWords?.test(p.message)) {
+        throw invalidArgument('the message contains a word this room does not allow', { reason: 'banned_word' });
+      }
+    });
     if (first) {
       const { tip, balance } = unwrap(first as Outcome<{ tip: Tip; balance: number }>);
       return { tip, balance };
     }
-    requireAccess(requireMember(this.ctx, socket, p.roomId));
-    const state = await this.ctx.roomStates.get(p.roomId);
-    if (p.message && state.bannedWords?.test(p.message)) {
-      throw invalidArgument('the message contains a word this room does not allow', { reason: 'banned_word' });
-    }
     return unwrap(
-      await this.ctx.payments.tip(
-        user.id,
-        { roomId, amount, message },
-        idempotencyKey,
-        (a) => this.pinnedUntil(a),
-        user.username,
-      ),
+      await this.ctx.payments.tip(user.id, input, idempotencyKey, (a) => this.pinnedUntil(a), user.username),
     );
+  }
+
+  /**
+   * The gateway's own checks of a paying event (membership, access, banned words). A retry must
+   * get its first answer whatever changed since (the room ended, a ban, a preview over), so a
+   * refusal first asks whether the key already has an answer, and that answer wins. Passing
+   * checks need no such question: the payment itself replays a used key.
+   */
+  private async unlessReplay(
+    userId: string,
+    key: string,
+    operation: 'tip' | 'purchase' | 'subscribe',
+    input: unknown,
+    checks: () => unknown,
+  ): Promise<Outcome<unknown> | null> {
+    try {
+      await checks();
+      return null;
+    } catch (refusal) {
+      const first = await this.ctx.payments.replayed(userId, key, operation, input);
+      if (first) return first;
+      throw refusal;
+    }
   }
 
   /**
@@ -80,9 +101,10 @@ export class TipsManager {
   ): Promise<{ purchase: Purchase; balance: number }> {
     const user = requireUser(socket);
     const { idempotencyKey, ...target } = p;
-    const first = await this.ctx.payments.replayed(user.id, idempotencyKey, 'purchase', target);
+    const first = await this.unlessReplay(user.id, idempotencyKey, 'purchase', target, () => {
+      if ('fromRoomId' in p && p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
+    });
     if (first) return unwrap(first as Outcome<{ purchase: Purchase; balance: number }>);
-    if ('fromRoomId' in p && p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
     return unwrap(await this.ctx.payments.purchase(user.id, target, idempotencyKey));
   }
 
@@ -96,11 +118,12 @@ export class TipsManager {
   ): Promise<{ purchase: Purchase; subscription: Subscription; balance: number }> {
     const user = requireUser(socket);
     const { idempotencyKey, ...input } = p;
-    const first = await this.ctx.payments.replayed(user.id, idempotencyKey, 'subscribe', input);
+    const first = await this.unlessReplay(user.id, idempotencyKey, 'subscribe', input, () => {
+      if (p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
+    });
     if (first) {
       return unwrap(first as Outcome<{ purchase: Purchase; subscription: Subscription; balance: number }>);
     }
-    if (p.fromRoomId) requireMember(this.ctx, socket, p.fromRoomId);
     return unwrap(await this.ctx.payments.subscribe(user.id, input, idempotencyKey));
   }
 
@@ -172,7 +195,12 @@ export class TipsManager {
     // Joiners read it again (lazily); the room hears of it once the interval is up.
     this.board.invalidate(tip.roomId);
     this.pins.invalidate(tip.roomId);
-    this.ctx.io.to(accessChannel(tip.roomId)).emit('tip:new', tip);
+    const queued = this.undelivered.get(tip.roomId);
+    if (queued) queued.push(tip);
+    else {
+      this.undelivered.set(tip.roomId, [tip]);
+      setImmediate(() => this.deliver(tip.roomId));
+    }
     if (this.boardDue.has(tip.roomId)) return;
     const timer = setTimeout(() => {
       this.boardDue.delete(tip.roomId);
@@ -182,6 +210,18 @@ export class TipsManager {
     }, LEADERBOARD_INTERVAL_MS);
     timer.unref();
     this.boardDue.set(tip.roomId, timer);
+  }
+
+  /**
+   * The room's tips announced this turn of the event loop (one money batch commits many at once),
+   * in one event: a gift storm of N tips costs each member a frame per batch, not N frames.
+   */
+  private deliver(roomId: string): void {
+    const tips = this.undelivered.get(roomId) ?? [];
+    this.undelivered.delete(roomId);
+    const to = this.ctx.io.to(accessChannel(roomId));
+    if (tips.length === 1) to.emit('tip:new', tips[0]);
+    else if (tips.length > 1) to.emit('tip:batch', { roomId, tips });
   }
 
   close(): void {

@@ -93,6 +93,26 @@ describe('tips', () => {
     expect(earnings.body.byKind.tip).toBe(5700 - 570);
   });
 
+  it('tips committed together reach the room in one tip:batch; each exactly once', async () => {
+    const room = await live();
+    const fans = await Promise.all(Array.from({ length: 12 }, () => viewerIn(room.id, 1000)));
+    const watcher = await viewerIn(room.id);
+    const single = record(watcher.sock, 'tip:new');
+    const batched = record(watcher.sock, 'tip:batch');
+    const sent = await Promise.all(
+      fans.map((f, i) => ok(f.sock, 'tip:send', { roomId: room.id, amount: 100 + i, idempotencyKey: randomUUID() })),
+    );
+    const heard = () => [...single, ...batched.flatMap((b) => b.tips)].map((t) => t.id).sort();
+    await eventually(() => heard().length >= sent.length);
+    expect(heard()).toEqual(sent.map((r) => r.tip.id).sort());
+    // Twelve tips at once are written in fewer batches than tips: some arrive together.
+    expect(batched.length).toBeGreaterThan(0);
+    for (const b of batched) {
+      expect(b.roomId).toBe(room.id);
+      expect(b.tips.length).toBeGreaterThan(1);
+    }
+  });
+
   it('a retried tip is charged and announced once', async () => {
     const room = await live();
     const fan = await viewerIn(room.id, 1000);
