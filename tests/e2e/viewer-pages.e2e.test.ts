@@ -102,6 +102,32 @@ it('a course partly owned costs the upgrade price, confirmed once with the balan
   await page.locator('.owned-card', { hasText: 'Owned ✓' }).waitFor();
 });
 
+it('a price changed while the dialog is open charges nothing; the dialog shows the new price to pay', async () => {
+  const lesson = await server.api.content(world.creator.token, { title: 'Secant method', price: 500 });
+  const buyer = await server.api.register('viewer');
+  await server.api.topUp(buyer.token, 2000);
+  const { page } = await open(buyer);
+  await page.goto(`${server.url}/content/${lesson.id}`);
+  await page.locator('.buy-card').getByRole('button', { name: 'Buy' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: `Pay ${usd(500)}` }).waitFor();
+  const patched = await server.api.request('PATCH', `/api/contents/${lesson.id}`, {
+    body: { price: 650 },
+    token: world.creator.token,
+  });
+  expect(patched.status).toBe(200);
+
+  await dialog.getByRole('button', { name: `Pay ${usd(500)}` }).click();
+  await dialog.getByText(`The price has just changed to ${usd(650)}`).waitFor();
+  expect(await dialog.locator('dd').allTextContents()).toEqual([usd(650), usd(2000), usd(1350)]);
+  expect((await server.api.get('/api/wallet', buyer.token)).body.balance).toBe(2000);
+  expect((await server.api.get('/api/purchases', buyer.token)).body.purchases).toEqual([]);
+
+  await dialog.getByRole('button', { name: `Pay ${usd(650)}` }).click();
+  await page.locator('.owned-card', { hasText: 'Owned ✓' }).waitFor();
+  expect((await server.api.get('/api/wallet', buyer.token)).body.balance).toBe(1350);
+});
+
 it('an empty wallet opens the top-up, which says what it is for; cancelling charges nothing', async () => {
   const { page } = await open(world.broke);
   await page.goto(`${server.url}/content/${world.lessons.second.id}`);
