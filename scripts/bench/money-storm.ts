@@ -12,6 +12,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -95,22 +96,43 @@ function cpuSeconds(pid: number): number {
 
 // --- clients ---------------------------------------------------------------------------------------
 
-async function postJson<T>(
-  url: string,
-  body: unknown,
-  token?: string,
-  key?: string,
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(key ? { 'idempotency-key': key } : {}),
-    },
-    body: JSON.stringify(body),
+/** Keep-alive connections: the load generator's HTTP must cost less than the server's. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+
+function postJson<T>(url: string, body: unknown, token?: string, key?: string): Promise<{ status: number; body: T }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(key ? { 'idempotency-key': key } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T });
+          } catch (err) {
+            reject(err);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
   });
-  return { status: res.status, body: (await res.json()) as T };
 }
 
 async function register(url: string, role = 'viewer'): Promise<{ token: string; id: string }> {
@@ -178,7 +200,7 @@ async function closedLoop(storm: Storm, clients: number, seconds: number, op: Op
     Array.from({ length: clients }, async (_, c) => {
       while (performance.now() < deadline) {
         const t = performance.now();
-        const code = await op(c).catch(() => 'EXCEPTION');
+        const code = await op(c).catch((err) => `EXCEPTION ${err?.code ?? err?.message ?? err}`);
         latencies.push(performance.now() - t);
         if (code) errors[code] = (errors[code] ?? 0) + 1;
       }
@@ -211,7 +233,7 @@ async function openLoop(storm: Storm, clients: number, seconds: number, rate: nu
           errors.BEHIND = (errors.BEHIND ?? 0) + Math.ceil((total - j) / clients);
           break;
         }
-        const code = await op(c).catch(() => 'EXCEPTION');
+        const code = await op(c).catch((err) => `EXCEPTION ${err?.code ?? err?.message ?? err}`);
         latencies.push(performance.now() - due);
         if (code) errors[code] = (errors[code] ?? 0) + 1;
       }
