@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_SECRET_LENGTH } from '../auth/secret';
 
 /**
  * The one configuration object. Read once at start-up from the environment (only `main.ts`
@@ -6,6 +7,9 @@ import { z } from 'zod';
  * documented default here; `docs/configuration.md` is generated from this table
  * (`npm run docs:config`) and a test keeps the two in step.
  */
+
+/** A signing secret: long enough not to be guessed. */
+const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -90,7 +94,7 @@ export const configFields = {
   migrateOnStart: field('MIGRATE_ON_START', bool, 'true', 'Apply pending migrations at start-up.'),
   jwtSecret: field(
     'JWT_SECRET',
-    z.string().min(32, 'must be at least 32 characters').optional(),
+    secret.optional(),
     undefined,
     'HMAC secret for access tokens. Required with DATABASE_URL (all nodes must share it); in the embedded default a random one is generated once and kept in `DATA_DIR/jwt-secret`.',
   ),
@@ -148,6 +152,12 @@ export const configFields = {
     int(0, 10),
     '0',
     "Reverse proxies in front of the node (HTTP and Socket.IO): a client's address is the one this many hops from the right of X-Forwarded-For (0: the socket address; the header is ignored). Rate limits and connection caps key on it.",
+  ),
+  metricsToken: field(
+    'METRICS_TOKEN',
+    secret.optional(),
+    undefined,
+    '`/metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (give it to the Prometheus scraper). Unset: `/metrics` is open; keep it off the public network then.',
   ),
 
   // Media plane (mediasoup)
@@ -276,7 +286,7 @@ export const configFields = {
   ),
   mediaUrlSecret: field(
     'MEDIA_URL_SECRET',
-    z.string().min(32, 'must be at least 32 characters').optional(),
+    secret.optional(),
     undefined,
     'HMAC key of signed media URLs (give it to a CDN that checks signatures at the edge). Unset: derived from the JWT secret.',
   ),
