@@ -20,14 +20,27 @@ describe('isPublicAddress', () => {
     '::ffff:127.0.0.1',
     '::ffff:10.0.0.1',
     '64:ff9b::a00:1',
+    // IPv6 forms that reach private or loopback addresses
+    '::7f00:1', // IPv4-compatible 127.0.0.1
+    '::a00:1', // IPv4-compatible 10.0.0.1
+    '::ffff:0:7f00:1', // SIIT
+    '::ffff:0:a00:1',
+    '2002:7f00:1::1', // 6to4 of 127.0.0.1
+    '2002:c0a8:101::', // 6to4 of 192.168.1.1
+    '2002:a9fe:a9fe::1', // 6to4 of 169.254.169.254
+    '64:ff9b:1::a00:1', // local-use NAT64
+    'fec0::1', // site-local
     'not-an-ip',
   ])('refuses %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('accepts %s', (address) => {
-    expect(isPublicAddress(address)).toBe(true);
-  });
+  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '2002:808:808::1'])(
+    'accepts %s',
+    (address) => {
+      expect(isPublicAddress(address)).toBe(true);
+    },
+  );
 });
 
 describe('publicAddressesOf', () => {

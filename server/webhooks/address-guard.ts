@@ -31,23 +31,58 @@ for (const [network, prefix] of [
   nonPublic.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (::a.b.c.d, deprecated) addresses
+  ['::ffff:0:0:0', 96], // SIIT IPv4-translated (::ffff:0:a.b.c.d)
   ['64:ff9b::', 96], // NAT64: reaches IPv4 addresses, private ones included
+  ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64], // discard
   ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local
   ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated, still routed inside some networks)
   ['ff00::', 8], // multicast
 ] as const) {
   nonPublic.addSubnet(network, prefix, 'ipv6');
 }
 
-/** True for a globally routable unicast address (IPv4-mapped IPv6 is judged as its IPv4). */
+/**
+ * True for a globally routable unicast address. IPv4-mapped IPv6 is judged as its IPv4, and so
+ * is a 6to4 address (2002:AABB:CCDD::/48 reaches AA.BB.CC.DD through a relay).
+ */
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
-  return !nonPublic.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  if (family === 4) return !nonPublic.check(address, 'ipv4');
+  if (nonPublic.check(address, 'ipv6')) return false;
+  const sixToFour = embeddedSixToFour(address);
+  return sixToFour === null || !nonPublic.check(sixToFour, 'ipv4');
+}
+
+const sixToFourNet = new BlockList();
+sixToFourNet.addSubnet('2002::', 16, 'ipv6');
+
+/** The IPv4 address inside a 6to4 address, or null for any other address. */
+function embeddedSixToFour(address: string): string | null {
+  if (!sixToFourNet.check(address, 'ipv6')) return null;
+  const groups = expandIpv6(address);
+  const [hi, lo] = [groups[1], groups[2]];
+  return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a dotted IPv4 tail converted). */
+function expandIpv6(address: string): number[] {
+  const [head, tail = ''] = address.toLowerCase().split('::');
+  const parse = (part: string) =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((g) => {
+          if (!g.includes('.')) return [Number.parseInt(g, 16)];
+          const [a, b, c, d] = g.split('.').map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const left = parse(head);
+  const right = address.includes('::') ? parse(tail) : [];
+  return [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
 }
 
 export class PrivateAddressError extends Error {
