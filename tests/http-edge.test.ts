@@ -62,3 +62,26 @@ describe('an unexpected failure', () => {
     }
   });
 });
+
+describe('METRICS_TOKEN', () => {
+  const token = 'metrics-scraper-token-0123456789abcdef';
+  let guarded: TestServer;
+  beforeAll(async () => {
+    guarded = await startTestServer({ METRICS_TOKEN: token });
+  });
+  afterAll(() => guarded.close());
+
+  it('keeps /metrics for the scraper that has the token; health stays open', async () => {
+    const anonymous = await guarded.api.get('/metrics');
+    expect([anonymous.status, anonymous.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+    const wrong = await guarded.api.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}x` } });
+    expect(wrong.status).toBe(401);
+    // A user's access token is not the metrics token.
+    const user = await guarded.api.register();
+    expect((await guarded.api.get('/metrics', user.token)).status).toBe(401);
+    const scraper = await guarded.api.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } });
+    expect(scraper.status).toBe(200);
+    expect(scraper.body).toContain('lectern_process_cpu_seconds_total');
+    expect((await guarded.api.get('/healthz')).status).toBe(200);
+  });
+});

@@ -1,5 +1,6 @@
-import express, { type Express } from 'express';
-import { notFound } from '../errors';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type Express, type Request } from 'express';
+import { notFound, unauthenticated } from '../errors';
 import type { HttpDeps } from './deps';
 import { mediaRoutes } from './media';
 import { authenticate, errorHandler, observe, rateLimit } from './middleware';
@@ -14,6 +15,15 @@ import { webhookRoutes } from './routes/webhooks';
 
 export { type Health, type HealthCheck, type HttpDeps, summarize } from './deps';
 
+/** With METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+function metricsAllowed(req: Request, token: string | undefined): boolean {
+  if (!token) return true;
+  const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  // Compared as digests: equal lengths for timingSafeEqual, nothing learned from the timing.
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(token));
+}
+
 /** The express application: JSON API under /api, health and metrics at the root. */
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
@@ -26,7 +36,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     const health = await deps.health();
     res.status(health.status === 'unavailable' ? 503 : 200).json(health);
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    if (!metricsAllowed(req, deps.config.metricsToken)) throw unauthenticated('metrics need their bearer token');
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
