@@ -83,6 +83,11 @@ export interface RoomJoinResult {
   likesTotal: number;
   /** Open questions, best first. */
   questions: Question[];
+  /**
+   * The room's most recently answered questions (`answered: true`), newest answered first, so a
+   * late joiner or a reload still sees what was answered. `question:list` keeps only open ones.
+   */
+  answeredQuestions: Question[];
   /** Top tippers of this live session, biggest first. */
   leaderboard: LeaderboardEntry[];
   /** Tips whose message is pinned right now, newest first. */

@@ -28,6 +28,8 @@ export interface RoomState {
   /** Paid messages pinned now, oldest first (the order they were sent). Expired ones drop out. */
   pinned: readonly Tip[];
   questions: readonly Question[];
+  /** The most recently answered questions when joined, newest answered first. */
+  answeredQuestions: readonly Question[];
   /** Polls open now and those closed while this object watched, oldest first. */
   polls: readonly Poll[];
   leaderboard: readonly LeaderboardEntry[];
@@ -112,6 +114,7 @@ export class LiveRoom extends Emitter<RoomEvents> {
       chat: joined.history.slice(-this.chatWindow),
       pinned: sortPinned(joined.pinned),
       questions: joined.questions,
+      answeredQuestions: joined.answeredQuestions ?? [],
       polls: joined.polls ?? [],
       leaderboard: joined.leaderboard,
       settings: joined.room.settings,

@@ -380,9 +380,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     const { state, membership: m } = await enter(socket, roomId);
     // Without access a viewer sees the room's card and counts, not its conversation.
     const inside = m.access !== 'none';
-    const [history, openQuestions, leaderboard, pinned, likesTotal, openPolls] = await Promise.all([
+    const [history, openQuestions, answeredQuestions, leaderboard, pinned, likesTotal, openPolls] = await Promise.all([
       inside ? chat.history.recent(roomId) : [],
       inside ? questions.list(roomId) : [],
+      inside ? questions.answered(roomId) : [],
       tips.leaderboard(roomId),
       inside ? tips.pinned(roomId) : [],
       likes.total(roomId),
@@ -399,6 +400,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       role: m.role,
       likesTotal,
       questions: openQuestions,
+      answeredQuestions,
       leaderboard,
       pinned,
       polls: openPolls,

@@ -9,6 +9,8 @@ import { ShortCache } from './short-cache';
 import { accessChannel, type IoSocket } from './types';
 
 const LIST_SIZE = 30;
+/** Answered questions a joiner gets. */
+const ANSWERED_SIZE = 10;
 
 /**
  * Questions for the teacher: viewers ask and upvote, the owner or a moderator marks one
@@ -125,6 +127,17 @@ export class QuestionsManager {
   /** Open questions, best first. */
   list(roomId: string): Promise<Question[]> {
     return this.open.get(roomId);
+  }
+
+  /** The most recently answered questions, newest answered first (for joiners). */
+  async answered(roomId: string): Promise<Question[]> {
+    const rows = await this.select(this.ctx.db)
+      .where('q.room_id', '=', roomId)
+      .where('q.answered_at', 'is not', null)
+      .orderBy('q.answered_at', 'desc')
+      .limit(ANSWERED_SIZE)
+      .execute();
+    return rows.map(toQuestion);
   }
 
   private async loadOpen(roomId: string): Promise<Question[]> {

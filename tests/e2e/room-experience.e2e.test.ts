@@ -319,6 +319,14 @@ describe('the room viewers expect', () => {
       .click();
     await page.locator('.questions li.answered', { hasText: 'Is every matrix' }).getByText('Answered ✓').waitFor();
     await other.getByRole('button', { name: 'Chat', exact: true }).click();
+    // Opened again (a reload, a late joiner): the join answer brings it back, still answered.
+    const again = await open(amy.account, DESKTOP);
+    await again.page.goto(`${server.url}/watch/${roomId}`);
+    await again.page
+      .locator('.questions li.answered', { hasText: 'Is every matrix' })
+      .getByText('Answered ✓')
+      .waitFor({ state: 'attached' });
+    await again.context.close();
   });
 
   it('the watch page in Chinese: labels, money in yuan, dates', async () => {

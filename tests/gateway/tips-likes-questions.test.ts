@@ -222,6 +222,11 @@ describe('questions', () => {
     const after = await next(c.sock, 'question:list', (p) => p.questions.length === 1);
     expect(after.questions.map((q) => q.id)).toEqual([q1.id]);
     expect(await refused(o, 'question:answer', { roomId: room.id, questionId: q2.id })).toBe('CONFLICT');
+    // A late joiner (or a reload) still sees what was answered, marked answered.
+    const late = await connect(s.url, (await s.api.register()).token);
+    const joined = await ok(late, 'room:join', { roomId: room.id });
+    expect(joined.questions.map((q) => q.id)).toEqual([q1.id]);
+    expect(joined.answeredQuestions.map((q) => [q.id, q.answered])).toEqual([[q2.id, true]]);
     expect((await send(a.sock, 'question:ask', { roomId: room.id, text: 'x'.repeat(301) })).ok).toBe(false);
   });
 });

@@ -426,6 +426,7 @@ class Studio {
     this.chat.setHistory(state.chat);
     this.pinned.set(state.pinned, false);
     this.polls?.setPolls(state.polls);
+    for (const q of [...state.answeredQuestions].reverse()) this.questions.markAnswered(q);
     this.questions.render(state.questions);
     this.tips.leaderboard(state.leaderboard);
     this.setViewers(state.viewerCount);

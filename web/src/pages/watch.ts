@@ -431,6 +431,7 @@ class WatchPage {
     this.chat.setHistory(state.chat);
     this.pinned.set(state.pinned, false);
     this.polls.setPolls(state.polls);
+    for (const q of [...state.answeredQuestions].reverse()) this.questions.markAnswered(q);
     this.questions.render(state.questions);
     this.leaderboard(state);
     this.likes = state.likesTotal;
