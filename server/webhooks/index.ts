@@ -99,36 +99,39 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       })
     : undefined;
 
-  async function insertDeliveries<T extends WebhookEventType>(
-    executor: Kysely<DB>,
-    payload: WebhookPayload<T>,
-  ): Promise<number> {
-    const { id: eventId, type, data } = payload;
-    const body = JSON.stringify(payload);
-    // One row per matching webhook, in one statement: the deliveries exist (durably) before
-    // anything is sent, and a webhook registered a moment later does not get a half-set.
+  /**
+   * One delivery row per (event, matching webhook), for any number of events in one statement:
+   * the deliveries exist (durably) before anything is sent, a webhook registered a moment later
+   * does not get a half-set, and a relayed batch of a gift storm's events costs one round trip.
+   */
+  async function insertDeliveries(executor: Kysely<DB>, payloads: readonly WebhookPayload[]): Promise<number> {
+    if (payloads.length === 0) return 0;
     const result = await sql`
       INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body)
-      SELECT id, ${eventId}, ${type}, ${body} FROM webhooks
-      WHERE ${type} = ANY (events) AND (scope = 'platform' OR owner_id = ${creatorOf(type, data)})
+      SELECT w.id, e.id, e.type, e.body
+      FROM unnest(${payloads.map((p) => p.id)}::uuid[], ${payloads.map((p) => p.type)}::text[],
+                  ${payloads.map((p) => JSON.stringify(p))}::text[],
+                  ${payloads.map((p) => creatorOf(p.type, p.data as never))}::uuid[]) AS e(id, type, body, creator)
+      JOIN webhooks w ON e.type = ANY (w.events) AND (w.scope = 'platform' OR w.owner_id = e.creator)
       ON CONFLICT (webhook_id, event_id) DO NOTHING
     `.execute(executor);
     return Number(result.numAffectedRows ?? 0);
   }
 
   async function enqueue<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): Promise<number> {
-    const queued = await insertDeliveries(db, { id: randomUUID(), type, createdAt: new Date().toISOString(), data });
+    const payload = { id: randomUUID(), type, createdAt: new Date().toISOString(), data } as WebhookPayload;
+    const queued = await insertDeliveries(db, [payload]);
     if (queued > 0) deliverer?.nudge();
     return queued;
   }
 
-  async function queueRelayed(trx: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<number> {
-    let queued = 0;
-    for (const m of messages) {
-      const payload = { id: m.id, type: m.topic, createdAt: m.at.toISOString(), data: m.payload } as WebhookPayload;
-      queued += await insertDeliveries(trx, payload);
-    }
-    return queued;
+  function queueRelayed(trx: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<number> {
+    return insertDeliveries(
+      trx,
+      messages.map(
+        (m) => ({ id: m.id, type: m.topic, createdAt: m.at.toISOString(), data: m.payload }) as WebhookPayload,
+      ),
+    );
   }
 
   // Writes in progress, so close() can wait for them before the database goes away.
