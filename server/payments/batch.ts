@@ -13,12 +13,12 @@ import type { PaymentProvider } from './provider';
 
 /**
  * Money at gift-storm scale (docs/money.md#throughput). Tips, top-ups and purchases of lessons
- * and tickets are not run one database transaction each: operations that arrive while a batch is
- * being written wait for the next one, and a batch is one transaction of a dozen statements
- * whatever its size — the keys claimed in one INSERT, the rooms, contents and wallets read in one
- * statement each, the payers' wallets locked together (in id order), then every ledger row,
- * tip, purchase, hold, entitlement, outbox event and stored answer written with one multi-row
- * statement per table, and one commit.
+ * and tickets are not run one database transaction each: operations that arrive while batches
+ * are being written wait for the next one, and a batch is one transaction of five round trips
+ * whatever its size (six with purchases): the keys claimed in one INSERT; the rooms, contents
+ * and names read and the payers' wallets locked (in id order) together — purchases first take
+ * their buyers' locks, then read what they own; then every ledger row, tip, purchase, hold,
+ * entitlement, outbox event and stored answer written in one statement; and one commit.
  *
  * Each operation stays all-or-nothing: everything that can refuse it (room not live, already
  * owned, price changed, not enough money — applied in arrival order against the locked
@@ -232,7 +232,44 @@ export class MoneyBatcher {
         else if (p.op.params.fromRoomId) roomIds.add(p.op.params.fromRoomId);
       }
       const contentIds = [...new Set(buys.flatMap((p) => ('contentId' in p.op.params ? [p.op.params.contentId] : [])))];
-      const [rooms, contents, names] = await Promise.all([
+      // Top-ups charge the provider first (with a key of their own: a retry is not charged twice),
+      // so no wallet is locked while a provider answers. A decline is that top-up's answer.
+      const charges = new Map<Pending, { reference: string } | AppError>();
+      await Promise.all(
+        topUps.map(async (p) => {
+          try {
+            charges.set(
+              p,
+              await this.d.provider.charge({
+                userId: p.userId,
+                amount: p.op.params.amount,
+                currency,
+                idempotencyKey: providerIdempotencyKey(p.userId, 'wallet.topup', p.key),
+                paymentMethod: p.op.params.paymentMethod,
+              }),
+            );
+          } catch (err) {
+            if (!(err instanceof AppError) || err.code === 'INTERNAL' || err.code === 'UNAVAILABLE') throw err;
+            charges.set(p, err);
+          }
+        }),
+      );
+
+      // The payers' wallets (their ids are cached after first use): locked, in id order, together
+      // with the reads when nothing is bought, after the buyers' locks otherwise (the order the
+      // single-operation path takes them in, so the two never deadlock).
+      const wallets = new Map<string, string>();
+      for (const userId of new Set(live.map((p) => p.userId))) {
+        wallets.set(userId, await this.d.accounts.id(trx, 'wallet', userId, currency));
+      }
+      const lockWallets = async () => {
+        const ids = [...new Set(wallets.values())].sort();
+        const { rows } = await sql<{ id: string; balance: number }>`
+          SELECT id, balance FROM accounts WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE
+        `.execute(trx);
+        return new Map(rows.map((w) => [w.id, Number(w.balance)]));
+      };
+      const [rooms, contents, names, lockedFirst] = await Promise.all([
         roomIds.size
           ? trx
               .selectFrom('rooms')
@@ -248,6 +285,7 @@ export class MoneyBatcher {
               .execute()
           : [],
         this.payerNames(trx, tips),
+        buys.length ? undefined : lockWallets(),
       ]);
       const room = new Map(rooms.map((r) => [r.id, r]));
       const content = new Map(contents.map((c) => [c.id, c]));
@@ -259,7 +297,9 @@ export class MoneyBatcher {
           trx,
         );
       }
-      const held = await this.heldAlready(trx, buys);
+      const [held, balances] = lockedFirst
+        ? [new Set<string>(), lockedFirst]
+        : await Promise.all([this.heldAlready(trx, buys), lockWallets()]);
 
       // 3. Decide every operation that does not depend on money.
       interface Plan {
@@ -285,10 +325,6 @@ export class MoneyBatcher {
       const rows = new Rows();
       const platform = await this.d.accounts.id(trx, 'platform_revenue', null, currency);
       const provider = await this.d.accounts.id(trx, 'provider', null, currency);
-      const wallets = new Map<string, string>();
-      for (const userId of new Set(live.map((p) => p.userId))) {
-        wallets.set(userId, await this.d.accounts.id(trx, 'wallet', userId, currency));
-      }
       const pending = new Map<string, string>();
       const pendingOf = async (creatorId: string) => {
         let id = pending.get(creatorId);
@@ -463,55 +499,37 @@ export class MoneyBatcher {
         });
       }
 
-      // Top-ups charge the provider (with a key of their own: a retry is not charged twice).
-      await Promise.all(
-        topUps.map(async (p) => {
-          try {
-            const charge = await this.d.provider.charge({
-              userId: p.userId,
-              amount: p.op.params.amount,
-              currency,
-              idempotencyKey: providerIdempotencyKey(p.userId, 'wallet.topup', p.key),
-              paymentMethod: p.op.params.paymentMethod,
-            });
-            const transactionId = randomUUID();
-            const amount = p.op.params.amount;
-            plans.push({
-              p,
-              debit: 0,
-              credit: amount,
-              rows: () => {
-                rows.transaction(transactionId, 'topup', `${this.d.provider.name} ${charge.reference}`);
-                rows.entries(transactionId, [
-                  [provider, -amount],
-                  [wallets.get(p.userId)!, amount],
-                ]);
-              },
-              answer: (balance) => ({
-                kind: 'topup',
-                amount,
-                userId: p.userId,
-                outcome: { ok: true, status: 200, data: { balance }, replayed: false },
-              }),
-            });
-          } catch (err) {
-            if (!(err instanceof AppError) || err.code === 'INTERNAL' || err.code === 'UNAVAILABLE') throw err;
-            refuse(p, err);
-          }
-        }),
-      );
+      for (const p of topUps) {
+        const charge = charges.get(p)!;
+        if (charge instanceof AppError) {
+          refuse(p, charge);
+          continue;
+        }
+        const transactionId = randomUUID();
+        const amount = p.op.params.amount;
+        plans.push({
+          p,
+          debit: 0,
+          credit: amount,
+          rows: () => {
+            rows.transaction(transactionId, 'topup', `${this.d.provider.name} ${charge.reference}`);
+            rows.entries(transactionId, [
+              [provider, -amount],
+              [wallets.get(p.userId)!, amount],
+            ]);
+          },
+          answer: (balance) => ({
+            kind: 'topup',
+            amount,
+            userId: p.userId,
+            outcome: { ok: true, status: 200, data: { balance }, replayed: false },
+          }),
+        });
+      }
 
-      // 4. Money: the payers' wallets locked together, the operations applied in arrival order.
+      // 4. Money: the operations applied in arrival order against the locked balances.
       const order = new Map(batch.map((p, i) => [p, i]));
       plans.sort((a, b) => order.get(a.p)! - order.get(b.p)!);
-      const walletIds = [...new Set(plans.map((pl) => wallets.get(pl.p.userId)!))].sort();
-      const balances = new Map<string, number>();
-      if (walletIds.length) {
-        const locked = await sql<{ id: string; balance: number }>`
-          SELECT id, balance FROM accounts WHERE id = ANY(${walletIds}::uuid[]) ORDER BY id FOR UPDATE
-        `.execute(trx);
-        for (const w of locked.rows) balances.set(w.id, Number(w.balance));
-      }
       for (const plan of plans) {
         const wallet = wallets.get(plan.p.userId)!;
         const balance = balances.get(wallet) ?? 0;
@@ -525,20 +543,14 @@ export class MoneyBatcher {
         results.set(plan.p, plan.answer(after));
       }
 
-      // 5. Everything written: a statement per table, then the answers with their keys.
-      await rows.write(trx);
-      const answered = live.filter((p) => results.has(p));
-      const stored = answered.map((p) => {
-        const done = results.get(p) as Done;
+      // 5. Everything written, the answers stored with their keys: one statement.
+      for (const p of live) {
+        const done = results.get(p) as Done | undefined;
+        if (!done) continue;
         const o = done.outcome as Outcome<unknown>;
-        return { p, status: o.status, body: JSON.stringify(o.ok ? { data: o.data } : { error: o.error }) };
-      });
-      await sql`
-        UPDATE idempotency_keys k SET response_status = v.status, response_body = v.body::jsonb
-        FROM unnest(${stored.map((s) => s.p.userId)}::uuid[], ${stored.map((s) => s.p.key)}::text[],
-                    ${stored.map((s) => s.status)}::int[], ${stored.map((s) => s.body)}::text[]) AS v(user_id, key, status, body)
-        WHERE k.user_id = v.user_id AND k.key = v.key
-      `.execute(trx);
+        rows.answer(p.userId, p.key, o.status, JSON.stringify(o.ok ? { data: o.data } : { error: o.error }));
+      }
+      await rows.write(trx);
       return results;
     });
   }
@@ -644,6 +656,7 @@ class Rows {
   private readonly grants: { userId: string; contentId: string | null; roomId: string | null; purchaseId: string }[] =
     [];
   private readonly events: { topic: string; payload: string; at: Date }[] = [];
+  private readonly answers: { userId: string; key: string; status: number; body: string }[] = [];
 
   transaction(id: string, kind: string, memo: string) {
     this.transactions.push({ id, kind, memo });
@@ -669,6 +682,10 @@ class Rows {
   outbox(topic: string, payload: unknown, at: Date) {
     this.events.push({ topic, payload: JSON.stringify(payload), at });
   }
+  /** The stored answer of an idempotency key claimed in this batch. */
+  answer(userId: string, key: string, status: number, body: string) {
+    this.answers.push({ userId, key, status, body });
+  }
 
   /**
    * Every row in one statement: a data-modifying CTE per table. Foreign keys and the ledger's
@@ -682,7 +699,15 @@ class Rows {
     const g = this.grants;
     const ev = this.events;
     const e = this.ledger;
+    const k = this.answers;
     const parts: RawBuilder<unknown>[] = [];
+    if (k.length) {
+      parts.push(sql`k AS (
+        UPDATE idempotency_keys k SET response_status = v.status, response_body = v.body::jsonb
+        FROM unnest(${k.map((x) => x.userId)}::uuid[], ${k.map((x) => x.key)}::text[],
+                    ${k.map((x) => x.status)}::int[], ${k.map((x) => x.body)}::text[]) AS v(user_id, key, status, body)
+        WHERE k.user_id = v.user_id AND k.key = v.key)`);
+    }
     if (t.length) {
       parts.push(sql`t AS (
         INSERT INTO ledger_transactions (id, kind, memo)
