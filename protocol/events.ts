@@ -257,9 +257,10 @@ export interface ServerToClientEvents {
   'like:count': (p: RoomRef & { total: number }) => void;
   'tip:new': (p: Tip) => void;
   /**
-   * Several tips committed together (a gift storm: tips are written in batches), in one event
-   * instead of one `tip:new` each; a lone tip still comes as `tip:new`. The SDK hands each to its
-   * `tip:new` listeners, so only raw-socket clients see this event.
+   * Several tips in one event instead of one `tip:new` each: a room's tips are delivered at most
+   * every 100 ms, and those gathered since the last delivery (a gift storm) come together; a lone
+   * tip still comes as `tip:new`. The SDK hands each to its `tip:new` listeners, so only
+   * raw-socket clients see this event.
    */
   'tip:batch': (p: RoomRef & { tips: Tip[] }) => void;
   'tip:leaderboard': (p: RoomRef & { top: LeaderboardEntry[] }) => void;

@@ -20,6 +20,8 @@ function unwrap<T>(outcome: Outcome<T>): T {
  */
 /** A room's leaderboard goes out at most this often, however many tips arrive. */
 const LEADERBOARD_INTERVAL_MS = 1000;
+/** A room's tips reach its members at most this often (the rest wait and go out together). */
+const TIP_DELIVERY_INTERVAL_MS = 100;
 
 export class TipsManager {
   private readonly board: ShortCache<LeaderboardEntry[]>;
@@ -29,6 +31,8 @@ export class TipsManager {
 
   /** Tips announced but not yet sent, per room (see `deliver`). */
   private readonly undelivered = new Map<string, Tip[]>();
+  /** When each room's tips were last sent. */
+  private readonly lastDelivery = new Map<string, number>();
 
   constructor(private readonly ctx: GatewayContext) {
     this.board = new ShortCache(1000, (roomId) => this.loadLeaderboard(roomId), {
@@ -199,7 +203,9 @@ export class TipsManager {
     if (queued) queued.push(tip);
     else {
       this.undelivered.set(tip.roomId, [tip]);
-      setImmediate(() => this.deliver(tip.roomId));
+      const wait = (this.lastDelivery.get(tip.roomId) ?? 0) + TIP_DELIVERY_INTERVAL_MS - Date.now();
+      if (wait > 0) setTimeout(() => this.deliver(tip.roomId), wait).unref();
+      else setImmediate(() => this.deliver(tip.roomId));
     }
     if (this.boardDue.has(tip.roomId)) return;
     const timer = setTimeout(() => {
@@ -213,12 +219,20 @@ export class TipsManager {
   }
 
   /**
-   * The room's tips announced this turn of the event loop (one money batch commits many at once),
-   * in one event: a gift storm of N tips costs each member a frame per batch, not N frames.
+   * The room's tips announced since the last delivery, in one event. A tip in a quiet room goes
+   * out at once (the next turn of the event loop, with the rest of its money batch); in a gift
+   * storm a room's tips go out at most every `TIP_DELIVERY_INTERVAL_MS`, so N tips a second cost
+   * each member a bounded number of frames, not N.
    */
   private deliver(roomId: string): void {
     const tips = this.undelivered.get(roomId) ?? [];
     this.undelivered.delete(roomId);
+    const now = Date.now();
+    // Rooms quiet for longer than the interval need no entry (ended ones must not pile up).
+    if (this.lastDelivery.size > 256) {
+      for (const [id, at] of this.lastDelivery) if (now - at >= TIP_DELIVERY_INTERVAL_MS) this.lastDelivery.delete(id);
+    }
+    this.lastDelivery.set(roomId, now);
     const to = this.ctx.io.to(accessChannel(roomId));
     if (tips.length === 1) to.emit('tip:new', tips[0]);
     else if (tips.length > 1) to.emit('tip:batch', { roomId, tips });
