@@ -23,7 +23,11 @@ const types = {
 
 export function createKysely(connectionString: string, max: number): { db: Kysely<DB>; pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig });
-  // An idle client's error (e.g. the server restarted) must not crash the process.
+  // A connection cut by the server (a restart, a failover, pg_terminate_backend) must not crash
+  // the process. The pool listens only while a client is idle in it; a client checked out with no
+  // query running (a transaction awaiting other work) would emit an unhandled 'error'. So every
+  // client listens for its whole life: its next query fails instead, and the pool drops it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
