@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { Histogram, type Registry } from 'prom-client';
-import type { ErrorBody, Purchase, Tip } from '../../protocol';
+import type { Purchase, Tip } from '../../protocol';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import { AppError, conflict, httpStatusOf, invalidArgument, notFound } from '../errors';
 import type { Logger } from '../log';
 import { splitFee } from './fees';
-import { type Outcome, providerIdempotencyKey, requestHash } from './idempotency';
+import { answerBody, keyReused, type Outcome, providerIdempotencyKey, replayOf, requestHash } from './idempotency';
 import { type Accounts, BUYER_LOCK_SPACE } from './ledger';
 import type { PaymentProvider } from './provider';
+import { contentRefusal, priceRefusal, saleRoomRefusal } from './rules';
 
 /**
  * Money at gift-storm scale (docs/money.md#throughput). Tips, top-ups and purchases of lessons
@@ -424,11 +425,9 @@ export class MoneyBatcher {
           else if (r.status === 'ended') item = conflict('this room has ended');
           else if (r.owner_id === p.userId) item = conflict('you cannot buy a ticket to your own room');
           else if (held.has(keyOf(p.userId, r.id))) item = conflict('already purchased');
-          else if (params.expectedPrice !== undefined && params.expectedPrice !== r.ticket_price)
-            item = conflict('the price changed', { price: r.ticket_price, expectedPrice: params.expectedPrice });
           else {
             const price = r.ticket_price;
-            item = {
+            item = priceRefusal(params.expectedPrice, price) ?? {
               creatorId: r.owner_id,
               amount: price,
               memo: `ticket ${r.id}`,
@@ -447,31 +446,26 @@ export class MoneyBatcher {
         } else {
           const c = content.get(params.contentId);
           const from = params.fromRoomId ? room.get(params.fromRoomId) : undefined;
-          if (!c || c.archived_at) item = notFound('content');
-          else if (c.creator_id === p.userId) item = conflict('you cannot buy your own content');
-          else if (c.price === 0) item = invalidArgument('this content is free: no purchase needed');
-          else if (c.currency !== currency) item = invalidArgument(`this content is priced in ${c.currency}`);
+          const refused = contentRefusal(c, p.userId, currency);
+          if (refused || !c) item = refused ?? notFound('content');
           else if (held.has(keyOf(p.userId, c.id))) item = conflict('already purchased');
-          else if (params.expectedPrice !== undefined && params.expectedPrice !== c.price)
-            item = conflict('the price changed', { price: c.price, expectedPrice: params.expectedPrice });
-          else if (params.fromRoomId && (!from || from.owner_id !== c.creator_id || from.status !== 'live'))
-            item = invalidArgument("fromRoomId must be a live room of the seller's", { field: 'fromRoomId' });
           else
-            item = {
-              creatorId: c.creator_id,
-              amount: c.price,
-              memo: `content ${c.id}`,
-              purchase: {
-                ...base,
-                kind: 'content',
-                contentId: c.id,
-                roomId: null,
+            item = priceRefusal(params.expectedPrice, c.price) ??
+              (params.fromRoomId ? saleRoomRefusal(from, c.creator_id) : null) ?? {
                 creatorId: c.creator_id,
                 amount: c.price,
-                fromRoomId: params.fromRoomId ?? null,
-              },
-              grant: () => rows.entitlement(p.userId, c.id, null, purchaseId),
-            };
+                memo: `content ${c.id}`,
+                purchase: {
+                  ...base,
+                  kind: 'content',
+                  contentId: c.id,
+                  roomId: null,
+                  creatorId: c.creator_id,
+                  amount: c.price,
+                  fromRoomId: params.fromRoomId ?? null,
+                },
+                grant: () => rows.entitlement(p.userId, c.id, null, purchaseId),
+              };
         }
         if (item instanceof AppError) {
           refuse(p, item);
@@ -548,7 +542,7 @@ export class MoneyBatcher {
         const done = results.get(p) as Done | undefined;
         if (!done) continue;
         const o = done.outcome as Outcome<unknown>;
-        rows.answer(p.userId, p.key, o.status, JSON.stringify(o.ok ? { data: o.data } : { error: o.error }));
+        rows.answer(p.userId, p.key, o.status, answerBody(o));
       }
       await rows.write(trx);
       return results;
@@ -575,12 +569,9 @@ export class MoneyBatcher {
       if (!row || row.response_status === null) {
         results.set(p, { error: new AppError('UNAVAILABLE', 'the first attempt of this key did not finish; retry') });
       } else if (row.request_hash !== p.hash) {
-        results.set(p, { error: conflict('this Idempotency-Key was already used with different parameters') });
+        results.set(p, { error: keyReused() });
       } else {
-        const body = row.response_body as { data?: unknown; error?: ErrorBody };
-        const outcome = body.error
-          ? { ok: false as const, status: row.response_status, error: body.error, replayed: true }
-          : { ok: true as const, status: row.response_status, data: body.data, replayed: true };
+        const outcome = replayOf(row.response_status, row.response_body);
         results.set(p, { kind: p.op.kind, outcome, amount: 0, userId: p.userId } as Done);
       }
     }

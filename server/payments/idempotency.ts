@@ -17,6 +17,18 @@ export type Outcome<T> =
   | { ok: true; status: number; data: T; replayed: boolean }
   | { ok: false; status: number; error: ErrorBody; replayed: boolean };
 
+/** The body stored with a key once its operation is done: its answer, success or refusal. */
+export const answerBody = (outcome: Outcome<unknown>): string =>
+  JSON.stringify(outcome.ok ? { data: outcome.data } : { error: outcome.error });
+
+/** A stored answer given back to a retry. */
+export function replayOf<T>(status: number, body: unknown): Outcome<T> {
+  const { data, error } = body as { data?: T; error?: ErrorBody };
+  return error ? { ok: false, status, error, replayed: true } : { ok: true, status, data: data as T, replayed: true };
+}
+
+export const keyReused = () => conflict('this Idempotency-Key was already used with different parameters');
+
 /** JSON with sorted object keys, so equal parameters hash equally whatever their order. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -81,14 +93,8 @@ export async function idempotent<T>(
         .where('user_id', '=', request.userId)
         .where('key', '=', request.key)
         .executeTakeFirstOrThrow();
-      if (stored.request_hash !== hash) {
-        throw conflict('this Idempotency-Key was already used with different parameters');
-      }
-      const body = stored.response_body as { data?: T; error?: ErrorBody };
-      const status = stored.response_status ?? 500;
-      return body.error
-        ? { ok: false as const, status, error: body.error, replayed: true }
-        : { ok: true as const, status, data: body.data as T, replayed: true };
+      if (stored.request_hash !== hash) throw keyReused();
+      return replayOf<T>(stored.response_status ?? 500, stored.response_body);
     }
 
     await sql`SAVEPOINT idempotent_operation`.execute(trx);
@@ -104,10 +110,7 @@ export async function idempotent<T>(
     }
     await trx
       .updateTable('idempotency_keys')
-      .set({
-        response_status: outcome.status,
-        response_body: JSON.stringify(outcome.ok ? { data: outcome.data } : { error: outcome.error }),
-      })
+      .set({ response_status: outcome.status, response_body: answerBody(outcome) })
       .where('user_id', '=', request.userId)
       .where('key', '=', request.key)
       .execute();
@@ -134,13 +137,8 @@ export async function storedOutcome<T>(
     .executeTakeFirst();
   if (!stored || stored.response_status === null) return null;
   if (stored.created_at.getTime() < Date.now() - ttlHours * 3600_000) return null;
-  if (stored.request_hash !== requestHash(request.scope, request.params)) {
-    throw conflict('this Idempotency-Key was already used with different parameters');
-  }
-  const body = stored.response_body as { data?: T; error?: ErrorBody };
-  return body.error
-    ? { ok: false, status: stored.response_status, error: body.error, replayed: true }
-    : { ok: true, status: stored.response_status, data: body.data as T, replayed: true };
+  if (stored.request_hash !== requestHash(request.scope, request.params)) throw keyReused();
+  return replayOf<T>(stored.response_status, stored.response_body);
 }
 
 /** Deletes keys past their retention; returns how many. */

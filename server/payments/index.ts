@@ -43,6 +43,7 @@ import { Accounts, balanceOf, lockBuyer, openTransaction, postEntries, postTrans
 import { ordersOf } from './orders';
 import { Payouts } from './payouts';
 import type { PaymentProvider } from './provider';
+import { contentRefusal, priceRefusal, saleRoomRefusal } from './rules';
 
 export { splitFee } from './fees';
 export type { Outcome } from './idempotency';
@@ -114,8 +115,8 @@ export interface PaymentsService {
   retryPayout(adminId: string, payoutId: string, input: unknown, key: string): Promise<Outcome<{ payout: Payout }>>;
   /**
    * The first answer of a money operation already completed under this key (`tip`, `purchase`,
-   * `subscribe`), or null: the gateway asks it before its own checks, so a retry is never
-   * refused for what changed since the money moved.
+   * `subscribe`), or null: the gateway asks it when its own checks refuse an event, so a retry
+   * is never refused for what changed since the money moved.
    */
   replayed(
     userId: string,
@@ -215,7 +216,6 @@ export function createPaymentsService({
     { error: 'give either contentId (and fromRoomId, the room you buy from) or roomId' },
   );
   const subscribeSchema = z.strictObject({ creatorId: id, fromRoomId: id.optional(), expectedPrice });
-  const tipSchemaForPeek = (input: unknown) => parse(tipSchema, input);
   const historySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
   const tipSchema = z.strictObject({
     roomId: id,
@@ -284,9 +284,8 @@ export function createPaymentsService({
 
   /** The buyer saw another price than the one that would be charged: nothing moves. */
   function checkPrice(expected: number | undefined, charged: number): void {
-    if (expected !== undefined && expected !== charged) {
-      throw conflict('the price changed', { price: charged, expectedPrice: expected });
-    }
+    const refusal = priceRefusal(expected, charged);
+    if (refusal) throw refusal;
   }
 
   /**
@@ -300,9 +299,8 @@ export function createPaymentsService({
       .select(['owner_id', 'status'])
       .where('id', '=', fromRoomId)
       .executeTakeFirst();
-    if (!room || room.owner_id !== sellerId || room.status !== 'live') {
-      throw invalidArgument("fromRoomId must be a live room of the seller's", { field: 'fromRoomId' });
-    }
+    const refusal = saleRoomRefusal(room, sellerId);
+    if (refusal) throw refusal;
     return fromRoomId;
   }
 
@@ -359,10 +357,8 @@ export function createPaymentsService({
       .where('id', '=', contentId)
       .where('archived_at', 'is', null)
       .executeTakeFirst();
-    if (!content) throw notFound('content');
-    if (content.creator_id === userId) throw conflict('you cannot buy your own content');
-    if (content.price === 0) throw invalidArgument('this content is free: no purchase needed');
-    if (content.currency !== currency) throw invalidArgument(`this content is priced in ${content.currency}`);
+    const refused = contentRefusal(content, userId, currency);
+    if (refused || !content) throw refused ?? notFound('content');
     if (await ownsContent(trx, userId, contentId)) throw conflict('already purchased');
     // A course or bundle of which the buyer owns some items costs less what they paid for those.
     const quote = await contentQuote(trx, userId, content.id);
@@ -485,8 +481,8 @@ export function createPaymentsService({
     },
 
     async subscribe(userId, input, key) {
-      const { creatorId, fromRoomId, expectedPrice: expected } = parse(subscribeSchema, input);
-      const params = { creatorId, fromRoomId, expectedPrice: expected };
+      const params = parse(subscribeSchema, input);
+      const { creatorId, fromRoomId, expectedPrice: expected } = params;
       const outcome = await run(userId, key, 'subscribe', params, async (trx) => {
         // The period below is read from the subscription and then extended: no other purchase or
         // refund of this buyer may move it in between.
@@ -727,14 +723,9 @@ export function createPaymentsService({
     },
 
     async replayed(userId, key, operation, input) {
-      const params =
-        operation === 'tip'
-          ? tipSchemaForPeek(input)
-          : operation === 'purchase'
-            ? parse(purchaseSchema, input)
-            : (({ creatorId, fromRoomId, expectedPrice: e }) => ({ creatorId, fromRoomId, expectedPrice: e }))(
-                parse(subscribeSchema, input),
-              );
+      // Parsed as the operation parses them: the same parameters hash the same (idempotency.ts).
+      const schema = { tip: tipSchema, purchase: purchaseSchema, subscribe: subscribeSchema }[operation];
+      const params = parse(schema, input);
       return storedOutcome(db, { userId, key, scope: operation, params }, config.idempotencyTtlHours);
     },
 
