@@ -1,10 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { TEST_REDIS_URL } from '../helpers/env';
-import { type ServerProcess, spawnServer } from '../helpers/process';
-import { Api, TEST_JWT_SECRET } from '../helpers/server';
+import { type Cluster, startCluster } from '../helpers/cluster';
+import type { ServerProcess } from '../helpers/process';
+import { Api } from '../helpers/server';
 import {
   type ClientSocket,
   closeAllSockets,
@@ -22,35 +20,17 @@ import {
  * Two gateway processes share Postgres and Redis (Socket.IO Redis Streams adapter); a client on
  * each sees what happens on the other.
  */
-let database: TestDatabase;
+let cluster: Cluster;
 let nodes: ServerProcess[];
-const prefix = `lectern-test-${randomBytes(4).toString('hex')}:`;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    JWT_SECRET: TEST_JWT_SECRET,
-    MIGRATE_ON_START: 'false',
-    PORT: '0',
-    LIKE_BROADCAST_INTERVAL_MS: '100',
-    VIEWER_COUNT_INTERVAL_MS: '100',
-    MEDIA_ENABLED: 'false',
-  };
-  nodes = await Promise.all([spawnServer(env), spawnServer(env)]);
+  cluster = await startCluster({ LIKE_BROADCAST_INTERVAL_MS: '100', VIEWER_COUNT_INTERVAL_MS: '100' });
+  nodes = cluster.nodes;
 }, 90_000);
 
 afterAll(async () => {
-  if (process.env.SHOW_NODE_LOGS) for (const n of nodes) console.log(n.output().slice(-5000));
   closeAllSockets();
-  await Promise.all(nodes.map((n) => n.stop()));
-  await database.drop();
-  const redis = new Redis(TEST_REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await cluster?.close();
 });
 
 it('chat, likes, tips, viewer counts, access and the end of a room cross between processes', async () => {

@@ -1,43 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { TEST_REDIS_URL } from '../helpers/env';
-import { type ServerProcess, spawnServer } from '../helpers/process';
-import { Api, TEST_JWT_SECRET } from '../helpers/server';
+import { type Cluster, startCluster } from '../helpers/cluster';
+import type { ServerProcess } from '../helpers/process';
+import { Api } from '../helpers/server';
 import { closeAllSockets, connect, eventually, next, ok } from '../helpers/socket';
 
 /**
  * Two gateway processes over one Postgres and Redis: a room that goes live on one node starts the
  * previews of viewers waiting on the other, and either node's room list counts every viewer.
  */
-let database: TestDatabase;
+let cluster: Cluster;
 let nodes: ServerProcess[];
-const prefix = `lectern-test-${randomBytes(4).toString('hex')}:`;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const env = {
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    JWT_SECRET: TEST_JWT_SECRET,
-    MIGRATE_ON_START: 'false',
-    PORT: '0',
-    VIEWER_COUNT_INTERVAL_MS: '100',
-    MEDIA_ENABLED: 'false',
-    RECOMMENDER_ENABLED: 'false',
-  };
-  nodes = await Promise.all([spawnServer(env), spawnServer(env)]);
+  cluster = await startCluster({ VIEWER_COUNT_INTERVAL_MS: '100', RECOMMENDER_ENABLED: 'false' });
+  nodes = cluster.nodes;
 }, 90_000);
 
 afterAll(async () => {
   closeAllSockets();
-  await Promise.all((nodes ?? []).map((n) => n.stop()));
-  await database?.drop();
-  const redis = new Redis(TEST_REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await cluster?.close();
 });
 
 it('going live on one node starts the preview of a viewer waiting on the other; lists count both nodes', async () => {
