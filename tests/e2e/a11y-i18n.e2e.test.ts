@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { closeAllSockets } from '../helpers/socket';
-import { launchBrowser, type OpenPage, openPage, until } from './browser';
+import { DESKTOP, launchBrowser, type OpenPage, openPage, PHONE, photograph, RESULTS, until } from './browser';
 import { seedWorld, type World } from './viewer-world';
 
 /**
@@ -16,9 +15,6 @@ import { seedWorld, type World } from './viewer-world';
  * currency being CNY here.
  */
 
-const RESULTS = path.resolve(__dirname, '../../test-results');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 860 };
 const SIZES = { desktop: DESKTOP, phone: PHONE } as const;
 jest.setTimeout(180_000);
 
@@ -181,22 +177,6 @@ describe('languages', () => {
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
 });
-
-/** Screenshots at both sizes; on the phone nothing may scroll sideways. */
-async function photograph(page: Page, name: string): Promise<void> {
-  await page.setViewportSize(DESKTOP);
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(RESULTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.waitForTimeout(400);
-  const overflow = await page.evaluate(() => {
-    const d = (globalThis as any).document.documentElement;
-    return d.scrollWidth - d.clientWidth;
-  });
-  expect({ page: name, overflow }).toEqual({ page: name, overflow: 0 });
-  await page.screenshot({ path: path.join(RESULTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
-}
 
 describe('the viewer’s pages in both languages (screenshots)', () => {
   const shots: { name: string; who: () => Account | undefined; url: () => string; wait: string }[] = [

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { Account } from '../helpers/server';
 
@@ -80,4 +81,35 @@ export async function until<T>(
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+export const DESKTOP = { width: 1280, height: 860 };
+export const PHONE = { width: 390, height: 844 };
+/** Where the screenshots go, for people to look at (not compared by the tests). */
+export const RESULTS = path.resolve(__dirname, '../../test-results');
+
+/**
+ * Full-page screenshots at desktop and phone size (`<name>-desktop.png`, `<name>-phone.png`),
+ * each from the top (a sticky top bar is otherwise drawn where the page was scrolled to), after
+ * the layout settles (charts follow their container's size); on the phone nothing may scroll
+ * sideways. The page is left at desktop size.
+ */
+export async function photograph(page: Page, name: string): Promise<void> {
+  for (const [size, viewport] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
+    await page.setViewportSize(viewport);
+    await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
+    await page.waitForTimeout(400);
+    if (size === 'phone') {
+      const overflow = await page.evaluate(() => {
+        const d = (globalThis as any).document.documentElement;
+        return d.scrollWidth - d.clientWidth;
+      });
+      expect({ page: name, overflow }).toEqual({ page: name, overflow: 0 });
+    }
+    await page.screenshot({ path: path.join(RESULTS, `${name}-${size}.png`), fullPage: true });
+  }
+  await page.setViewportSize(DESKTOP);
 }

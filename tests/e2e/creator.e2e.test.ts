@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { mediaDir } from '../helpers/media-files';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { closeAllSockets, connect, ok } from '../helpers/socket';
-import { launchBrowser, type OpenPage, openPage, until } from './browser';
+import { launchBrowser, type OpenPage, openPage, photograph, RESULTS, until } from './browser';
 
 /**
  * Creators' pages and the schedule, through the pages people use: the home page lists the rooms
@@ -16,9 +15,6 @@ import { launchBrowser, type OpenPage, openPage, until } from './browser';
  */
 
 const run = promisify(execFile);
-const RESULTS = path.resolve(__dirname, '../../test-results');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 860 };
 jest.setTimeout(120_000);
 
 let server: TestServer;
@@ -34,25 +30,6 @@ async function open(account?: Account): Promise<OpenPage> {
   const o = await openPage(browser, account);
   opened.push(o);
   return o;
-}
-
-/** Screenshots at desktop and phone size; on the phone nothing may scroll sideways. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  await page.setViewportSize(DESKTOP);
-  // From the top: a sticky top bar would otherwise be drawn where the page was scrolled to.
-  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-  await page.waitForTimeout(200);
-  await page.screenshot({ path: path.join(RESULTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-  await page.waitForTimeout(300);
-  const overflow = await page.evaluate(() => {
-    const d = (globalThis as any).document.documentElement;
-    return d.scrollWidth - d.clientWidth;
-  });
-  expect({ page: name, overflow }).toEqual({ page: name, overflow: 0 });
-  await page.screenshot({ path: path.join(RESULTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
 }
 
 /** A still picture made by one of ffmpeg's test sources. */
@@ -197,7 +174,7 @@ it('the home page lists live rooms (busiest first) and upcoming ones (soonest fi
       page.evaluate(() => [...(globalThis as any).document.images].every((i: any) => i.complete && i.naturalWidth > 0)),
     'images loaded',
   );
-  await screenshots(page, 'creator-home');
+  await photograph(page, 'creator-home');
 
   // The card opens the room; the creator's name on it opens their page.
   await first.locator('.room-tile-creator').click();
@@ -242,7 +219,7 @@ it('a viewer opening a scheduled paid room learns that the preview starts when i
     .waitFor();
   expect(await page.locator('#overlay button').textContent()).toBe('Subscribe for $9.99/month');
   expect(await page.locator('#room-meta a.creator-link').textContent()).toBe('Dr. Ada Lovelace');
-  await screenshots(page, 'creator-watch-scheduled');
+  await photograph(page, 'creator-watch-scheduled');
 });
 
 it('a viewer subscribes from the creator’s page, topping up a short wallet on the way', async () => {
@@ -272,7 +249,7 @@ it('a viewer subscribes from the creator’s page, topping up a short wallet on 
       page.evaluate(() => [...(globalThis as any).document.images].every((i: any) => i.complete && i.naturalWidth > 0)),
     'images loaded',
   );
-  await screenshots(page, 'creator-profile');
+  await photograph(page, 'creator-profile');
 
   // The wallet is empty: the top-up opens, and the subscription goes through after it.
   await subscribe.click();
@@ -303,7 +280,7 @@ it('the creator edits their profile on their page: name, bio, links and picture'
   const row = form.locator('.link-row').nth(2);
   await row.getByLabel('Link label').fill('Course forum');
   await row.getByLabel('Link address').fill('forum.example.org/numerics');
-  await screenshots(page, 'creator-edit');
+  await photograph(page, 'creator-edit');
 
   // A bad address is said before anything is sent.
   await form.locator('.link-row').nth(1).getByLabel('Link address').fill('javascript:alert(1)');
@@ -345,7 +322,7 @@ it('the studio’s new-room form plans a room: start time, description and cover
   await form.getByLabel('Starts at').fill(local);
   await form.getByLabel('Description').fill('Bring your numbers; we go through them together.');
   await form.getByLabel('Cover image').setInputFiles(await picture('c5.png', 'testsrc2=size=1280x720'));
-  await screenshots(page, 'creator-studio-new-room');
+  await photograph(page, 'creator-studio-new-room');
   await form.getByRole('button', { name: 'Create room' }).click();
   await page.waitForURL(/\/studio\?room=/);
   const roomId = new URL(page.url()).searchParams.get('room')!;

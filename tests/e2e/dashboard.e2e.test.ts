@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { sql } from 'kysely';
 import type { Browser, Page } from 'playwright-core';
 import type { CreatorAnalytics } from '../../server/analytics';
@@ -8,7 +7,7 @@ import { type EngagementEvent, newEvent } from '../../server/events';
 import { analyticsDrained } from '../analytics/drain';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { closeAllSockets, connect, ok } from '../helpers/socket';
-import { launchBrowser, type OpenPage, openPage, until } from './browser';
+import { launchBrowser, type OpenPage, openPage, photograph, RESULTS, until } from './browser';
 
 /**
  * A creator's business through the pages, in Chromium: the studio's live sales feed beside the
@@ -19,9 +18,6 @@ import { launchBrowser, type OpenPage, openPage, until } from './browser';
  * admin retrying it. Screenshots at 1280×860 and 390×844 land in test-results/dashboard-*.png.
  */
 
-const RESULTS = path.resolve(__dirname, '../../test-results');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 860 };
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 jest.setTimeout(180_000);
@@ -50,24 +46,6 @@ function failWithPageErrors(o: OpenPage) {
   return (err: unknown) => {
     throw new Error(`${String(err)}\npage said:\n${o.errors.slice(-20).join('\n')}`);
   };
-}
-
-/** Screenshots at desktop and phone size; on the phone nothing may scroll sideways. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  await page.setViewportSize(DESKTOP);
-  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-  await page.waitForTimeout(400); // charts follow their container's size
-  await page.screenshot({ path: path.join(RESULTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-  await page.waitForTimeout(400);
-  const overflow = await page.evaluate(() => {
-    const d = (globalThis as any).document.documentElement;
-    return d.scrollWidth - d.clientWidth;
-  });
-  expect({ page: name, overflow }).toEqual({ page: name, overflow: 0 });
-  await page.screenshot({ path: path.join(RESULTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
 }
 
 /** The figure of a dashboard tile, by its label. */
@@ -262,7 +240,7 @@ describe('the studio and the watch page', () => {
       'the tip in the tips feed',
     );
     await sales.scrollIntoViewIfNeeded(); // the side column scrolls by itself
-    await screenshots(studio.page, 'dashboard-studio-sales');
+    await photograph(studio.page, 'dashboard-studio-sales');
 
     await studio.page.getByRole('button', { name: 'End stream' }).click();
     await studio.page.getByRole('button', { name: 'End now' }).click();
@@ -277,7 +255,7 @@ describe('the studio and the watch page', () => {
     expect(await studio.page.getByRole('link', { name: 'This session on the dashboard' }).getAttribute('href')).toBe(
       `/dashboard?room=${room.id}`,
     );
-    await screenshots(studio.page, 'dashboard-studio-ended');
+    await photograph(studio.page, 'dashboard-studio-ended');
   });
 });
 
@@ -323,7 +301,7 @@ describe('the dashboard', () => {
     );
     expect(await page.locator('#revenue-title').textContent()).toBe('Sales per minute (gross)');
     await page.locator('#chart-viewers canvas').waitFor();
-    await screenshots(page, 'dashboard');
+    await photograph(page, 'dashboard');
   });
 
   it('shows a session over two days and the sales of the last weeks with dates that fit', async () => {
@@ -335,7 +313,7 @@ describe('the dashboard', () => {
     expect(await page.locator('#activity-title').textContent()).toMatch(/^Chat and likes per \d+ minutes$/);
     await page.locator('#daily-days').selectOption('30');
     await page.locator('#chart-daily canvas').waitFor();
-    await screenshots(page, 'dashboard-multiday');
+    await photograph(page, 'dashboard-multiday');
   });
 
   it('pays out: refuses in plain words below the minimum, beyond what is available and past the cap, then pays', async () => {
@@ -406,7 +384,7 @@ describe('the dashboard', () => {
         (await tile(page, 'Available to pay out', money).locator('.kpi-value').textContent()) === usd(available - 6000),
       'the failed payout back in available',
     );
-    await screenshots(page, 'dashboard-payouts');
+    await photograph(page, 'dashboard-payouts');
   });
 
   it('lets an admin see failed payouts of all creators and retry one', async () => {
@@ -418,7 +396,7 @@ describe('the dashboard', () => {
     await until(async () => (await row.count()) === 1, 'the failed payout of Maria');
     expect(await row.textContent()).toContain(usd(1000));
     expect(await row.textContent()).toContain('the bank refused the transfer');
-    await screenshots(a.page, 'dashboard-admin');
+    await photograph(a.page, 'dashboard-admin');
     await row.getByRole('button', { name: 'Retry' }).click();
     // Sent again (the same method: the sandbox refuses it again after its delay).
     await until(async () => (await section.textContent())?.includes('1 payout is on its way'), 'the retry on its way');

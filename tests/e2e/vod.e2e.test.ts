@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { makeVideo, mediaDir } from '../helpers/media-files';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
-import { launchBrowser, type OpenPage, openPage, until } from './browser';
+import { launchBrowser, type OpenPage, openPage, photograph, RESULTS, until } from './browser';
 
 /**
  * Paid contents you can watch, through the pages people use: a creator makes a lesson in the
@@ -18,9 +17,6 @@ import { launchBrowser, type OpenPage, openPage, until } from './browser';
  */
 
 const run = promisify(execFile);
-const RESULTS = path.resolve(__dirname, '../../test-results');
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 860 };
 // Uploads, packaging and a live stream's replay take longer than a unit test.
 jest.setTimeout(240_000);
 
@@ -88,20 +84,6 @@ async function waitForPlaying(page: Page, who: string): Promise<{ before: Player
   } catch (err) {
     throw new Error(`${(err as Error).message} (last player state: ${JSON.stringify(last)})`);
   }
-}
-
-/** Screenshots at desktop and phone size; on the phone nothing may scroll sideways. */
-async function screenshots(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(RESULTS, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.waitForTimeout(300);
-  const overflow = await page.evaluate(() => {
-    const d = (globalThis as any).document.documentElement;
-    return d.scrollWidth - d.clientWidth;
-  });
-  expect({ page: name, overflow }).toEqual({ page: name, overflow: 0 });
-  await page.screenshot({ path: path.join(RESULTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
 }
 
 beforeAll(async () => {
@@ -190,10 +172,10 @@ describe('lessons: upload, buy, watch', () => {
 
     await page.goto(`${server.url}/studio/contents`);
     await page.locator('.manage-list', { hasText: title }).waitFor();
-    await screenshots(page, 'vod-content-manager');
+    await photograph(page, 'vod-content-manager');
     await page.goto(`${server.url}/studio/contents?edit=${contentId}`);
     await page.locator('.panel-video[data-status="ready"]').waitFor();
-    await screenshots(page, 'vod-lesson-editor');
+    await photograph(page, 'vod-lesson-editor');
   });
 
   it('a viewer without it sees the paywall, and an empty wallet opens the top-up', async () => {
@@ -209,7 +191,7 @@ describe('lessons: upload, buy, watch', () => {
     await page.locator('.files', { hasText: 'worksheet.pdf' }).waitFor();
     expect(await page.locator('.files a').count()).toBe(0);
     expect((await server.api.get(`/api/contents/${contentId}/media`, stranger.token)).status).toBe(402);
-    await screenshots(page, 'vod-paywall');
+    await photograph(page, 'vod-paywall');
 
     await page.locator('.buy-card').getByRole('button', { name: 'Buy' }).click();
     await page.getByRole('dialog', { name: 'Top up your wallet' }).waitFor();
@@ -258,7 +240,7 @@ describe('lessons: upload, buy, watch', () => {
       return p && Math.abs(p.positionSeconds - pausedAt) < 1 ? p : undefined;
     }, 'buyer: progress saved on pause');
     measured.progressSaved = saved;
-    await screenshots(page, 'vod-player');
+    await photograph(page, 'vod-player');
 
     await page.reload();
     await page.locator('.resume-chip', { hasText: 'Resumed at' }).waitFor();
@@ -285,7 +267,7 @@ describe('lessons: upload, buy, watch', () => {
     const card = page.locator('.library-card', { hasText: title }).first();
     await card.waitFor();
     expect(await card.getByRole('progressbar').getAttribute('aria-valuenow')).not.toBe('0');
-    await screenshots(page, 'vod-library');
+    await photograph(page, 'vod-library');
     await card.click();
     await page.waitForURL(`**/content/${contentId}`);
     await waitForPlaying(page, 'buyer from the library').catch(failWithPageErrors(o));
@@ -366,7 +348,7 @@ describe('replays: recorded in the studio, played from the library', () => {
       time: `${before.currentTime} -> ${after.currentTime}`,
       frames: `${before.frames} -> ${after.frames}`,
     };
-    await screenshots(o.page, 'vod-replay');
+    await photograph(o.page, 'vod-replay');
 
     // Someone without a ticket is told why not.
     const stranger = await server.api.register('viewer');
@@ -375,11 +357,11 @@ describe('replays: recorded in the studio, played from the library', () => {
     await s.page.getByRole('heading', { name: 'This replay is for ticket holders' }).waitFor();
     expect((await snapshot(s.page))?.state).toBe('refused');
     expect((await server.api.get(`/api/rooms/${roomId}/replay`, stranger.token)).status).toBe(402);
-    await screenshots(s.page, 'vod-replay-paywall');
+    await photograph(s.page, 'vod-replay-paywall');
 
     // The creator manages it in the content manager.
     await page.goto(`${server.url}/studio/contents#replays`);
     await page.locator(`.replay-card[data-room="${roomId}"]`, { hasText: 'Ready' }).waitFor();
-    await screenshots(page, 'vod-replays-manager');
+    await photograph(page, 'vod-replays-manager');
   });
 });
