@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
-import { type Cluster, startCluster } from '../helpers/cluster';
-import type { ServerProcess } from '../helpers/process';
-import { Api } from '../helpers/server';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { TEST_REDIS_URL } from '../helpers/env';
+import { type ServerProcess, spawnServer } from '../helpers/process';
+import { Api, TEST_JWT_SECRET } from '../helpers/server';
 import {
   type ClientSocket,
   closeAllSockets,
@@ -20,17 +22,35 @@ import {
  * Two gateway processes share Postgres and Redis (Socket.IO Redis Streams adapter); a client on
  * each sees what happens on the other.
  */
-let cluster: Cluster;
+let database: TestDatabase;
 let nodes: ServerProcess[];
+const prefix = `lectern-test-${randomBytes(4).toString('hex')}:`;
 
 beforeAll(async () => {
-  cluster = await startCluster({ LIKE_BROADCAST_INTERVAL_MS: '100', VIEWER_COUNT_INTERVAL_MS: '100' });
-  nodes = cluster.nodes;
+  database = await createTestDatabase();
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    JWT_SECRET: TEST_JWT_SECRET,
+    MIGRATE_ON_START: 'false',
+    PORT: '0',
+    LIKE_BROADCAST_INTERVAL_MS: '100',
+    VIEWER_COUNT_INTERVAL_MS: '100',
+    MEDIA_ENABLED: 'false',
+  };
+  nodes = await Promise.all([spawnServer(env), spawnServer(env)]);
 }, 90_000);
 
 afterAll(async () => {
+  if (process.env.SHOW_NODE_LOGS) for (const n of nodes) console.log(n.output().slice(-5000));
   closeAllSockets();
-  await cluster?.close();
+  await Promise.all(nodes.map((n) => n.stop()));
+  await database.drop();
+  const redis = new Redis(TEST_REDIS_URL);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
 });
 
 it('chat, likes, tips, viewer counts, access and the end of a room cross between processes', async () => {

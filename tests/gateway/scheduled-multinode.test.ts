@@ -1,23 +1,43 @@
-import { type Cluster, startCluster } from '../helpers/cluster';
-import type { ServerProcess } from '../helpers/process';
-import { Api } from '../helpers/server';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { TEST_REDIS_URL } from '../helpers/env';
+import { type ServerProcess, spawnServer } from '../helpers/process';
+import { Api, TEST_JWT_SECRET } from '../helpers/server';
 import { closeAllSockets, connect, eventually, next, ok } from '../helpers/socket';
 
 /**
  * Two gateway processes over one Postgres and Redis: a room that goes live on one node starts the
  * previews of viewers waiting on the other, and either node's room list counts every viewer.
  */
-let cluster: Cluster;
+let database: TestDatabase;
 let nodes: ServerProcess[];
+const prefix = `lectern-test-${randomBytes(4).toString('hex')}:`;
 
 beforeAll(async () => {
-  cluster = await startCluster({ VIEWER_COUNT_INTERVAL_MS: '100', RECOMMENDER_ENABLED: 'false' });
-  nodes = cluster.nodes;
+  database = await createTestDatabase();
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    JWT_SECRET: TEST_JWT_SECRET,
+    MIGRATE_ON_START: 'false',
+    PORT: '0',
+    VIEWER_COUNT_INTERVAL_MS: '100',
+    MEDIA_ENABLED: 'false',
+    RECOMMENDER_ENABLED: 'false',
+  };
+  nodes = await Promise.all([spawnServer(env), spawnServer(env)]);
 }, 90_000);
 
 afterAll(async () => {
   closeAllSockets();
-  await cluster?.close();
+  await Promise.all((nodes ?? []).map((n) => n.stop()));
+  await database?.drop();
+  const redis = new Redis(TEST_REDIS_URL);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
 });
 
 it('going live on one node starts the preview of a viewer waiting on the other; lists count both nodes', async () => {
