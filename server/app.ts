@@ -131,7 +131,7 @@ async function assemble(
   const rooms = createRoomsService({ db, config, events: domain, images });
   const payments = createPaymentsService({
     db,
-    moneyDb: database.money,
+    moneyPool: database.money,
     moneyConnections: config.dbMoneyConnections,
     config,
     events: domain,

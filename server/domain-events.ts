@@ -12,7 +12,8 @@ export interface DomainEventMap {
   /** Its title, tags or recording setting changed. */
   'room.updated': { room: Room };
   'room.ended': { room: Room };
-  'purchase.completed': { purchase: Purchase };
+  /** `buyerName` and `title`: what the creator's sales feed shows, when the sale already read them. */
+  'purchase.completed': { purchase: Purchase; buyerName?: string; title?: string };
   'purchase.refunded': { purchase: Purchase };
   'subscription.started': { purchase: Purchase; subscriberId: string; creatorId: string; periodEnd: string };
   /** `fee`: the platform's part of the tip (older outbox rows may lack it). */

@@ -1,9 +1,10 @@
 import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { startEmbeddedPostgres } from './embedded';
 import { migrateToLatest } from './migrate';
-import { createKysely } from './pool';
+import { createKysely, createPool } from './pool';
 import type { DB } from './schema';
 
 export { migrateDown, migrateToLatest, migrateToZero, migrateUp, migrationStatus } from './migrate';
@@ -14,7 +15,7 @@ export * from './schema';
 export interface Database {
   readonly db: Kysely<DB>;
   /** Connections of their own for money batches (`DB_MONEY_CONNECTIONS`): never behind reads. */
-  readonly money: Kysely<DB>;
+  readonly money: pg.Pool;
   /** `embedded`: our own Postgres from the npm binaries; `external`: DATABASE_URL. */
   readonly mode: 'embedded' | 'external';
   ping(): Promise<boolean>;
@@ -35,7 +36,7 @@ export async function openDatabase(
   const url = config.databaseUrl ?? embedded?.url;
   if (!url) throw new Error('no database URL');
   const { db } = createKysely(url, config.dbPoolMax);
-  const { db: money } = createKysely(url, config.dbMoneyConnections);
+  const money = createPool(url, config.dbMoneyConnections);
   try {
     await sql`SELECT 1`.execute(db);
     if (config.migrateOnStart) {
@@ -44,7 +45,7 @@ export async function openDatabase(
     }
   } catch (err) {
     await db.destroy().catch(() => {});
-    await money.destroy().catch(() => {});
+    await money.end().catch(() => {});
     await embedded?.stop().catch(() => {});
     throw err;
   }
@@ -64,7 +65,7 @@ export async function openDatabase(
     close() {
       closing ??= (async () => {
         await db.destroy();
-        await money.destroy();
+        await money.end();
         await embedded?.stop();
       })();
       return closing;

@@ -21,7 +21,7 @@ const types = {
   },
 };
 
-export function createKysely(connectionString: string, max: number): { db: Kysely<DB>; pool: pg.Pool } {
+export function createPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig });
   // A connection cut by the server (a restart, a failover, pg_terminate_backend) must not crash
   // the process. The pool listens only while a client is idle in it; a client checked out with no
@@ -29,5 +29,10 @@ export function createKysely(connectionString: string, max: number): { db: Kysel
   // client listens for its whole life: its next query fails instead, and the pool drops it.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+export function createKysely(connectionString: string, max: number): { db: Kysely<DB>; pool: pg.Pool } {
+  const pool = createPool(connectionString, max);
   return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), pool };
 }

@@ -553,8 +553,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       const roomTitle = (await ctx.roomStates.get(tip.roomId).catch(() => undefined))?.room.title;
       io.to(userChannel(creatorId)).emit('sale:new', await deps.payments.saleNotice({ tip, roomTitle }));
     }),
-    deps.events.on('purchase.completed', async ({ purchase }) => {
-      io.to(userChannel(purchase.creatorId)).emit('sale:new', await deps.payments.saleNotice({ purchase }));
+    deps.events.on('purchase.completed', async (sale) => {
+      io.to(userChannel(sale.purchase.creatorId)).emit('sale:new', await deps.payments.saleNotice(sale));
     }),
     ...(['purchase.completed', 'purchase.refunded'] as const).map((event) =>
       deps.events.on(event, ({ purchase }) => {

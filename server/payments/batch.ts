@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import type pg from 'pg';
 import { Histogram, type Registry } from 'prom-client';
 import type { Purchase, Tip } from '../../protocol';
 import type { Config } from '../config';
-import type { DB } from '../db';
+import type { AccountKind, ContentsTable, DB, RoomsTable } from '../db';
+import { kyselyOn, RoundTrip } from '../db/round-trip';
 import { AppError, conflict, httpStatusOf, invalidArgument, notFound } from '../errors';
 import type { Logger } from '../log';
 import { splitFee } from './fees';
@@ -15,11 +17,11 @@ import { contentRefusal, priceRefusal, saleRoomRefusal } from './rules';
 /**
  * Money at gift-storm scale (docs/money.md#throughput). Tips, top-ups and purchases of lessons
  * and tickets are not run one database transaction each: operations that arrive while batches
- * are being written wait for the next one, and a batch is one transaction of five round trips
- * whatever its size (six with purchases): the keys claimed in one INSERT; the rooms, contents
- * and names read and the payers' wallets locked (in id order) together — purchases first take
- * their buyers' locks, then read what they own; then every ledger row, tip, purchase, hold,
- * entitlement, outbox event and stored answer written in one statement; and one commit.
+ * are being written wait for the next one, and a batch is one transaction of two round trips
+ * whatever its size (three with top-ups): first the keys claimed in one INSERT, the rooms,
+ * contents and names read, the buyers' locks taken and what they own read, the payers' wallets
+ * locked (in id order); then every ledger row, tip, purchase, hold, entitlement, outbox event
+ * and stored answer written in one statement, and the commit.
  *
  * Each operation stays all-or-nothing: everything that can refuse it (room not live, already
  * owned, price changed, not enough money — applied in arrival order against the locked
@@ -60,10 +62,18 @@ interface Pending {
 export type Done =
   | { kind: 'tip'; outcome: Outcome<{ tip: Tip; balance: number; creatorId: string; fee: number }> }
   | { kind: 'topup'; outcome: Outcome<{ balance: number }>; amount: number; userId: string }
-  | { kind: 'purchase'; outcome: Outcome<{ purchase: Purchase; balance: number }> };
+  | {
+      kind: 'purchase';
+      outcome: Outcome<{ purchase: Purchase; balance: number }>;
+      /** The buyer's name and the item's title, for the creator's sales feed. */
+      notice?: { buyerName: string; title: string };
+    };
 
 export interface BatchDeps {
+  /** Compiles the batches' statements (they run on `pool`'s connections). */
   db: Kysely<DB>;
+  /** The batches' own connections, one batch each at a time. */
+  pool: pg.Pool;
   config: Pick<Config, 'currency' | 'platformFeeBps' | 'idempotencyTtlHours' | 'payoutHoldHours'>;
   provider: PaymentProvider;
   accounts: Accounts;
@@ -194,376 +204,399 @@ export class MoneyBatcher {
     }
   }
 
-  /** One transaction for the whole batch; resolves what each operation got. */
-  private write(batch: Pending[]): Promise<Map<Pending, Done | { error: unknown }>> {
-    const { db, config } = this.d;
-    const currency = config.currency;
-    return db.transaction().execute(async (trx) => {
-      const results = new Map<Pending, Done | { error: unknown }>();
-      const expiredBefore = new Date(Date.now() - config.idempotencyTtlHours * 3600_000);
+  /**
+   * One transaction for the whole batch, in two round trips (three with top-ups); resolves what
+   * each operation got. A failure rolls all of it back and is thrown.
+   */
+  private async write(batch: Pending[]): Promise<Map<Pending, Done | { error: unknown }>> {
+    const client = await this.d.pool.connect();
+    try {
+      const results = await this.transaction(client, batch);
+      client.release();
+      return results;
+    } catch (err) {
+      // Nothing of the batch is kept; a connection that cannot even roll back is dropped.
+      const broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
+      client.release(broken);
+      throw err;
+    }
+  }
 
-      // 1. Claim the keys. A key a concurrent transaction holds makes this wait for its commit.
-      const claimedRows = await sql<{ user_id: string; key: string; now: Date }>`
+  private async transaction(client: pg.PoolClient, batch: Pending[]): Promise<Map<Pending, Done | { error: unknown }>> {
+    const { db, config, accounts } = this.d;
+    const currency = config.currency;
+    const onClient = kyselyOn(client);
+    /** Account ids: cached after first use; a miss is read (or created) on this connection. */
+    const account = (kind: AccountKind, ownerId: string | null) => accounts.id(onClient, kind, ownerId, currency);
+    const results = new Map<Pending, Done | { error: unknown }>();
+    const expiredBefore = new Date(Date.now() - config.idempotencyTtlHours * 3600_000);
+
+    // Before the transaction: the accounts every operation touches whatever is decided.
+    const wallets = new Map<string, string>();
+    for (const userId of new Set(batch.map((p) => p.userId))) wallets.set(userId, await account('wallet', userId));
+    const platform = await account('platform_revenue', null);
+    const provider = await account('provider', null);
+
+    const tips = ofKind(batch, 'tip');
+    const buys = ofKind(batch, 'purchase');
+    const topUps = ofKind(batch, 'topup');
+    const roomIds = new Set<string>();
+    for (const p of tips) roomIds.add(p.op.params.roomId);
+    for (const p of buys) {
+      if ('roomId' in p.op.params) roomIds.add(p.op.params.roomId);
+      else if (p.op.params.fromRoomId) roomIds.add(p.op.params.fromRoomId);
+    }
+    const contentIds = [...new Set(buys.flatMap((p) => ('contentId' in p.op.params ? [p.op.params.contentId] : [])))];
+
+    // 1. The keys claimed (a key a concurrent transaction holds makes this wait for its commit),
+    // the stored answers of keys used before, and what the operations are decided on: rooms,
+    // contents, tippers' names. Then the locks, in the order the single-operation path takes
+    // them (so the two never deadlock): buyers, then wallets in id order; what the buyers own is
+    // read once their locks are held. Top-ups are charged by the provider between the claim and
+    // the locks (no wallet is locked while a provider answers): their locks take a trip of their own.
+    const first = new RoundTrip();
+    first.add('BEGIN');
+    const claimed = first.add<{ user_id: string; key: string; now: Date }>(
+      sql`
         INSERT INTO idempotency_keys (user_id, key, request_hash)
         SELECT * FROM unnest(${batch.map((p) => p.userId)}::uuid[], ${batch.map((p) => p.key)}::text[], ${batch.map((p) => p.hash)}::text[])
         ON CONFLICT (user_id, key) DO UPDATE
           SET request_hash = excluded.request_hash, response_status = NULL, response_body = NULL, created_at = now()
           WHERE idempotency_keys.created_at < ${expiredBefore}
         RETURNING user_id, key, now() AS now
-      `.execute(trx);
-      const claimed = new Set(claimedRows.rows.map((r) => keyOf(r.user_id, r.key)));
-      const now = claimedRows.rows[0]?.now ?? new Date();
-      const replays = batch.filter((p) => !claimed.has(keyOf(p.userId, p.key)));
-      if (replays.length) await this.replay(trx, replays, results);
-      const live = batch.filter((p) => claimed.has(keyOf(p.userId, p.key)));
-      if (live.length === 0) return results;
+      `.compile(db),
+    );
+    const stored = first.add<StoredKey>(
+      sql`
+        SELECT k.user_id, k.key, k.request_hash, k.response_status, k.response_body
+        FROM idempotency_keys k
+        JOIN unnest(${batch.map((p) => p.userId)}::uuid[], ${batch.map((p) => p.key)}::text[]) AS v(user_id, key)
+          ON k.user_id = v.user_id AND k.key = v.key
+      `.compile(db),
+    );
+    const roomRows = roomIds.size
+      ? first.add<RoomRow>(
+          db
+            .selectFrom('rooms')
+            .select(['id', 'owner_id', 'status', 'access', 'ticket_price', 'currency', 'title'])
+            .where('id', 'in', [...roomIds])
+            .compile(),
+        )
+      : () => [];
+    const contentRows = contentIds.length
+      ? first.add<ContentRow>(
+          db
+            .selectFrom('contents')
+            .select(['id', 'creator_id', 'price', 'currency', 'kind', 'archived_at', 'title'])
+            .where('id', 'in', contentIds)
+            .compile(),
+        )
+      : () => [];
+    // Payers' names: for tips (unless the gateway gave them) and for the sales feed's notices.
+    const unnamed = [...new Set([...tips.filter((p) => !p.op.payerName), ...buys].map((p) => p.userId))];
+    const nameRows = unnamed.length
+      ? first.add<{ id: string; username: string }>(
+          db.selectFrom('users').select(['id', 'username']).where('id', 'in', unnamed).compile(),
+        )
+      : () => [];
+    const locksTrip = topUps.length ? new RoundTrip() : first;
+    const locks = this.locks(locksTrip, buys, [...new Set(wallets.values())]);
+    await first.send(client);
 
-      // 2. What the operations need to be decided: rooms, contents, payers' names, existing grants.
-      const tips = live.filter((p): p is Pending & { op: Extract<BatchOp, { kind: 'tip' }> } => p.op.kind === 'tip');
-      const buys = live.filter(
-        (p): p is Pending & { op: Extract<BatchOp, { kind: 'purchase' }> } => p.op.kind === 'purchase',
-      );
-      const topUps = live.filter(
-        (p): p is Pending & { op: Extract<BatchOp, { kind: 'topup' }> } => p.op.kind === 'topup',
-      );
-      const roomIds = new Set<string>();
-      for (const p of tips) roomIds.add(p.op.params.roomId);
-      for (const p of buys) {
-        if ('roomId' in p.op.params) roomIds.add(p.op.params.roomId);
-        else if (p.op.params.fromRoomId) roomIds.add(p.op.params.fromRoomId);
-      }
-      const contentIds = [...new Set(buys.flatMap((p) => ('contentId' in p.op.params ? [p.op.params.contentId] : [])))];
-      // Top-ups charge the provider first (with a key of their own: a retry is not charged twice),
-      // so no wallet is locked while a provider answers. A decline is that top-up's answer.
-      const charges = new Map<Pending, { reference: string } | AppError>();
-      await Promise.all(
-        topUps.map(async (p) => {
-          try {
-            charges.set(
-              p,
-              await this.d.provider.charge({
-                userId: p.userId,
-                amount: p.op.params.amount,
-                currency,
-                idempotencyKey: providerIdempotencyKey(p.userId, 'wallet.topup', p.key),
-                paymentMethod: p.op.params.paymentMethod,
-              }),
-            );
-          } catch (err) {
-            if (!(err instanceof AppError) || err.code === 'INTERNAL' || err.code === 'UNAVAILABLE') throw err;
-            charges.set(p, err);
-          }
-        }),
-      );
+    const claimedKeys = new Set(claimed().map((r) => keyOf(r.user_id, r.key)));
+    const now = claimed()[0]?.now ?? new Date();
+    const live = batch.filter((p) => claimedKeys.has(keyOf(p.userId, p.key)));
+    this.replay(
+      batch.filter((p) => !claimedKeys.has(keyOf(p.userId, p.key))),
+      stored(),
+      results,
+    );
+    const isLive = (p: Pending) => claimedKeys.has(keyOf(p.userId, p.key));
+    const room = new Map(roomRows().map((r) => [r.id, r]));
+    const content = new Map(contentRows().map((c) => [c.id, c]));
+    const names = new Map(nameRows().map((r) => [r.id, r.username]));
+    for (const p of tips) if (p.op.payerName) names.set(p.userId, p.op.payerName);
 
-      // The payers' wallets (their ids are cached after first use): locked, in id order, together
-      // with the reads when nothing is bought, after the buyers' locks otherwise (the order the
-      // single-operation path takes them in, so the two never deadlock).
-      const wallets = new Map<string, string>();
-      for (const userId of new Set(live.map((p) => p.userId))) {
-        wallets.set(userId, await this.d.accounts.id(trx, 'wallet', userId, currency));
-      }
-      const lockWallets = async () => {
-        const ids = [...new Set(wallets.values())].sort();
-        const { rows } = await sql<{ id: string; balance: number }>`
-          SELECT id, balance FROM accounts WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE
-        `.execute(trx);
-        return new Map(rows.map((w) => [w.id, Number(w.balance)]));
-      };
-      const [rooms, contents, names, lockedFirst] = await Promise.all([
-        roomIds.size
-          ? trx
-              .selectFrom('rooms')
-              .select(['id', 'owner_id', 'status', 'access', 'ticket_price', 'currency', 'title'])
-              .where('id', 'in', [...roomIds])
-              .execute()
-          : [],
-        contentIds.length
-          ? trx
-              .selectFrom('contents')
-              .select(['id', 'creator_id', 'price', 'currency', 'kind', 'archived_at', 'title'])
-              .where('id', 'in', contentIds)
-              .execute()
-          : [],
-        this.payerNames(trx, tips),
-        buys.length ? undefined : lockWallets(),
-      ]);
-      const room = new Map(rooms.map((r) => [r.id, r]));
-      const content = new Map(contents.map((c) => [c.id, c]));
-
-      // Buyers' purchases go one at a time per buyer, as in the single-operation path.
-      const buyers = [...new Set(buys.map((p) => p.userId))].sort();
-      if (buyers.length) {
-        await sql`SELECT pg_advisory_xact_lock(${BUYER_LOCK_SPACE}, hashtext(b)) FROM unnest(${buyers}::text[]) AS b ORDER BY b`.execute(
-          trx,
-        );
-      }
-      const [held, balances] = lockedFirst
-        ? [new Set<string>(), lockedFirst]
-        : await Promise.all([this.heldAlready(trx, buys), lockWallets()]);
-
-      // 3. Decide every operation that does not depend on money.
-      interface Plan {
-        p: Pending;
-        /** Debit of the payer's wallet (checked against the locked balance), or a credit. */
-        debit: number;
-        credit: number;
-        answer: (balance: number) => Done;
-        rows?: () => void;
-      }
-      const plans: Plan[] = [];
-      // A refusal is the operation's answer, stored with its key (as `idempotent` stores one).
-      const refuse = (p: Pending, err: AppError) => {
-        const outcome = { ok: false as const, status: httpStatusOf[err.code], error: err.toBody(), replayed: false };
-        results.set(
-          p,
-          p.op.kind === 'topup'
-            ? { kind: 'topup', outcome, amount: p.op.params.amount, userId: p.userId }
-            : ({ kind: p.op.kind, outcome } as Done),
-        );
-      };
-
-      const rows = new Rows();
-      const platform = await this.d.accounts.id(trx, 'platform_revenue', null, currency);
-      const provider = await this.d.accounts.id(trx, 'provider', null, currency);
-      const pending = new Map<string, string>();
-      const pendingOf = async (creatorId: string) => {
-        let id = pending.get(creatorId);
-        if (!id) {
-          id = await this.d.accounts.id(trx, 'earnings_pending', creatorId, currency);
-          pending.set(creatorId, id);
-        }
-        return id;
-      };
-
-      /** A sale's ledger transaction, hold and entries (written only if the payer can pay). */
-      const sale = async (
-        p: Pending,
-        ledgerKind: 'tip' | 'purchase',
-        creatorId: string,
-        amount: number,
-        memo: string,
-      ) => {
-        const { fee, net } = splitFee(amount, config.platformFeeBps);
-        const transactionId = randomUUID();
-        const earnings = await pendingOf(creatorId);
-        return {
-          transactionId,
-          fee,
-          write: () => {
-            rows.transaction(transactionId, ledgerKind, memo);
-            rows.hold(transactionId, creatorId, currency, net, config.payoutHoldHours);
-            rows.entries(transactionId, [
-              [wallets.get(p.userId)!, -amount],
-              [earnings, net],
-              [platform, fee],
-            ]);
-          },
-        };
-      };
-
-      for (const p of tips) {
-        const { roomId, amount, message } = p.op.params;
-        const r = room.get(roomId);
-        if (!r) refuse(p, notFound('room'));
-        else if (r.status !== 'live') refuse(p, conflict('tips are only taken while the room is live'));
-        else if (r.owner_id === p.userId) refuse(p, conflict('you cannot tip yourself'));
-        else {
-          const s = await sale(p, 'tip', r.owner_id, amount, `tip ${roomId}`);
-          const tip: Tip = {
-            id: randomUUID(),
-            roomId,
-            user: { id: p.userId, username: names.get(p.userId) ?? '' },
-            amount,
-            currency,
-            message: message || null,
-            pinnedUntil: p.op.pinnedUntil(amount)?.toISOString() ?? null,
-            createdAt: now.toISOString(),
-          };
-          plans.push({
+    // Top-ups charge the provider (with a key of their own: a retry is not charged twice). A
+    // decline is that top-up's answer.
+    const charges = new Map<Pending, { reference: string } | AppError>();
+    await Promise.all(
+      topUps.filter(isLive).map(async (p) => {
+        try {
+          charges.set(
             p,
-            debit: amount,
-            credit: 0,
-            rows: () => {
-              s.write();
-              rows.tip(tip, r.owner_id, s.fee, s.transactionId);
-              rows.outbox('tip.created', { tip, creatorId: r.owner_id, fee: s.fee }, now);
-            },
-            answer: (balance) => ({
-              kind: 'tip',
-              outcome: {
-                ok: true,
-                status: 201,
-                data: { tip, balance, creatorId: r.owner_id, fee: s.fee },
-                replayed: false,
-              },
+            await this.d.provider.charge({
+              userId: p.userId,
+              amount: p.op.params.amount,
+              currency,
+              idempotencyKey: providerIdempotencyKey(p.userId, 'wallet.topup', p.key),
+              paymentMethod: p.op.params.paymentMethod,
             }),
-          });
+          );
+        } catch (err) {
+          if (!(err instanceof AppError) || err.code === 'INTERNAL' || err.code === 'UNAVAILABLE') throw err;
+          charges.set(p, err);
         }
-      }
+      }),
+    );
+    if (locksTrip !== first) await locksTrip.send(client);
+    const { held, balances } = locks();
 
-      for (const p of buys) {
-        const params = p.op.params;
-        const purchaseId = randomUUID();
-        const base = {
-          id: purchaseId,
-          buyerId: p.userId,
+    // 3. Decide every operation that does not depend on money.
+    interface Plan {
+      p: Pending;
+      /** Debit of the payer's wallet (checked against the locked balance), or a credit. */
+      debit: number;
+      credit: number;
+      answer: (balance: number) => Done;
+      rows?: () => void;
+    }
+    const plans: Plan[] = [];
+    // A refusal is the operation's answer, stored with its key (as `idempotent` stores one).
+    const refuse = (p: Pending, err: AppError) => {
+      const outcome = { ok: false as const, status: httpStatusOf[err.code], error: err.toBody(), replayed: false };
+      results.set(
+        p,
+        p.op.kind === 'topup'
+          ? { kind: 'topup', outcome, amount: p.op.params.amount, userId: p.userId }
+          : ({ kind: p.op.kind, outcome } as Done),
+      );
+    };
+
+    const rows = new Rows();
+    const pending = new Map<string, string>();
+    const pendingOf = async (creatorId: string) => {
+      let id = pending.get(creatorId);
+      if (!id) {
+        id = await account('earnings_pending', creatorId);
+        pending.set(creatorId, id);
+      }
+      return id;
+    };
+
+    /** A sale's ledger transaction, hold and entries (written only if the payer can pay). */
+    const sale = async (
+      p: Pending,
+      ledgerKind: 'tip' | 'purchase',
+      creatorId: string,
+      amount: number,
+      memo: string,
+    ) => {
+      const { fee, net } = splitFee(amount, config.platformFeeBps);
+      const transactionId = randomUUID();
+      const earnings = await pendingOf(creatorId);
+      return {
+        transactionId,
+        fee,
+        write: () => {
+          rows.transaction(transactionId, ledgerKind, memo);
+          rows.hold(transactionId, creatorId, currency, net, config.payoutHoldHours);
+          rows.entries(transactionId, [
+            [wallets.get(p.userId)!, -amount],
+            [earnings, net],
+            [platform, fee],
+          ]);
+        },
+      };
+    };
+
+    for (const p of tips.filter(isLive)) {
+      const { roomId, amount, message } = p.op.params;
+      const r = room.get(roomId);
+      if (!r) refuse(p, notFound('room'));
+      else if (r.status !== 'live') refuse(p, conflict('tips are only taken while the room is live'));
+      else if (r.owner_id === p.userId) refuse(p, conflict('you cannot tip yourself'));
+      else {
+        const s = await sale(p, 'tip', r.owner_id, amount, `tip ${roomId}`);
+        const tip: Tip = {
+          id: randomUUID(),
+          roomId,
+          user: { id: p.userId, username: names.get(p.userId) ?? '' },
+          amount,
           currency,
-          status: 'completed' as const,
+          message: message || null,
+          pinnedUntil: p.op.pinnedUntil(amount)?.toISOString() ?? null,
           createdAt: now.toISOString(),
-          refundedAt: null,
         };
-        let item:
-          | { creatorId: string; amount: number; memo: string; purchase: Omit<Purchase, 'fee'>; grant: () => void }
-          | AppError;
-        if ('roomId' in params) {
-          const r = room.get(params.roomId);
-          if (!r) item = notFound('room');
-          else if (r.access !== 'ticket' || r.ticket_price === null)
-            item = invalidArgument('this room does not sell tickets');
-          else if (r.currency !== currency) item = invalidArgument(`this room's tickets are priced in ${r.currency}`);
-          else if (r.status === 'ended') item = conflict('this room has ended');
-          else if (r.owner_id === p.userId) item = conflict('you cannot buy a ticket to your own room');
-          else if (held.has(keyOf(p.userId, r.id))) item = conflict('already purchased');
-          else {
-            const price = r.ticket_price;
-            item = priceRefusal(params.expectedPrice, price) ?? {
-              creatorId: r.owner_id,
-              amount: price,
-              memo: `ticket ${r.id}`,
-              purchase: {
-                ...base,
-                kind: 'ticket',
-                contentId: null,
-                roomId: r.id,
-                creatorId: r.owner_id,
-                amount: price,
-                fromRoomId: null,
-              },
-              grant: () => rows.entitlement(p.userId, null, r.id, purchaseId),
-            };
-          }
-        } else {
-          const c = content.get(params.contentId);
-          const from = params.fromRoomId ? room.get(params.fromRoomId) : undefined;
-          const refused = contentRefusal(c, p.userId, currency);
-          if (refused || !c) item = refused ?? notFound('content');
-          else if (held.has(keyOf(p.userId, c.id))) item = conflict('already purchased');
-          else
-            item = priceRefusal(params.expectedPrice, c.price) ??
-              (params.fromRoomId ? saleRoomRefusal(from, c.creator_id) : null) ?? {
-                creatorId: c.creator_id,
-                amount: c.price,
-                memo: `content ${c.id}`,
-                purchase: {
-                  ...base,
-                  kind: 'content',
-                  contentId: c.id,
-                  roomId: null,
-                  creatorId: c.creator_id,
-                  amount: c.price,
-                  fromRoomId: params.fromRoomId ?? null,
-                },
-                grant: () => rows.entitlement(p.userId, c.id, null, purchaseId),
-              };
-        }
-        if (item instanceof AppError) {
-          refuse(p, item);
-          continue;
-        }
-        const it = item;
-        // The same buyer and item twice in one batch: the second is already owned.
-        held.add(keyOf(p.userId, it.purchase.contentId ?? it.purchase.roomId!));
-        const s = await sale(p, 'purchase', it.creatorId, it.amount, it.memo);
-        const purchase: Purchase = { ...it.purchase, fee: s.fee };
         plans.push({
           p,
-          debit: it.amount,
+          debit: amount,
           credit: 0,
           rows: () => {
             s.write();
-            rows.purchase(purchase, s.transactionId);
-            it.grant();
-            rows.outbox('purchase.completed', { purchase }, now);
+            rows.tip(tip, r.owner_id, s.fee, s.transactionId);
+            rows.outbox('tip.created', { tip, creatorId: r.owner_id, fee: s.fee }, now);
           },
           answer: (balance) => ({
-            kind: 'purchase',
-            outcome: { ok: true, status: 201, data: { purchase, balance }, replayed: false },
+            kind: 'tip',
+            outcome: {
+              ok: true,
+              status: 201,
+              data: { tip, balance, creatorId: r.owner_id, fee: s.fee },
+              replayed: false,
+            },
           }),
         });
       }
+    }
 
-      for (const p of topUps) {
-        const charge = charges.get(p)!;
-        if (charge instanceof AppError) {
-          refuse(p, charge);
-          continue;
+    for (const p of buys.filter(isLive)) {
+      const params = p.op.params;
+      const purchaseId = randomUUID();
+      const base = {
+        id: purchaseId,
+        buyerId: p.userId,
+        currency,
+        status: 'completed' as const,
+        createdAt: now.toISOString(),
+        refundedAt: null,
+      };
+      let item:
+        | { creatorId: string; amount: number; memo: string; purchase: Omit<Purchase, 'fee'>; grant: () => void }
+        | AppError;
+      if ('roomId' in params) {
+        const r = room.get(params.roomId);
+        if (!r) item = notFound('room');
+        else if (r.access !== 'ticket' || r.ticket_price === null)
+          item = invalidArgument('this room does not sell tickets');
+        else if (r.currency !== currency) item = invalidArgument(`this room's tickets are priced in ${r.currency}`);
+        else if (r.status === 'ended') item = conflict('this room has ended');
+        else if (r.owner_id === p.userId) item = conflict('you cannot buy a ticket to your own room');
+        else if (held.has(keyOf(p.userId, r.id))) item = conflict('already purchased');
+        else {
+          const price = r.ticket_price;
+          item = priceRefusal(params.expectedPrice, price) ?? {
+            creatorId: r.owner_id,
+            amount: price,
+            memo: `ticket ${r.id}`,
+            purchase: {
+              ...base,
+              kind: 'ticket',
+              contentId: null,
+              roomId: r.id,
+              creatorId: r.owner_id,
+              amount: price,
+              fromRoomId: null,
+            },
+            grant: () => rows.entitlement(p.userId, null, r.id, purchaseId),
+          };
         }
-        const transactionId = randomUUID();
-        const amount = p.op.params.amount;
-        plans.push({
-          p,
-          debit: 0,
-          credit: amount,
-          rows: () => {
-            rows.transaction(transactionId, 'topup', `${this.d.provider.name} ${charge.reference}`);
-            rows.entries(transactionId, [
-              [provider, -amount],
-              [wallets.get(p.userId)!, amount],
-            ]);
-          },
-          answer: (balance) => ({
-            kind: 'topup',
-            amount,
-            userId: p.userId,
-            outcome: { ok: true, status: 200, data: { balance }, replayed: false },
-          }),
-        });
+      } else {
+        const c = content.get(params.contentId);
+        const from = params.fromRoomId ? room.get(params.fromRoomId) : undefined;
+        const refused = contentRefusal(c, p.userId, currency);
+        if (refused || !c) item = refused ?? notFound('content');
+        else if (held.has(keyOf(p.userId, c.id))) item = conflict('already purchased');
+        else
+          item = priceRefusal(params.expectedPrice, c.price) ??
+            (params.fromRoomId ? saleRoomRefusal(from, c.creator_id) : null) ?? {
+              creatorId: c.creator_id,
+              amount: c.price,
+              memo: `content ${c.id}`,
+              purchase: {
+                ...base,
+                kind: 'content',
+                contentId: c.id,
+                roomId: null,
+                creatorId: c.creator_id,
+                amount: c.price,
+                fromRoomId: params.fromRoomId ?? null,
+              },
+              grant: () => rows.entitlement(p.userId, c.id, null, purchaseId),
+            };
       }
+      if (item instanceof AppError) {
+        refuse(p, item);
+        continue;
+      }
+      const it = item;
+      // The same buyer and item twice in one batch: the second is already owned.
+      held.add(keyOf(p.userId, it.purchase.contentId ?? it.purchase.roomId!));
+      const s = await sale(p, 'purchase', it.creatorId, it.amount, it.memo);
+      const purchase: Purchase = { ...it.purchase, fee: s.fee };
+      plans.push({
+        p,
+        debit: it.amount,
+        credit: 0,
+        rows: () => {
+          s.write();
+          rows.purchase(purchase, s.transactionId);
+          it.grant();
+          rows.outbox('purchase.completed', { purchase }, now);
+        },
+        answer: (balance) => ({
+          kind: 'purchase',
+          outcome: { ok: true, status: 201, data: { purchase, balance }, replayed: false },
+        }),
+      });
+    }
 
-      // 4. Money: the operations applied in arrival order against the locked balances.
-      const order = new Map(batch.map((p, i) => [p, i]));
-      plans.sort((a, b) => order.get(a.p)! - order.get(b.p)!);
-      for (const plan of plans) {
-        const wallet = wallets.get(plan.p.userId)!;
-        const balance = balances.get(wallet) ?? 0;
-        if (plan.debit > balance) {
-          refuse(plan.p, new AppError('INSUFFICIENT_FUNDS', 'insufficient funds'));
-          continue;
-        }
-        const after = balance - plan.debit + plan.credit;
-        balances.set(wallet, after);
-        plan.rows?.();
-        results.set(plan.p, plan.answer(after));
+    for (const p of topUps.filter(isLive)) {
+      const charge = charges.get(p)!;
+      if (charge instanceof AppError) {
+        refuse(p, charge);
+        continue;
       }
+      const transactionId = randomUUID();
+      const amount = p.op.params.amount;
+      plans.push({
+        p,
+        debit: 0,
+        credit: amount,
+        rows: () => {
+          rows.transaction(transactionId, 'topup', `${this.d.provider.name} ${charge.reference}`);
+          rows.entries(transactionId, [
+            [provider, -amount],
+            [wallets.get(p.userId)!, amount],
+          ]);
+        },
+        answer: (balance) => ({
+          kind: 'topup',
+          amount,
+          userId: p.userId,
+          outcome: { ok: true, status: 200, data: { balance }, replayed: false },
+        }),
+      });
+    }
 
-      // 5. Everything written, the answers stored with their keys: one statement.
-      for (const p of live) {
-        const done = results.get(p) as Done | undefined;
-        if (!done) continue;
-        const o = done.outcome as Outcome<unknown>;
-        rows.answer(p.userId, p.key, o.status, answerBody(o));
+    // 4. Money: the operations applied in arrival order against the locked balances.
+    const order = new Map(batch.map((p, i) => [p, i]));
+    plans.sort((a, b) => order.get(a.p)! - order.get(b.p)!);
+    for (const plan of plans) {
+      const wallet = wallets.get(plan.p.userId)!;
+      const balance = balances.get(wallet) ?? 0;
+      if (plan.debit > balance) {
+        refuse(plan.p, new AppError('INSUFFICIENT_FUNDS', 'insufficient funds'));
+        continue;
       }
-      await rows.write(trx);
-      return results;
-    });
+      const after = balance - plan.debit + plan.credit;
+      balances.set(wallet, after);
+      plan.rows?.();
+      results.set(plan.p, plan.answer(after));
+    }
+
+    // 5. Everything written and the answers stored with their keys in one statement, and the
+    // commit, in the last round trip.
+    for (const p of live) {
+      const done = results.get(p) as Done | undefined;
+      if (!done) continue;
+      const o = done.outcome as Outcome<unknown>;
+      rows.answer(p.userId, p.key, o.status, answerBody(o));
+    }
+    const last = new RoundTrip();
+    const write = rows.statement();
+    if (write) last.add(write.compile(db));
+    last.add('COMMIT');
+    await last.send(client);
+    return results;
   }
 
-  /** Answers of keys already used: the stored answer again, or CONFLICT for other parameters. */
-  private async replay(trx: Kysely<DB>, replays: Pending[], results: Map<Pending, Done | { error: unknown }>) {
-    const stored = await sql<{
-      user_id: string;
-      key: string;
-      request_hash: string;
-      response_status: number | null;
-      response_body: unknown;
-    }>`
-      SELECT k.user_id, k.key, k.request_hash, k.response_status, k.response_body
-      FROM idempotency_keys k
-      JOIN unnest(${replays.map((p) => p.userId)}::uuid[], ${replays.map((p) => p.key)}::text[]) AS v(user_id, key)
-        ON k.user_id = v.user_id AND k.key = v.key
-    `.execute(trx);
-    const byKey = new Map(stored.rows.map((r) => [keyOf(r.user_id, r.key), r]));
+  /** Answers of keys used before: the stored answer again, or CONFLICT for other parameters. */
+  private replay(replays: Pending[], stored: StoredKey[], results: Map<Pending, Done | { error: unknown }>) {
+    const byKey = new Map(stored.map((r) => [keyOf(r.user_id, r.key), r]));
     for (const p of replays) {
       const row = byKey.get(keyOf(p.userId, p.key));
       if (!row || row.response_status === null) {
@@ -577,59 +610,84 @@ export class MoneyBatcher {
     }
   }
 
-  /** Tippers' names for their tips; given by the gateway, else read. */
-  private async payerNames(trx: Kysely<DB>, tips: (Pending & { op: Extract<BatchOp, { kind: 'tip' }> })[]) {
-    const names = new Map<string, string>();
-    const missing: string[] = [];
-    for (const p of tips) {
-      if (p.op.payerName) names.set(p.userId, p.op.payerName);
-      else missing.push(p.userId);
-    }
-    if (missing.length) {
-      const rows = await trx.selectFrom('users').select(['id', 'username']).where('id', 'in', missing).execute();
-      for (const r of rows) names.set(r.id, r.username);
-    }
-    return names;
-  }
-
   /**
-   * (buyer, item) pairs already owned: a lesson through an entitlement to it or to a course or
-   * bundle holding it now (as `ownsContent` decides), a ticket through its entitlement.
+   * The batch's locks, added to a round trip: the buyers' (one purchase at a time per buyer, as
+   * in the single-operation path), then what they own read under them — a lesson through an
+   * entitlement to it or to a course or bundle holding it now (as `ownsContent` decides), a
+   * ticket through its entitlement — then the payers' wallets, in id order, with their balances.
    */
-  private async heldAlready(trx: Kysely<DB>, buys: Pending[]): Promise<Set<string>> {
+  private locks(trip: RoundTrip, buys: Pending[], walletIds: string[]) {
+    const { db } = this.d;
     const pairs = buys.map((p) => {
       const params = p.op.params as { contentId?: string; roomId?: string };
       return { userId: p.userId, contentId: params.contentId ?? null, roomId: params.roomId ?? null };
     });
-    const held = new Set<string>();
+    const buyers = [...new Set(pairs.map((x) => x.userId))].sort();
+    if (buyers.length) {
+      trip.add(
+        sql`SELECT pg_advisory_xact_lock(${BUYER_LOCK_SPACE}, hashtext(b)) FROM unnest(${buyers}::text[]) AS b ORDER BY b`.compile(
+          db,
+        ),
+      );
+    }
     const lessons = pairs.filter((x) => x.contentId);
-    if (lessons.length) {
-      const { rows } = await sql<{ user_id: string; item: string }>`
-        WITH RECURSIVE wanted(user_id, item) AS (
-          SELECT * FROM unnest(${lessons.map((x) => x.userId)}::uuid[], ${lessons.map((x) => x.contentId)}::uuid[])
-        ), holders(user_id, item, holder) AS (
-          SELECT user_id, item, item FROM wanted
-          UNION
-          SELECT h.user_id, h.item, ci.parent_id FROM content_items ci JOIN holders h ON ci.item_id = h.holder
+    const ownedLessons = lessons.length
+      ? trip.add<{ user_id: string; item: string }>(
+          sql`
+            WITH RECURSIVE wanted(user_id, item) AS (
+              SELECT * FROM unnest(${lessons.map((x) => x.userId)}::uuid[], ${lessons.map((x) => x.contentId)}::uuid[])
+            ), holders(user_id, item, holder) AS (
+              SELECT user_id, item, item FROM wanted
+              UNION
+              SELECT h.user_id, h.item, ci.parent_id FROM content_items ci JOIN holders h ON ci.item_id = h.holder
+            )
+            SELECT DISTINCT h.user_id, h.item FROM holders h
+            JOIN entitlements e ON e.user_id = h.user_id AND e.content_id = h.holder AND e.revoked_at IS NULL
+          `.compile(db),
         )
-        SELECT DISTINCT h.user_id, h.item FROM holders h
-        JOIN entitlements e ON e.user_id = h.user_id AND e.content_id = h.holder AND e.revoked_at IS NULL
-      `.execute(trx);
-      for (const r of rows) held.add(keyOf(r.user_id, r.item));
-    }
+      : () => [];
     const tickets = pairs.filter((x) => x.roomId);
-    if (tickets.length) {
-      const { rows } = await sql<{ user_id: string; room_id: string }>`
-        SELECT e.user_id, e.room_id FROM entitlements e
-        JOIN unnest(${tickets.map((x) => x.userId)}::uuid[], ${tickets.map((x) => x.roomId)}::uuid[]) AS w(user_id, room_id)
-          ON e.user_id = w.user_id AND e.room_id = w.room_id
-        WHERE e.revoked_at IS NULL
-      `.execute(trx);
-      for (const r of rows) held.add(keyOf(r.user_id, r.room_id));
-    }
-    return held;
+    const ownedTickets = tickets.length
+      ? trip.add<{ user_id: string; item: string }>(
+          sql`
+            SELECT e.user_id, e.room_id AS item FROM entitlements e
+            JOIN unnest(${tickets.map((x) => x.userId)}::uuid[], ${tickets.map((x) => x.roomId)}::uuid[]) AS w(user_id, room_id)
+              ON e.user_id = w.user_id AND e.room_id = w.room_id
+            WHERE e.revoked_at IS NULL
+          `.compile(db),
+        )
+      : () => [];
+    const wallets = trip.add<{ id: string; balance: number }>(
+      sql`SELECT id, balance FROM accounts WHERE id = ANY(${[...walletIds].sort()}::uuid[]) ORDER BY id FOR UPDATE`.compile(
+        db,
+      ),
+    );
+    return () => ({
+      held: new Set([...ownedLessons(), ...ownedTickets()].map((r) => keyOf(r.user_id, r.item))),
+      balances: new Map(wallets().map((w) => [w.id, Number(w.balance)])),
+    });
   }
 }
+
+type Of<K extends BatchOp['kind']> = Pending & { op: Extract<BatchOp, { kind: K }> };
+const ofKind = <K extends BatchOp['kind']>(batch: Pending[], kind: K) =>
+  batch.filter((p): p is Of<K> => p.op.kind === kind);
+
+interface StoredKey {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number | null;
+  response_body: unknown;
+}
+type RoomRow = Pick<
+  Selectable<RoomsTable>,
+  'id' | 'owner_id' | 'status' | 'access' | 'ticket_price' | 'currency' | 'title'
+>;
+type ContentRow = Pick<
+  Selectable<ContentsTable>,
+  'id' | 'creator_id' | 'price' | 'currency' | 'kind' | 'archived_at' | 'title'
+>;
 
 /** The rows of a batch, gathered per table and written with one statement each. */
 class Rows {
@@ -682,7 +740,7 @@ class Rows {
    * Every row in one statement: a data-modifying CTE per table. Foreign keys and the ledger's
    * triggers are checked at the end of the statement, when every row is there.
    */
-  async write(trx: Kysely<DB>): Promise<void> {
+  statement(): RawBuilder<unknown> | undefined {
     const t = this.transactions;
     const h = this.holds;
     const tp = this.tips;
@@ -753,7 +811,7 @@ class Rows {
             SELECT * FROM unnest(${e.map((x) => x.transactionId)}::uuid[], ${e.map((x) => x.accountId)}::uuid[],
                                  ${e.map((x) => x.amount)}::int8[])`
       : sql`SELECT 1`;
-    if (parts.length === 0 && e.length === 0) return;
-    await (parts.length ? sql`WITH ${sql.join(parts, sql`, `)} ${entries}` : entries).execute(trx);
+    if (parts.length === 0 && e.length === 0) return undefined;
+    return parts.length ? sql`WITH ${sql.join(parts, sql`, `)} ${entries}` : entries;
   }
 }

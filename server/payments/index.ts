@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
@@ -125,7 +126,9 @@ export interface PaymentsService {
     input: unknown,
   ): Promise<Outcome<unknown> | null>;
   /** What the creator's sales feed shows of a purchase or a tip (buyer's name, item's title). */
-  saleNotice(sale: { purchase: Purchase } | { tip: Tip; roomTitle?: string }): Promise<SaleNotice>;
+  saleNotice(
+    sale: { purchase: Purchase; buyerName?: string; title?: string } | { tip: Tip; roomTitle?: string },
+  ): Promise<SaleNotice>;
   /** One pass of payout settlement and one of earnings release (the periodic tasks do this too). */
   settleNow(): Promise<void>;
   /** Starts the periodic release of held earnings and settlement of payouts. */
@@ -168,9 +171,9 @@ export const toPurchase = (r: PurchaseRow): Purchase => ({
 
 type Deps = {
   db: Kysely<DB>;
-  /** The money batches' own connections (one batch each at a time); `db` when not given. */
-  moneyDb?: Kysely<DB>;
-  /** How many connections `moneyDb` has: batches written at once. */
+  /** The money batches' own connections (one batch each at a time). */
+  moneyPool: pg.Pool;
+  /** How many connections `moneyPool` has: batches written at once. */
   moneyConnections?: number;
   config: Pick<
     Config,
@@ -193,7 +196,7 @@ type Deps = {
 
 export function createPaymentsService({
   db,
-  moneyDb,
+  moneyPool,
   moneyConnections,
   config,
   provider,
@@ -238,7 +241,8 @@ export function createPaymentsService({
   // Tips, top-ups and purchases of lessons and tickets go through the batcher (batch.ts); the
   // domain events follow each batch's commit.
   const batcher = new MoneyBatcher({
-    db: moneyDb ?? db,
+    db,
+    pool: moneyPool,
     concurrency: moneyConnections,
     config,
     provider,
@@ -251,8 +255,9 @@ export function createPaymentsService({
         if (d.kind === 'tip') {
           const { tip, creatorId, fee } = d.outcome.data;
           events.emit('tip.created', { tip, creatorId, fee });
-        } else if (d.kind === 'purchase') events.emit('purchase.completed', { purchase: d.outcome.data.purchase });
-        else events.emit('wallet.topup', { userId: d.userId, amount: d.amount, balance: d.outcome.data.balance });
+        } else if (d.kind === 'purchase') {
+          events.emit('purchase.completed', { purchase: d.outcome.data.purchase, ...d.notice });
+        } else events.emit('wallet.topup', { userId: d.userId, amount: d.amount, balance: d.outcome.data.balance });
       }
     },
   });
@@ -749,7 +754,14 @@ export function createPaymentsService({
         };
       }
       const p = sale.purchase;
-      const { rows } = await sql<{ username: string; title: string | null }>`
+      // A batch read both for its sales (no query per sale in a storm of purchases).
+      const known =
+        sale.buyerName !== undefined && sale.title !== undefined
+          ? { username: sale.buyerName, title: sale.title }
+          : undefined;
+      const { rows } = known
+        ? { rows: [known] }
+        : await sql<{ username: string; title: string | null }>`
         SELECT u.username,
           coalesce((SELECT title FROM contents WHERE id = ${p.contentId}), (SELECT title FROM rooms WHERE id = ${p.roomId})) AS title
         FROM users u WHERE u.id = ${p.buyerId}

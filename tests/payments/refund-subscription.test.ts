@@ -237,7 +237,7 @@ describe('refunding a room ticket', () => {
 });
 
 describe('the database guards the ledger itself', () => {
-  it('refuses an unbalanced transaction at commit', async () => {
+  it('refuses an unbalanced transaction', async () => {
     const { db } = s.lectern.database;
     const account = await db
       .selectFrom('accounts')
@@ -257,6 +257,55 @@ describe('the database guards the ledger itself', () => {
           .execute();
       }),
     ).rejects.toThrow(/does not balance/);
+  });
+
+  it('refuses an entry that unbalances a transaction balanced by an earlier statement', async () => {
+    const { db } = s.lectern.database;
+    // Two accounts without a non-negative check, so only the balance can refuse.
+    const [a, b] = await db
+      .selectFrom('accounts')
+      .select('id')
+      .where('kind', 'in', ['platform_revenue', 'provider'])
+      .orderBy('id')
+      .execute();
+    await expect(
+      db.transaction().execute(async (trx) => {
+        const t = await trx
+          .insertInto('ledger_transactions')
+          .values({ kind: 'topup' })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('ledger_entries')
+          .values([
+            { transaction_id: t.id, account_id: a.id, amount: -5 },
+            { transaction_id: t.id, account_id: b.id, amount: 5 },
+          ])
+          .execute();
+        await trx.insertInto('ledger_entries').values({ transaction_id: t.id, account_id: a.id, amount: 7 }).execute();
+      }),
+    ).rejects.toThrow(/does not balance/);
+  });
+
+  it('refuses entries for an account that does not exist, and never deletes an account', async () => {
+    const { db } = s.lectern.database;
+    await expect(
+      db.transaction().execute(async (trx) => {
+        const t = await trx
+          .insertInto('ledger_transactions')
+          .values({ kind: 'topup' })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx
+          .insertInto('ledger_entries')
+          .values([
+            { transaction_id: t.id, account_id: randomUUID(), amount: -3 },
+            { transaction_id: t.id, account_id: randomUUID(), amount: 3 },
+          ])
+          .execute();
+      }),
+    ).rejects.toThrow(/does not exist/);
+    await expect(db.deleteFrom('accounts').execute()).rejects.toThrow(/never deleted/);
   });
 
   it('refuses to edit or delete entries', async () => {
