@@ -131,7 +131,7 @@ async function assemble(
   const rooms = createRoomsService({ db, config, events: domain, images });
   const payments = createPaymentsService({
     db,
-    moneyPool: database.money,
+    databaseUrl: database.url,
     moneyConnections: config.dbMoneyConnections,
     config,
     events: domain,

@@ -1,10 +1,9 @@
 import { type Kysely, sql } from 'kysely';
-import type pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { startEmbeddedPostgres } from './embedded';
 import { migrateToLatest } from './migrate';
-import { createKysely, createPool } from './pool';
+import { createKysely } from './pool';
 import type { DB } from './schema';
 
 export { migrateDown, migrateToLatest, migrateToZero, migrateUp, migrationStatus } from './migrate';
@@ -14,8 +13,8 @@ export * from './schema';
 
 export interface Database {
   readonly db: Kysely<DB>;
-  /** Connections of their own for money batches (`DB_MONEY_CONNECTIONS`): never behind reads. */
-  readonly money: pg.Pool;
+  /** Where it is: the money thread opens connections of its own (`DB_MONEY_CONNECTIONS`). */
+  readonly url: string;
   /** `embedded`: our own Postgres from the npm binaries; `external`: DATABASE_URL. */
   readonly mode: 'embedded' | 'external';
   ping(): Promise<boolean>;
@@ -24,10 +23,7 @@ export interface Database {
 }
 
 export async function openDatabase(
-  config: Pick<
-    Config,
-    'databaseUrl' | 'dataDir' | 'embeddedPgPort' | 'dbPoolMax' | 'dbMoneyConnections' | 'migrateOnStart'
-  >,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'embeddedPgPort' | 'dbPoolMax' | 'migrateOnStart'>,
   log: Logger,
 ): Promise<Database> {
   const embedded = config.databaseUrl
@@ -36,7 +32,6 @@ export async function openDatabase(
   const url = config.databaseUrl ?? embedded?.url;
   if (!url) throw new Error('no database URL');
   const { db } = createKysely(url, config.dbPoolMax);
-  const money = createPool(url, config.dbMoneyConnections);
   try {
     await sql`SELECT 1`.execute(db);
     if (config.migrateOnStart) {
@@ -45,14 +40,13 @@ export async function openDatabase(
     }
   } catch (err) {
     await db.destroy().catch(() => {});
-    await money.end().catch(() => {});
     await embedded?.stop().catch(() => {});
     throw err;
   }
   let closing: Promise<void> | undefined;
   return {
     db,
-    money,
+    url,
     mode: embedded ? 'embedded' : 'external',
     async ping() {
       try {
@@ -65,7 +59,6 @@ export async function openDatabase(
     close() {
       closing ??= (async () => {
         await db.destroy();
-        await money.end();
         await embedded?.stop();
       })();
       return closing;

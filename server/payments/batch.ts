@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import type pg from 'pg';
-import { Histogram, type Registry } from 'prom-client';
 import type { Purchase, Tip } from '../../protocol';
 import type { Config } from '../config';
 import type { AccountKind, ContentsTable, DB, RoomsTable } from '../db';
@@ -36,7 +35,8 @@ export type BatchOp =
       kind: 'tip';
       params: { roomId: string; amount: number; message?: string };
       payerName?: string;
-      pinnedUntil: (amount: number) => Date | null;
+      /** Until when the tip is pinned (ISO), decided by the room's rules before it is sent. */
+      pinnedUntil: string | null;
     }
   | { kind: 'topup'; params: { amount: number; paymentMethod?: string } }
   | {
@@ -75,7 +75,7 @@ export interface BatchDeps {
   /** The batches' own connections, one batch each at a time. */
   pool: pg.Pool;
   config: Pick<Config, 'currency' | 'platformFeeBps' | 'idempotencyTtlHours' | 'payoutHoldHours'>;
-  provider: PaymentProvider;
+  provider: Pick<PaymentProvider, 'name' | 'charge'>;
   accounts: Accounts;
   log?: Logger;
   /** Called after a batch committed, with what each new (not replayed) operation did. */
@@ -83,7 +83,8 @@ export interface BatchDeps {
   maxBatch?: number;
   /** Batches written at the same time (each takes a database connection). Default 4. */
   concurrency?: number;
-  registry?: Registry;
+  /** Told each batch's size and how long it took to write. */
+  observe?: (operations: number, seconds: number) => void;
 }
 
 const keyOf = (userId: string, key: string) => `${userId}\n${key}`;
@@ -93,28 +94,16 @@ export class MoneyBatcher {
   /** Batches being written now (each its own transaction and connection). */
   private running = 0;
   private readonly maxBatch: number;
-  private readonly sizes?: Histogram;
-  private readonly seconds?: Histogram;
-
   private readonly concurrency: number;
 
   constructor(private readonly d: BatchDeps) {
     this.maxBatch = d.maxBatch ?? 200;
     this.concurrency = d.concurrency ?? 4;
-    if (d.registry) {
-      this.sizes = new Histogram({
-        name: 'lectern_money_batch_operations',
-        help: 'Money operations (tips, top-ups, lesson and ticket purchases) written per database transaction',
-        buckets: [1, 2, 5, 10, 20, 50, 100, 200],
-        registers: [d.registry],
-      });
-      this.seconds = new Histogram({
-        name: 'lectern_money_batch_seconds',
-        help: 'Time to write one batch of money operations (one transaction)',
-        buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
-        registers: [d.registry],
-      });
-    }
+  }
+
+  /** Resolves once nothing is queued or being written (for a clean shutdown). */
+  async drain(): Promise<void> {
+    while (this.running > 0 || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   submit<T>(userId: string, key: string, op: BatchOp): Promise<Outcome<T>> {
@@ -162,11 +151,10 @@ export class MoneyBatcher {
   }
 
   private async execute(batch: Pending[]): Promise<void> {
-    this.sizes?.observe(batch.length);
-    const end = this.seconds?.startTimer();
+    const started = performance.now();
     try {
       this.settle(batch, await this.write(batch));
-      end?.();
+      this.d.observe?.(batch.length, (performance.now() - started) / 1000);
     } catch (err) {
       if (batch.length === 1) {
         batch[0].reject(err);
@@ -197,11 +185,7 @@ export class MoneyBatcher {
         p.resolve(result.outcome);
       }
     }
-    try {
-      this.d.committed(fresh);
-    } catch (err) {
-      this.d.log?.warn({ err }, 'money batch listeners failed');
-    }
+    this.d.committed(fresh);
   }
 
   /**
@@ -418,7 +402,7 @@ export class MoneyBatcher {
           amount,
           currency,
           message: message || null,
-          pinnedUntil: p.op.pinnedUntil(amount)?.toISOString() ?? null,
+          pinnedUntil: p.op.pinnedUntil,
           createdAt: now.toISOString(),
         };
         plans.push({

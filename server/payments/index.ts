@@ -1,6 +1,5 @@
 import type { Insertable } from 'kysely';
 import { type Kysely, sql } from 'kysely';
-import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
@@ -21,7 +20,7 @@ import { stageDomainEvent } from '../events';
 import type { Logger } from '../log';
 import { PeriodicTasks } from '../periodic';
 import { id, money, parse } from '../validation';
-import { MoneyBatcher } from './batch';
+import { MoneyBatchThread } from './batch-thread';
 import {
   creatorAccounts,
   creatorsWithDueHolds,
@@ -171,10 +170,10 @@ export const toPurchase = (r: PurchaseRow): Purchase => ({
 
 type Deps = {
   db: Kysely<DB>;
-  /** The money batches' own connections (one batch each at a time). */
-  moneyPool: pg.Pool;
-  /** How many connections `moneyPool` has: batches written at once. */
-  moneyConnections?: number;
+  /** Where the money thread opens its own connections (one batch each at a time). */
+  databaseUrl: string;
+  /** How many: batches written at once (`DB_MONEY_CONNECTIONS`). */
+  moneyConnections: number;
   config: Pick<
     Config,
     | 'currency'
@@ -196,7 +195,7 @@ type Deps = {
 
 export function createPaymentsService({
   db,
-  moneyPool,
+  databaseUrl,
   moneyConnections,
   config,
   provider,
@@ -240,13 +239,19 @@ export function createPaymentsService({
   const payouts = new Payouts({ db, config, provider, accounts, accountsOf, log });
   // Tips, top-ups and purchases of lessons and tickets go through the batcher (batch.ts); the
   // domain events follow each batch's commit.
-  const batcher = new MoneyBatcher({
-    db,
-    pool: moneyPool,
-    concurrency: moneyConnections,
-    config,
+  const batcher = new MoneyBatchThread({
+    data: {
+      databaseUrl,
+      connections: moneyConnections,
+      providerName: provider.name,
+      config: {
+        currency,
+        platformFeeBps: config.platformFeeBps,
+        idempotencyTtlHours: config.idempotencyTtlHours,
+        payoutHoldHours: config.payoutHoldHours,
+      },
+    },
     provider,
-    accounts,
     log,
     registry,
     committed(done) {
@@ -261,17 +266,30 @@ export function createPaymentsService({
       }
     },
   });
-  /** Content kinds never change: a lesson is bought in a batch, a course or bundle on its own. */
-  const contentKinds = new Map<string, string>();
+  /**
+   * Content kinds never change: a lesson is bought in a batch, a course or bundle on its own. The
+   * lookup itself is shared: a storm of buyers of a new lesson asks the database once, not once each.
+   */
+  const contentKinds = new Map<string, Promise<string | undefined>>();
   async function isLesson(contentId: string): Promise<boolean> {
     let kind = contentKinds.get(contentId);
     if (!kind) {
-      kind = (await db.selectFrom('contents').select('kind').where('id', '=', contentId).executeTakeFirst())?.kind;
-      if (!kind) return true; // no such content: the batch says NOT_FOUND
       if (contentKinds.size >= 100_000) contentKinds.clear();
+      kind = db
+        .selectFrom('contents')
+        .select('kind')
+        .where('id', '=', contentId)
+        .executeTakeFirst()
+        .then((row) => row?.kind);
       contentKinds.set(contentId, kind);
+      // Only a kind that exists is remembered: a failed lookup or content not there yet is asked again.
+      kind.then(
+        (k) => k === undefined && contentKinds.delete(contentId),
+        () => contentKinds.delete(contentId),
+      );
     }
-    return kind === 'lesson';
+    const k = await kind;
+    return k === undefined || k === 'lesson'; // no such content: the batch says NOT_FOUND
   }
   const payoutRules = {
     payoutMinAmount: config.payoutMinAmount,
@@ -577,7 +595,7 @@ export function createPaymentsService({
       const outcome = await batcher.submit<{ tip: Tip; balance: number }>(userId, key, {
         kind: 'tip',
         params,
-        pinnedUntil,
+        pinnedUntil: pinnedUntil(params.amount)?.toISOString() ?? null,
         ...(payerName ? { payerName } : {}),
       });
       // The stored answer also says whose room it was and the fee (for the sales feed): not the tipper's business.
@@ -792,6 +810,7 @@ export function createPaymentsService({
 
     async close() {
       tasks?.stop();
+      await batcher.close();
     },
 
     ownsContent: (userId, contentId) => ownsContent(db, userId, contentId),

@@ -100,7 +100,10 @@ describe('joining a room', () => {
     const room = await liveRoom();
     const asker = await connect(s.url, (await s.api.register()).token);
     await ok(asker, 'room:join', { roomId: room.id });
+    // The question's broadcast reads the list too: let it happen before counting the joins' reads.
+    const listed = next(asker, 'question:list');
     await ok(asker, 'question:ask', { roomId: room.id, text: 'first question' });
+    await listed;
     const lookups = async () => {
       const metric = await s.lectern.metrics.registry.getSingleMetric('lectern_gateway_cache_lookups_total')!.get();
       // A snapshot: prom-client hands out its live value objects.

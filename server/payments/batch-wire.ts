@@ -1,0 +1,47 @@
+import type { ErrorCode } from '../../protocol';
+import { AppError } from '../errors';
+import type { BatchOp, Done } from './batch';
+import type { Outcome } from './idempotency';
+import type { ChargeRequest } from './provider';
+
+/**
+ * What the server's main thread and the money thread (batch-thread.ts, batch-worker.ts) say to
+ * each other. Everything here is plain data (structured clone); errors travel as `WireError`.
+ */
+export interface BatchWorkerData {
+  databaseUrl: string;
+  connections: number;
+  maxBatch?: number;
+  providerName: string;
+  config: {
+    currency: string;
+    platformFeeBps: number;
+    idempotencyTtlHours: number;
+    payoutHoldHours: number;
+  };
+}
+
+export type ToWorker =
+  | { type: 'submit'; id: number; userId: string; key: string; op: BatchOp }
+  | { type: 'charged'; id: number; result?: { reference: string }; error?: WireError }
+  | { type: 'close' };
+
+export type FromWorker =
+  /** Sent before the answers of the same batch, as the in-thread batcher announces before it resumes callers. */
+  | { type: 'committed'; done: Done[] }
+  | { type: 'answer'; id: number; outcome?: Outcome<unknown>; error?: WireError }
+  | { type: 'charge'; id: number; request: ChargeRequest }
+  | { type: 'observed'; operations: number; seconds: number }
+  | { type: 'warn'; message: string; err?: string }
+  | { type: 'closed' };
+
+export type WireError = { code?: ErrorCode; message: string; details?: Record<string, unknown> };
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+export function fromWire(err: WireError): Error {
+  return err.code ? new AppError(err.code, err.message, { details: err.details }) : new Error(err.message);
+}
