@@ -4,7 +4,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { AppError } from '../errors';
 import type { Logger } from '../log';
 import type { BatchOp, Done } from './batch';
-import { type BatchWorkerData, type FromWorker, fromWire, type ToWorker, toWire } from './batch-wire';
+import { type BatchWorkerData, type FromWorker, fromWire, Outgoing, type ToWorker, toWire } from './batch-wire';
 import type { Outcome } from './idempotency';
 import type { PaymentProvider } from './provider';
 
@@ -20,6 +20,7 @@ import type { PaymentProvider } from './provider';
  */
 export class MoneyBatchThread {
   private worker!: Worker;
+  private outgoing!: Outgoing<ToWorker>;
   private readonly waiting = new Map<
     number,
     { resolve: (o: Outcome<unknown>) => void; reject: (e: unknown) => void }
@@ -77,7 +78,7 @@ export class MoneyBatchThread {
   }
 
   private tell(message: ToWorker) {
-    this.worker.postMessage(message);
+    this.outgoing.send(message);
   }
 
   private start() {
@@ -86,7 +87,10 @@ export class MoneyBatchThread {
     const loader = file.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
     const worker = new Worker(`${loader}require(${JSON.stringify(file)});`, { eval: true, workerData: this.o.data });
     this.worker = worker;
-    worker.on('message', (message: FromWorker) => this.heard(message));
+    this.outgoing = new Outgoing((messages) => worker.postMessage(messages));
+    worker.on('message', (messages: FromWorker[]) => {
+      for (const message of messages) this.heard(message);
+    });
     worker.on('error', (err) => this.o.log?.error({ err }, 'the money thread failed'));
     worker.on('exit', (code) => {
       for (const w of this.waiting.values()) {

@@ -35,6 +35,26 @@ export type FromWorker =
   | { type: 'warn'; message: string; err?: string }
   | { type: 'closed' };
 
+/**
+ * Messages between the threads go in bulk: one `postMessage` (a structured clone and a wake-up of
+ * the other thread) per turn of the event loop, not one per operation — in a storm that was
+ * a tenth of the main thread's time. Order is kept.
+ */
+export class Outgoing<M> {
+  private queue: M[] = [];
+
+  constructor(private readonly post: (messages: M[]) => void) {}
+
+  send(message: M): void {
+    if (this.queue.push(message) > 1) return;
+    setImmediate(() => {
+      const messages = this.queue;
+      this.queue = [];
+      this.post(messages);
+    });
+  }
+}
+
 export type WireError = { code?: ErrorCode; message: string; details?: Record<string, unknown> };
 
 export function toWire(err: unknown): WireError {

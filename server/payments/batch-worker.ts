@@ -4,7 +4,7 @@ import type { DB } from '../db';
 import { createPool } from '../db/pool';
 import type { Logger } from '../log';
 import { MoneyBatcher } from './batch';
-import { type BatchWorkerData, type FromWorker, fromWire, type ToWorker, toWire } from './batch-wire';
+import { type BatchWorkerData, type FromWorker, fromWire, Outgoing, type ToWorker, toWire } from './batch-wire';
 import { Accounts } from './ledger';
 import type { ChargeRequest } from './provider';
 
@@ -13,10 +13,11 @@ import type { ChargeRequest } from './provider';
  * event loop of its own, so a batch's next round trip is sent as soon as Postgres answers
  * instead of after whatever HTTP and socket work the main thread has queued.
  */
+if (!parentPort) throw new Error('batch-worker.ts runs as a worker thread');
 const port = parentPort;
-if (!port) throw new Error('batch-worker.ts runs as a worker thread');
 const data = workerData as BatchWorkerData;
-const say = (message: FromWorker) => port.postMessage(message);
+const outgoing = new Outgoing<FromWorker>((messages) => port.postMessage(messages));
+const say = (message: FromWorker) => outgoing.send(message);
 
 const pool = createPool(data.databaseUrl, data.connections);
 const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -52,7 +53,11 @@ const batcher = new MoneyBatcher({
   observe: (operations, seconds) => say({ type: 'observed', operations, seconds }),
 });
 
-port.on('message', (message: ToWorker) => {
+port.on('message', (messages: ToWorker[]) => {
+  for (const message of messages) heard(message);
+});
+
+function heard(message: ToWorker) {
   switch (message.type) {
     case 'submit': {
       const { id } = message;
@@ -74,8 +79,9 @@ port.on('message', (message: ToWorker) => {
         .drain()
         .then(() => pool.end())
         .finally(() => {
-          say({ type: 'closed' });
+          // Straight out, not queued: the port closes now.
+          port.postMessage([{ type: 'closed' } satisfies FromWorker]);
           port.close();
         });
   }
-});
+}
