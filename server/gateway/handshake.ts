@@ -85,12 +85,22 @@ export function installHandshake(io: IoServer, auth: AuthService, config: Config
     if (user && (perUser.get(user.id) ?? 0) >= config.maxConnectionsPerUser) {
       return next(refusal('RATE_LIMITED', 'too many connections for this user'));
     }
+    // A client that hung up while its token was checked gets no 'disconnect' (it never
+    // connected): counting it would keep its slot for ever. The slot goes back when the socket
+    // disconnects or its connection closes, whichever comes first.
+    const conn = socket.conn;
+    if (conn.readyState !== 'open') return next(refusal('UNAVAILABLE', 'the connection closed during the handshake'));
     bump(perIp, ip, 1);
     if (user) bump(perUser, user.id, 1);
-    socket.once('disconnect', () => {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
       bump(perIp, ip, -1);
       if (user) bump(perUser, user.id, -1);
-    });
+    };
+    socket.once('disconnect', release);
+    conn.once('close', release);
     socket.data.user = user;
     socket.data.rooms ??= [];
     socket.data.accessSeen ??= {};

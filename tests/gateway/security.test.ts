@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { io } from 'socket.io-client';
 import { type ClientToServerEvents, isErrorCode } from '../../protocol';
 import { eventSchemas } from '../../server/gateway/schemas';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -52,6 +54,24 @@ describe('the handshake', () => {
     many[0].close();
     await sleep(100);
     await expect(connect(s.url)).resolves.toBeTruthy();
+  });
+
+  it('a client that hangs up while its token is being checked gives its slot back', async () => {
+    const user = await s.api.register();
+    // Hold the token check (it reads the user's row) until the clients have hung up.
+    await s.lectern.database.db.transaction().execute(async (trx) => {
+      await sql`LOCK TABLE users IN ACCESS EXCLUSIVE MODE`.execute(trx);
+      const quitters = Array.from({ length: 3 }, () =>
+        io(s.url, { auth: { token: user.token }, transports: ['websocket'], reconnection: false, forceNew: true }),
+      );
+      await eventually(() => s.lectern.gateway.io.engine.clientsCount >= 3, 5000, 'the three are in the handshake');
+      for (const q of quitters) q.close();
+      await eventually(() => s.lectern.gateway.io.engine.clientsCount === 0, 5000, 'the three are gone');
+    });
+    await sleep(200); // the checks finish now, for clients no longer there
+    // MAX_CONNECTIONS_PER_USER is 2: both fit, the abandoned handshakes hold nothing.
+    await connect(s.url, user.token);
+    await connect(s.url, user.token);
   });
 });
 
