@@ -45,6 +45,8 @@ type RoomLeftReason = RoomLeftEvent['data']['reason'];
 const MAX_ROOMS_PER_SOCKET = 10;
 /** Members whose access is decided at once when a room goes live (each asks the database). */
 const GO_LIVE_BATCH = 16;
+/** How soon access that could not be decided is decided again. */
+const ACCESS_RETRY_MS = 3000;
 
 export interface GatewayDeps {
   config: Config;
@@ -195,8 +197,31 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       const state = await roomStates.get(m.roomId);
       await reapplyAccess(m, state);
     } catch (err) {
-      log.warn({ err, roomId: m.roomId }, 'preview expiry check failed');
+      noAccessUntilDecided(m, err);
     }
+  }
+
+  /**
+   * Access that cannot be decided (the database errs at a preview's or a subscription's end, or
+   * after a refund or a ban) is no access — never the access the viewer had. It is decided again
+   * a little later, and every few seconds until the database answers.
+   */
+  function noAccessUntilDecided(m: Membership, err: unknown): void {
+    if (memberships.get(m.socket.id, m.roomId) !== m) return; // left meanwhile
+    watch.beat(m);
+    // Said once per member, not at every retry of an outage.
+    const changed = applyAccess(m, { access: 'none' }, () => {});
+    log[changed ? 'warn' : 'debug'](
+      { err, roomId: m.roomId, userId: m.user?.id },
+      'access not decided: none until it is',
+    );
+    if (changed) {
+      syncAccessChannel(m);
+      media.accessChanged(m);
+      tellAccess(m);
+    }
+    m.accessTimer = setTimeout(() => void onPreviewEnded(m), ACCESS_RETRY_MS);
+    m.accessTimer.unref();
   }
 
   async function reapplyAccess(m: Membership, state: Awaited<ReturnType<RoomStateCache['get']>>): Promise<void> {
@@ -236,7 +261,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
         roomStates.invalidate(m.roomId);
         await reapplyAccess(m, await roomStates.get(m.roomId));
       } catch (err) {
-        log.warn({ err, userId, roomId: m.roomId }, 'access recheck failed');
+        noAccessUntilDecided(m, err);
       }
     }
   }

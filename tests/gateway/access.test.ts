@@ -20,6 +20,27 @@ const paidRoom = async (fields: Record<string, unknown>) => {
 };
 
 describe('paid rooms', () => {
+  it('fails closed: when access cannot be decided at a preview’s end (the database errs), the viewer has none until it can', async () => {
+    const room = await paidRoom({ access: 'ticket', ticketPrice: 800, previewSeconds: 1 });
+    const viewer = await s.api.register();
+    const sock = await connect(s.url, viewer.token);
+    expect((await ok(sock, 'room:join', { roomId: room.id })).access).toBe('preview');
+    const { db } = s.lectern.database;
+    // The entitlement check now fails (the table is away) when the preview ends.
+    await sql`ALTER TABLE entitlements RENAME TO entitlements_away`.execute(db);
+    try {
+      expect(await next(sock, 'access:changed', undefined, 5000)).toEqual({ roomId: room.id, access: 'none' });
+      expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'free ride?' })).toBe('PAYMENT_REQUIRED');
+    } finally {
+      await sql`ALTER TABLE entitlements_away RENAME TO entitlements`.execute(db);
+    }
+    // Decided again once the database answers: a ticket bought now gives full access.
+    const upgraded = next(sock, 'access:changed', (c) => c.access === 'full', 10_000);
+    await s.api.topUp(viewer.token, 800);
+    await ok(sock, 'purchase:create', { roomId: room.id, idempotencyKey: randomUUID() });
+    await upgraded;
+  });
+
   it('a viewer without a ticket previews, then loses access when the preview ends, once per viewer', async () => {
     const room = await paidRoom({ access: 'ticket', ticketPrice: 800, previewSeconds: 2 });
     const viewer = await s.api.register();
