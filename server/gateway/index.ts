@@ -31,6 +31,7 @@ import { ModerationManager } from './moderation';
 import { PollsManager } from './polls';
 import { LocalViewerCounts, Presence, RedisViewerCounts } from './presence';
 import { QuestionsManager } from './questions';
+import { guardRecovery } from './recovery-guard';
 import { activeRestriction, RoomStateCache, roleIn } from './room-state';
 import { TipsManager } from './tips';
 import { accessChannel, type IoServer, type IoSocket, roomChannel, userChannel } from './types';
@@ -529,6 +530,29 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   }
 
   installHandshake(io, deps.auth, config);
+  // A resumed connection gets back only the channels its user may still be in (see restore()).
+  guardRecovery(
+    io,
+    async (session) => {
+      const { user, rooms = [] } = session.data as Partial<IoSocket['data']>;
+      const drop = new Set<string>();
+      for (const roomId of rooms) {
+        try {
+          const state = await roomStates.get(roomId);
+          if (user && activeRestriction(state, user.id, 'ban')) {
+            drop.add(roomChannel(roomId)).add(accessChannel(roomId));
+          } else if ((await accessPolicy.decide(state, user ?? null)).access === 'none') {
+            drop.add(accessChannel(roomId));
+          }
+        } catch {
+          // Not decided: nothing of that room comes back (restore() decides again, or says so).
+          drop.add(roomChannel(roomId)).add(accessChannel(roomId));
+        }
+      }
+      return drop;
+    },
+    log,
+  );
   io.on('connection', (socket) => {
     if (socket.data.user) void socket.join(userChannel(socket.data.user.id));
     dispatcher.attach(socket);

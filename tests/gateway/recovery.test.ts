@@ -119,6 +119,47 @@ describe('what changed while a connection was away', () => {
     expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'still here?' })).toBe('FORBIDDEN');
   });
 
+  it('a preview that ended while away: what was said after it is not replayed', async () => {
+    const room = await s.api.room(owner.token, { access: 'ticket', ticketPrice: 300, previewSeconds: 1 });
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const sock = await viewerIn(room.id, (await s.api.register()).token);
+    const heard = record(sock, 'chat:message');
+    const changes = record(sock, 'access:changed');
+    // Someone with a ticket talks (the owner's chat budget is the other tests').
+    const holder = await s.api.register();
+    await s.api.topUp(holder.token, 300);
+    await s.api.post('/api/purchases', { roomId: room.id }, holder.token, randomUUID());
+    const t = await connect(s.url, holder.token);
+    await ok(t, 'room:join', { roomId: room.id });
+    await away(sock, async () => {
+      await new Promise((r) => setTimeout(r, 1200)); // the preview ends
+      await ok(t, 'chat:send', { roomId: room.id, text: 'for ticket holders only' });
+    });
+    await eventually(() => changes.length > 0, 5000, 'access:changed');
+    expect(changes).toEqual([{ roomId: room.id, access: 'none' }]);
+    expect(heard.map((m) => m.text)).not.toContain('for ticket holders only');
+    expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'hello?' })).toBe('PAYMENT_REQUIRED');
+  });
+
+  it('a ban while away: nothing said in the room after it is replayed', async () => {
+    const room = await s.api.room(owner.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const viewer = await s.api.register();
+    const sock = await viewerIn(room.id, viewer.token);
+    const heard = record(sock, 'chat:message');
+    const left = record(sock, 'room:left');
+    const o = await connect(s.url, owner.token);
+    await ok(o, 'room:join', { roomId: room.id });
+    const t = await connect(s.url, (await s.api.register()).token);
+    await ok(t, 'room:join', { roomId: room.id });
+    await away(sock, async () => {
+      await ok(o, 'moderation:ban', { roomId: room.id, userId: viewer.user.id });
+      await ok(t, 'chat:send', { roomId: room.id, text: 'now that they are gone' });
+    });
+    await eventually(() => left.length > 0, 5000, 'room:left');
+    expect(heard.map((m) => m.text)).not.toContain('now that they are gone');
+  });
+
   it('the end of the room is delivered on return, and the room is left', async () => {
     const room = await s.api.room(owner.token);
     await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
