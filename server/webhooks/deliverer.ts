@@ -32,6 +32,8 @@ export interface DelivererOptions {
 }
 
 /** A claim outlives the attempt by this much, so it only lapses when its node is gone. */
+/** Why a platform webhook's pending delivery was dropped. */
+const OWNER_NOT_ADMIN = 'the webhook’s owner is no longer an admin';
 const CLAIM_MARGIN_MS = 30_000;
 
 /**
@@ -124,6 +126,13 @@ export class WebhookDeliverer {
   /** Claims up to `limit` due deliveries for this node. */
   async claim(limit: number): Promise<ClaimedDelivery[]> {
     const leaseMs = this.options.timeoutMs + CLAIM_MARGIN_MS;
+    // What a platform webhook had queued before its owner stopped being an admin is not sent.
+    await sql`
+      UPDATE webhook_deliveries d
+      SET status = 'failed', last_error = ${OWNER_NOT_ADMIN}, next_attempt_at = now()
+      FROM webhooks w JOIN users u ON u.id = w.owner_id
+      WHERE w.scope = 'platform' AND u.role <> 'admin' AND d.webhook_id = w.id AND d.status = 'pending'
+    `.execute(this.options.db);
     const { rows } = await sql<{
       id: string;
       event_id: string;

@@ -112,7 +112,10 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       FROM unnest(${payloads.map((p) => p.id)}::uuid[], ${payloads.map((p) => p.type)}::text[],
                   ${payloads.map((p) => JSON.stringify(p))}::text[],
                   ${payloads.map((p) => creatorOf(p.type, p.data as never))}::uuid[]) AS e(id, type, body, creator)
-      JOIN webhooks w ON e.type = ANY (w.events) AND (w.scope = 'platform' OR w.owner_id = e.creator)
+      JOIN webhooks w ON e.type = ANY (w.events)
+        AND (w.owner_id = e.creator
+          -- Platform-wide only while its owner is an admin (a demotion stops it at once).
+          OR (w.scope = 'platform' AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner_id AND u.role = 'admin')))
       ON CONFLICT (webhook_id, event_id) DO NOTHING
     `.execute(executor);
     return Number(result.numAffectedRows ?? 0);

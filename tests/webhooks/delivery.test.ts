@@ -333,6 +333,35 @@ describe('who receives what', () => {
     expect(bobsList.body.webhooks.map((w) => w.id)).toEqual([bobHook.webhook.id]);
   });
 
+  it('a platform webhook stops with its owner’s admin role: nothing new is queued, nothing pending is sent', async () => {
+    const creator = await s.api.register('creator');
+    const lesson = await s.api.content(creator.token, { price: 100 });
+    const buyer = await s.api.register();
+    await s.api.topUp(buyer.token, 1000);
+    const admin = await s.admin();
+    // The first attempt fails, so the delivery waits for a retry.
+    const endpoint = await receiver((n) => (n === 1 ? { status: 503 } : { status: 200 }));
+    const { webhook } = await register(admin, endpoint.url, ['purchase.completed'], { scope: 'platform' });
+    const buy = () => s.api.post('/api/purchases', { contentId: lesson.id }, buyer.token, randomUUID());
+    expect((await buy()).status).toBe(201);
+    await eventually(() => endpoint.received.length === 1, 10_000, 'the first attempt');
+
+    await s.lectern.services.auth.setRole(admin.user.username, 'viewer');
+    const other = await s.api.content(creator.token, { price: 100 });
+    expect((await s.api.post('/api/purchases', { contentId: other.id }, buyer.token, randomUUID())).status).toBe(201);
+
+    const rows = () =>
+      s.lectern.database.db
+        .selectFrom('webhook_deliveries')
+        .select(['status', 'last_error'])
+        .where('webhook_id', '=', webhook.id)
+        .execute();
+    await eventually(async () => (await rows()).every((r) => r.status === 'failed'), 10_000, 'the pending one failed');
+    expect(await rows()).toEqual([{ status: 'failed', last_error: 'the webhook’s owner is no longer an admin' }]);
+    await new Promise((r) => setTimeout(r, 500)); // retries would have come by now
+    expect(endpoint.received).toHaveLength(1);
+  });
+
   it('only creators and admins register, and only admins platform-wide', async () => {
     const viewer = await s.api.register();
     const creator = await s.api.register('creator');
