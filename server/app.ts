@@ -316,6 +316,7 @@ async function assemble(
   });
   const httpServer: Server = createServer(app);
   const gateway = createGateway(httpServer, {
+    databaseUrl: database.url,
     config,
     log,
     db,

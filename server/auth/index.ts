@@ -89,7 +89,7 @@ export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSec
     },
 
     async authenticate(token) {
-      const { id } = await tokens.verify(token);
+      const { id, expiresAt } = await tokens.verify(token);
       // The token proves who the bearer is; the role is read now (one primary-key lookup), so a
       // demotion or a deleted account takes effect at once rather than at the token's expiry.
       const row = await db
@@ -98,7 +98,7 @@ export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSec
         .where('id', '=', id)
         .executeTakeFirst();
       if (!row) throw unauthenticated('this account no longer exists');
-      return row;
+      return expiresAt ? { ...row, expiresAt } : row;
     },
 
     async getUser(id) {

@@ -7,6 +7,8 @@ export interface Principal {
   id: string;
   username: string;
   role: Role;
+  /** When the token it came from expires (epoch ms): a connection opened with it ends then. */
+  expiresAt?: number;
 }
 
 const ISSUER = 'lectern';
@@ -42,11 +44,11 @@ export class TokenService {
   async verify(token: string): Promise<Principal> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      const { sub, username, role } = payload;
+      const { sub, username, role, exp } = payload;
       if (!isId(sub) || typeof username !== 'string' || !ROLES.includes(role as Role)) {
         throw new Error('malformed claims');
       }
-      return { id: sub, username, role: role as Role };
+      return { id: sub, username, role: role as Role, ...(exp ? { expiresAt: exp * 1000 } : {}) };
     } catch {
       throw unauthenticated('invalid or expired token');
     }

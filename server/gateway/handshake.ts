@@ -46,6 +46,18 @@ export function clientAddress(
   return chain[Math.max(0, chain.length - 1 - trustedHops)];
 }
 
+/** setTimeout's longest delay; a later deadline is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function endAt(socket: IoSocket, at: number): void {
+  const timer = setTimeout(
+    () => (Date.now() >= at ? socket.disconnect(true) : endAt(socket, at)),
+    Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())),
+  );
+  timer.unref();
+  socket.once('disconnect', () => clearTimeout(timer));
+}
+
 /**
  * Authenticates at the handshake (`auth: {token}`; none makes a guest) and caps concurrent
  * connections per IP and per user on this node.
@@ -62,11 +74,13 @@ export function installHandshake(io: IoServer, auth: AuthService, config: Config
   io.use(async (socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
     let user: IoSocket['data']['user'] = null;
+    let expiresAt: number | undefined;
     if (token !== undefined && token !== null && token !== '') {
       if (typeof token !== 'string' || token.length > 4096) return next(refusal('UNAUTHENTICATED', 'malformed token'));
       try {
         const p = await auth.authenticate(token);
         user = { id: p.id, username: p.username, role: p.role };
+        expiresAt = p.expiresAt;
       } catch (err) {
         // A token we could not check (the database is down) is not a bad token: say so, so the
         // client retries instead of dropping its session.
@@ -101,6 +115,9 @@ export function installHandshake(io: IoServer, auth: AuthService, config: Config
     };
     socket.once('disconnect', release);
     conn.once('close', release);
+    // A token is good until it expires, and so is the connection it opened: the client
+    // connects again with a fresh one.
+    if (expiresAt !== undefined) endAt(socket, expiresAt);
     socket.data.user = user;
     socket.data.rooms ??= [];
     socket.data.accessSeen ??= {};

@@ -35,6 +35,7 @@ import { guardRecovery } from './recovery-guard';
 import { activeRestriction, RoomStateCache, roleIn } from './room-state';
 import { TipsManager } from './tips';
 import { accessChannel, type IoServer, type IoSocket, roomChannel, userChannel } from './types';
+import { UserChanges, type UserNow } from './user-changes';
 import { WatchClock } from './watch-time';
 
 export type { AudienceMember, RoomAudience, SuggestionFeedback } from './audience';
@@ -53,6 +54,8 @@ export interface GatewayDeps {
   config: Config;
   log: Logger;
   db: Kysely<DB>;
+  /** Where to LISTEN for role changes and deleted accounts (user-changes.ts). */
+  databaseUrl: string;
   auth: AuthService;
   rooms: RoomsService;
   payments: PaymentsService;
@@ -530,6 +533,40 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   }
 
   installHandshake(io, deps.auth, config);
+  // A connection holds its user's role as it is now, not as it was at the handshake: a demoted
+  // admin stops moderating, a deleted account is disconnected (on every node, at once).
+  const userChanges = new UserChanges({
+    databaseUrl: deps.databaseUrl,
+    db,
+    connectedUsers: () =>
+      [...io.of('/').sockets.values()].flatMap((sock) => (sock.data.user ? [sock.data.user.id] : [])),
+    changed: (userId, now) => void userChanged(userId, now),
+    log,
+  });
+  userChanges.start();
+  async function userChanged(userId: string, now: UserNow): Promise<void> {
+    for (const socket of io.of('/').sockets.values()) {
+      const user = socket.data.user;
+      if (user?.id !== userId) continue;
+      if (!now) {
+        socket.disconnect(true);
+        continue;
+      }
+      if (user.role === now.role) continue;
+      // The same object every membership of this connection holds.
+      user.role = now.role;
+      for (const m of memberships.ofUser(userId)) {
+        if (m.socket !== socket) continue;
+        const before = m.role;
+        try {
+          await reapplyAccess(m, await roomStates.get(m.roomId));
+        } catch (err) {
+          noAccessUntilDecided(m, err);
+        }
+        if (m.role !== before) socket.emit('role:changed', { roomId: m.roomId, role: m.role });
+      }
+    }
+  }
   // A resumed connection gets back only the channels its user may still be in (see restore()).
   guardRecovery(
     io,
@@ -623,6 +660,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     close: () =>
       (closing ??= (async () => {
         for (const off of unsubscribe) off();
+        await userChanges.close();
         questions.close();
         polls.stop();
         tips.close();

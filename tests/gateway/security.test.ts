@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { io } from 'socket.io-client';
 import { type ClientToServerEvents, isErrorCode } from '../../protocol';
+import { TokenService } from '../../server/auth/tokens';
 import { eventSchemas } from '../../server/gateway/schemas';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/server';
 import { closeAllSockets, connect, eventually, next, ok, record, send, sleep } from '../helpers/socket';
 
 let s: TestServer;
@@ -72,6 +73,40 @@ describe('the handshake', () => {
     // MAX_CONNECTIONS_PER_USER is 2: both fit, the abandoned handshakes hold nothing.
     await connect(s.url, user.token);
     await connect(s.url, user.token);
+  });
+});
+
+describe('a connection follows its user', () => {
+  it('a demoted admin’s open connection stops moderating at once', async () => {
+    const owner = await s.api.register('creator');
+    const room = await s.api.room(owner.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+    const admin = await s.admin();
+    const viewers = await Promise.all([s.api.register(), s.api.register()]);
+    const sock = await connect(s.url, admin.token);
+    await ok(sock, 'room:join', { roomId: room.id });
+    await ok(sock, 'moderation:ban', { roomId: room.id, userId: viewers[0].user.id });
+    const roleChanged = next(sock, 'role:changed');
+    await s.lectern.services.auth.setRole(admin.user.username, 'viewer');
+    expect(await roleChanged).toEqual({ roomId: room.id, role: 'viewer' });
+    const res = await send(sock, 'moderation:ban', { roomId: room.id, userId: viewers[1].user.id });
+    expect(res.ok ? null : res.error.code).toBe('FORBIDDEN');
+  });
+
+  it('a deleted account’s open connection is closed', async () => {
+    const gone = await s.api.register();
+    const sock = await connect(s.url, gone.token);
+    const closed = new Promise((resolve) => sock.once('disconnect', resolve));
+    await s.lectern.database.db.deleteFrom('users').where('id', '=', gone.user.id).execute();
+    expect(await closed).toBe('io server disconnect');
+  });
+
+  it('a connection ends when the token that opened it expires', async () => {
+    const user = await s.api.register();
+    const shortLived = await new TokenService(TEST_JWT_SECRET, 1).issue(user.user);
+    const sock = await connect(s.url, shortLived);
+    const closed = new Promise((resolve) => sock.once('disconnect', resolve));
+    expect(await closed).toBe('io server disconnect');
   });
 });
 
