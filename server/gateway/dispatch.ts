@@ -8,6 +8,8 @@ import { eventSchemas } from './schemas';
 import type { ClientEvent, IoSocket, PayloadOf, ResultOf } from './types';
 
 export type Handler<E extends ClientEvent> = (socket: IoSocket, payload: PayloadOf<E>) => Promise<ResultOf<E>>;
+/** A handler for every client event of the protocol: one missing is a compile error. */
+export type Handlers = { [E in ClientEvent]: Handler<E> };
 type AnyHandler = (socket: IoSocket, payload: unknown) => Promise<unknown>;
 
 export interface DispatchHooks {
@@ -24,18 +26,16 @@ export interface DispatchHooks {
  * throw out of here, so one bad client never affects another.
  */
 export class Dispatcher {
-  private readonly handlers = new Map<string, AnyHandler>();
+  private readonly handlers: Map<string, AnyHandler>;
 
   constructor(
+    handlers: Handlers,
     /** Takes one event from the caller's budget (per user, or per guest connection and address). */
     private readonly admit: (socket: IoSocket) => TakeResult,
     private readonly log: Logger,
     private readonly hooks: DispatchHooks,
-  ) {}
-
-  on<E extends ClientEvent>(event: E, handler: Handler<E>): this {
-    this.handlers.set(event, handler as AnyHandler);
-    return this;
+  ) {
+    this.handlers = new Map(Object.entries(handlers) as [string, AnyHandler][]);
   }
 
   attach(socket: IoSocket): void {

@@ -22,7 +22,7 @@ import { AccessPolicy, applyAccess } from './access';
 import { type RoomAudience, roomAudience, type SuggestionFeedback } from './audience';
 import { ChatManager } from './chat';
 import { type GatewayContext, requireMember, requireUser } from './context';
-import { Dispatcher } from './dispatch';
+import { Dispatcher, type Handlers } from './dispatch';
 import { installHandshake, originAllowed } from './handshake';
 import { LikeAggregator } from './likes';
 import { MediaSignalling } from './media';
@@ -475,55 +475,55 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   }
 
   const restoring = new WeakMap<IoSocket, Promise<void>>();
-  const dispatcher = new Dispatcher(admit, log, {
-    onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }),
-    ready: (socket) => restoring.get(socket),
-  })
-    .on('room:join', (socket, p) => serialRoomOp(socket, () => join(socket, p.roomId)))
-    .on('room:leave', (socket, p) =>
+  // Every client event of the protocol has its handler here: the table is a mapped type over the
+  // protocol's events, so an event without a handler does not compile.
+  const handlers: Handlers = {
+    'room:join': (socket, p) => serialRoomOp(socket, () => join(socket, p.roomId)),
+    'room:leave': (socket, p) =>
       serialRoomOp(socket, async () => {
         leaveLocal(socket, p.roomId, 'left');
         return {};
       }),
-    )
-    .on('chat:send', (socket, p) => chat.send(socket, p.roomId, p.text))
-    .on('chat:delete', (socket, p) => chat.delete(socket, p.roomId, p.messageId))
-    .on('poll:create', (socket, p) => polls.create(socket, p))
-    .on('poll:vote', (socket, p) => polls.vote(socket, p))
-    .on('poll:close', (socket, p) => polls.closePoll(socket, p))
-    .on('like:send', async (socket, p) => likes.add(socket, p.roomId, p.count))
-    .on('tip:send', (socket, p) => tips.send(socket, p))
-    .on('purchase:create', (socket, p) => tips.purchase(socket, p))
-    .on('subscription:create', (socket, p) => tips.subscribe(socket, p))
-    .on('question:ask', (socket, p) => questions.ask(socket, p.roomId, p.text))
-    .on('question:upvote', (socket, p) => questions.upvote(socket, p.roomId, p.questionId))
-    .on('question:answer', (socket, p) => questions.answer(socket, p.roomId, p.questionId))
-    .on('moderation:mute', (socket, p) => moderation.mute(socket, p))
-    .on('moderation:unmute', (socket, p) => moderation.apply(socket, 'unmute', p))
-    .on('moderation:ban', (socket, p) => moderation.apply(socket, 'ban', p))
-    .on('moderation:unban', (socket, p) => moderation.apply(socket, 'unban', p))
-    .on('moderation:settings', (socket, p) => moderation.settings(socket, p.roomId, p.settings))
-    .on('moderation:moderator', (socket, p) => moderation.setModerator(socket, p))
-    .on('moderation:list', (socket, p) => moderation.list(socket, p.roomId))
-    .on('media:join', (socket, p) => media.join(socket, p.roomId))
-    .on('media:transport:create', (socket, p) => media.createTransport(socket, p.roomId, p.direction))
-    .on('media:transport:connect', (socket, p) =>
-      media.connectTransport(socket, p.roomId, p.transportId, p.dtlsParameters),
-    )
-    .on('media:transport:restart-ice', (socket, p) => media.restartIce(socket, p.roomId, p.transportId))
-    .on('media:produce', (socket, p) => media.produce(socket, p))
-    .on('media:producer:pause', (socket, p) => media.producer(socket, p.roomId, p.producerId, 'pause'))
-    .on('media:producer:resume', (socket, p) => media.producer(socket, p.roomId, p.producerId, 'resume'))
-    .on('media:producer:close', (socket, p) => media.producer(socket, p.roomId, p.producerId, 'close'))
-    .on('media:consume', (socket, p) => media.consume(socket, p))
-    .on('media:consumer:resume', (socket, p) => media.consumer(socket, p.roomId, p.consumerId, 'resume'))
-    .on('media:consumer:pause', (socket, p) => media.consumer(socket, p.roomId, p.consumerId, 'pause'))
-    .on('media:consumer:layers', (socket, p) =>
+    'chat:send': (socket, p) => chat.send(socket, p.roomId, p.text),
+    'chat:delete': (socket, p) => chat.delete(socket, p.roomId, p.messageId),
+    'poll:create': (socket, p) => polls.create(socket, p),
+    'poll:vote': (socket, p) => polls.vote(socket, p),
+    'poll:close': (socket, p) => polls.closePoll(socket, p),
+    'like:send': async (socket, p) => likes.add(socket, p.roomId, p.count),
+    'tip:send': (socket, p) => tips.send(socket, p),
+    'purchase:create': (socket, p) => tips.purchase(socket, p),
+    'subscription:create': (socket, p) => tips.subscribe(socket, p),
+    'question:ask': (socket, p) => questions.ask(socket, p.roomId, p.text),
+    'question:upvote': (socket, p) => questions.upvote(socket, p.roomId, p.questionId),
+    'question:answer': (socket, p) => questions.answer(socket, p.roomId, p.questionId),
+    'moderation:mute': (socket, p) => moderation.mute(socket, p),
+    'moderation:unmute': (socket, p) => moderation.apply(socket, 'unmute', p),
+    'moderation:ban': (socket, p) => moderation.apply(socket, 'ban', p),
+    'moderation:unban': (socket, p) => moderation.apply(socket, 'unban', p),
+    'moderation:settings': (socket, p) => moderation.settings(socket, p.roomId, p.settings),
+    'moderation:moderator': (socket, p) => moderation.setModerator(socket, p),
+    'moderation:list': (socket, p) => moderation.list(socket, p.roomId),
+    'media:join': (socket, p) => media.join(socket, p.roomId),
+    'media:transport:create': (socket, p) => media.createTransport(socket, p.roomId, p.direction),
+    'media:transport:connect': (socket, p) => media.connectTransport(socket, p.roomId, p.transportId, p.dtlsParameters),
+    'media:transport:restart-ice': (socket, p) => media.restartIce(socket, p.roomId, p.transportId),
+    'media:produce': (socket, p) => media.produce(socket, p),
+    'media:producer:pause': (socket, p) => media.producer(socket, p.roomId, p.producerId, 'pause'),
+    'media:producer:resume': (socket, p) => media.producer(socket, p.roomId, p.producerId, 'resume'),
+    'media:producer:close': (socket, p) => media.producer(socket, p.roomId, p.producerId, 'close'),
+    'media:consume': (socket, p) => media.consume(socket, p),
+    'media:consumer:resume': (socket, p) => media.consumer(socket, p.roomId, p.consumerId, 'resume'),
+    'media:consumer:pause': (socket, p) => media.consumer(socket, p.roomId, p.consumerId, 'pause'),
+    'media:consumer:layers': (socket, p) =>
       media.consumer(socket, p.roomId, p.consumerId, { spatialLayer: p.spatialLayer, temporalLayer: p.temporalLayer }),
-    )
-    .on('media:leave', async (socket, p) => media.leave(socket, p.roomId))
-    .on('suggestion:click', (socket, p) => suggestionFeedback(socket, p.roomId, p.contentId, 'click'))
-    .on('suggestion:dismiss', (socket, p) => suggestionFeedback(socket, p.roomId, p.contentId, 'dismiss'));
+    'media:leave': async (socket, p) => media.leave(socket, p.roomId),
+    'suggestion:click': (socket, p) => suggestionFeedback(socket, p.roomId, p.contentId, 'click'),
+    'suggestion:dismiss': (socket, p) => suggestionFeedback(socket, p.roomId, p.contentId, 'dismiss'),
+  };
+  const dispatcher = new Dispatcher(handlers, admit, log, {
+    onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }),
+    ready: (socket) => restoring.get(socket),
+  });
 
   async function suggestionFeedback(socket: IoSocket, roomId: string, contentId: string, action: 'click' | 'dismiss') {
     const user = requireUser(socket);
