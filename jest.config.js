@@ -9,7 +9,7 @@ module.exports = {
   transform: { '^.+\\.tsx?$': swc },
   roots: ['<rootDir>/server', '<rootDir>/tests', '<rootDir>/client-sdk/test'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/e2e/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/e2e/', '<rootDir>/tests/faults/'],
   globalSetup: '<rootDir>/tests/setup/global-setup.ts',
   globalTeardown: '<rootDir>/tests/setup/global-teardown.ts',
   testTimeout: 60_000,

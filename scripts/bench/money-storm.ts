@@ -265,7 +265,7 @@ interface Setup {
   sockets: WireClient[];
 }
 
-async function setUp(storm: Storm, contents: number): Promise<Setup> {
+async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise<Setup> {
   const { url } = storm;
   const creator = await register(url, 'creator');
   const { body } = await postJson<{ room: { id: string } }>(
@@ -282,7 +282,7 @@ async function setUp(storm: Storm, contents: number): Promise<Setup> {
     );
     return res.body.content.id;
   });
-  const users = await inBatches(Array.from({ length: CLIENTS }), 20, () => register(url));
+  const users = await inBatches(Array.from({ length: clients }), 20, () => register(url));
   await inBatches(users, 20, (u) => postJson(`${url}/api/wallet/topup`, { amount: 100_000 }, u.token, randomUUID()));
   const sockets = await inBatches(users, 20, async (u) => {
     const socket = await WireClient.connect(url, u.token);
@@ -358,8 +358,8 @@ export async function moneyStorm() {
  * again; every client retries what was not answered with the same key until it is. Then the
  * database is asked: each acknowledged operation must be there exactly once.
  */
-async function killedMidStorm(storm: Storm) {
-  const s = await setUp(storm, 50);
+async function killedMidStorm(storm: Storm, clientCount = CLIENTS) {
+  const s = await setUp(storm, 50, clientCount);
   const { url } = storm;
   type Sent = { key: string; kind: 'tip' | 'purchase'; user: number; id?: string; code?: string };
   const sent: Sent[] = [];
@@ -467,6 +467,20 @@ async function killedMidStorm(storm: Storm) {
     };
   } finally {
     await db.end();
+  }
+}
+
+/**
+ * The SIGKILL storm on its own server (the fault suite, tests/faults): `clientCount` tippers and
+ * buyers, the server killed mid-storm and started again, everyone retrying with their keys.
+ */
+export async function crashDuringStorm(clientCount: number) {
+  const storm = await startServer();
+  try {
+    return await killedMidStorm(storm, clientCount);
+  } finally {
+    await storm.server.stop().catch(() => undefined);
+    await adminQuery(`DROP DATABASE IF EXISTS ${storm.db} WITH (FORCE)`);
   }
 }
 
