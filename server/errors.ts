@@ -1,4 +1,5 @@
 import { type ErrorBody, ErrorCode } from '../protocol';
+import { isUnavailable } from './db/pg-errors';
 
 /**
  * A failure the caller can act on: it carries a stable code and a message safe to show. Anything
@@ -38,6 +39,8 @@ export const rateLimited = (retryAfterMs: number) =>
 /** The edge's view of any thrown value: AppErrors as they are, everything else INTERNAL. */
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof AppError) return err.toBody();
+  // Nothing was done that is kept: the client may retry (with the same idempotency key).
+  if (isUnavailable(err)) return { code: ErrorCode.UNAVAILABLE, message: 'the database is unavailable; retry shortly' };
   return { code: ErrorCode.INTERNAL, message: 'internal error' };
 }
 

@@ -7,7 +7,7 @@ import { createKysely } from './pool';
 import type { DB } from './schema';
 
 export { migrateDown, migrateToLatest, migrateToZero, migrateUp, migrationStatus } from './migrate';
-export { isConstraintViolation, isUniqueViolation } from './pg-errors';
+export { isConstraintViolation, isUnavailable, isUniqueViolation } from './pg-errors';
 export type { DB } from './schema';
 export * from './schema';
 

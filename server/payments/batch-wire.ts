@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../protocol';
+import { isUnavailable } from '../db/pg-errors';
 import { AppError } from '../errors';
 import type { BatchOp, Done } from './batch';
 import type { Outcome } from './idempotency';
@@ -59,6 +60,7 @@ export type WireError = { code?: ErrorCode; message: string; details?: Record<st
 
 export function toWire(err: unknown): WireError {
   if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details };
+  if (isUnavailable(err)) return { code: 'UNAVAILABLE', message: 'the database is unavailable; retry shortly' };
   return { message: err instanceof Error ? err.message : String(err) };
 }
 
