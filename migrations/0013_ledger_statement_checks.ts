@@ -10,29 +10,36 @@ import { type Kysely, sql } from 'kysely';
  * - The foreign keys from entries and deltas to `accounts` took a share lock on the account row
  *   for every entry: on a popular creator's earnings and the platform's revenue, every
  *   concurrent batch locking the same row (a multixact each, and a write to the row). Accounts
- *   are never deleted (now enforced), so the statement trigger checks that each entry's account
- *   exists with a plain read instead.
+ *   are never deleted (now enforced), so the same statement check reads that each entry's
+ *   account exists instead. It runs after `ledger_entries_apply` (triggers fire in name order),
+ *   which skips an unknown account; the refusal then rolls the whole statement back.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     DROP TRIGGER ledger_entries_balanced ON ledger_entries;
     DROP FUNCTION ledger_check_balanced();
-    CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE unbalanced uuid;
+    CREATE FUNCTION ledger_check_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE wrong uuid;
     BEGIN
-      SELECT t.transaction_id INTO unbalanced
+      SELECT n.account_id INTO wrong FROM new_entries n
+        WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = n.account_id) LIMIT 1;
+      IF FOUND THEN
+        RAISE EXCEPTION 'ledger entry for account % that does not exist', wrong
+          USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_entries_account_id_fkey';
+      END IF;
+      SELECT t.transaction_id INTO wrong
         FROM (SELECT DISTINCT transaction_id FROM new_entries) t
         WHERE (SELECT sum(e.amount) FROM ledger_entries e WHERE e.transaction_id = t.transaction_id) <> 0
         LIMIT 1;
-      IF unbalanced IS NOT NULL THEN
-        RAISE EXCEPTION 'ledger transaction % does not balance', unbalanced
+      IF FOUND THEN
+        RAISE EXCEPTION 'ledger transaction % does not balance', wrong
           USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_balanced';
       END IF;
       RETURN NULL;
     END $$;
-    CREATE TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
+    CREATE TRIGGER ledger_entries_checked AFTER INSERT ON ledger_entries
       REFERENCING NEW TABLE AS new_entries
-      FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_balanced();
+      FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_entries();
 
     CREATE FUNCTION accounts_forbid_delete() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -43,57 +50,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
     ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_account_id_fkey;
     ALTER TABLE account_deltas DROP CONSTRAINT account_deltas_account_id_fkey;
-    CREATE OR REPLACE FUNCTION ledger_apply_entries() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE missing uuid;
-    BEGIN
-      SELECT n.account_id INTO missing FROM new_entries n
-        WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = n.account_id) LIMIT 1;
-      IF FOUND THEN
-        RAISE EXCEPTION 'ledger entry for account % that does not exist', missing
-          USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_entries_account_id_fkey';
-      END IF;
-      PERFORM 1 FROM accounts a
-        WHERE a.id IN (SELECT account_id FROM new_entries) AND NOT ledger_derived_kind(a.kind)
-        ORDER BY a.id FOR NO KEY UPDATE;
-      UPDATE accounts a SET balance = a.balance + s.total
-        FROM (SELECT account_id, sum(amount) AS total FROM new_entries GROUP BY account_id) s
-        WHERE a.id = s.account_id AND NOT ledger_derived_kind(a.kind);
-      INSERT INTO account_deltas (account_id, amount)
-        SELECT s.account_id, s.total
-        FROM (SELECT account_id, sum(amount) AS total FROM new_entries GROUP BY account_id) s
-        JOIN accounts a ON a.id = s.account_id
-        WHERE ledger_derived_kind(a.kind) AND s.total <> 0
-        ORDER BY s.account_id;
-      RETURN NULL;
-    END $$;
   `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
-    CREATE OR REPLACE FUNCTION ledger_apply_entries() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      PERFORM 1 FROM accounts a
-        WHERE a.id IN (SELECT account_id FROM new_entries) AND NOT ledger_derived_kind(a.kind)
-        ORDER BY a.id FOR NO KEY UPDATE;
-      UPDATE accounts a SET balance = a.balance + s.total
-        FROM (SELECT account_id, sum(amount) AS total FROM new_entries GROUP BY account_id) s
-        WHERE a.id = s.account_id AND NOT ledger_derived_kind(a.kind);
-      INSERT INTO account_deltas (account_id, amount)
-        SELECT s.account_id, s.total
-        FROM (SELECT account_id, sum(amount) AS total FROM new_entries GROUP BY account_id) s
-        JOIN accounts a ON a.id = s.account_id
-        WHERE ledger_derived_kind(a.kind) AND s.total <> 0
-        ORDER BY s.account_id;
-      RETURN NULL;
-    END $$;
     ALTER TABLE account_deltas ADD CONSTRAINT account_deltas_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts (id);
     ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts (id);
     DROP TRIGGER accounts_never_deleted ON accounts;
     DROP FUNCTION accounts_forbid_delete();
 
-    DROP TRIGGER ledger_entries_balanced ON ledger_entries;
-    DROP FUNCTION ledger_check_balanced();
+    DROP TRIGGER ledger_entries_checked ON ledger_entries;
+    DROP FUNCTION ledger_check_entries();
+    -- The per-entry check at commit, as migration 0001 made it.
     CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF (SELECT sum(amount) FROM ledger_entries WHERE transaction_id = NEW.transaction_id) <> 0 THEN

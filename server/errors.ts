@@ -36,11 +36,14 @@ export const rateLimited = (retryAfterMs: number) =>
     details: { retryAfterMs: Math.ceil(retryAfterMs) },
   });
 
-/** The edge's view of any thrown value: AppErrors as they are, everything else INTERNAL. */
+/** A statement that could not reach the database: nothing of it was kept, so it may be retried (same key). */
+export const databaseUnavailable = () =>
+  new AppError(ErrorCode.UNAVAILABLE, 'the database is unavailable; retry shortly');
+
+/** The edge's view of any thrown value: AppErrors as they are, an unreachable database UNAVAILABLE, everything else INTERNAL. */
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof AppError) return err.toBody();
-  // Nothing was done that is kept: the client may retry (with the same idempotency key).
-  if (isUnavailable(err)) return { code: ErrorCode.UNAVAILABLE, message: 'the database is unavailable; retry shortly' };
+  if (isUnavailable(err)) return databaseUnavailable().toBody();
   return { code: ErrorCode.INTERNAL, message: 'internal error' };
 }
 

@@ -545,26 +545,27 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   });
   userChanges.start();
   async function userChanged(userId: string, now: UserNow): Promise<void> {
-    for (const socket of io.of('/').sockets.values()) {
-      const user = socket.data.user;
-      if (user?.id !== userId) continue;
-      if (!now) {
-        socket.disconnect(true);
-        continue;
+    // This user's connections here: the members of their own channel.
+    const sockets = [...(io.of('/').adapter.rooms.get(userChannel(userId)) ?? [])].flatMap((id) => {
+      const socket = io.of('/').sockets.get(id);
+      return socket?.data.user ? [socket] : [];
+    });
+    if (!now) {
+      for (const socket of sockets) socket.disconnect(true);
+      return;
+    }
+    const changed = new Set(sockets.filter((socket) => socket.data.user!.role !== now.role));
+    // The same object every membership of the connection holds.
+    for (const socket of changed) socket.data.user!.role = now.role;
+    for (const m of memberships.ofUser(userId)) {
+      if (!changed.has(m.socket)) continue;
+      const before = m.role;
+      try {
+        await reapplyAccess(m, await roomStates.get(m.roomId));
+      } catch (err) {
+        noAccessUntilDecided(m, err);
       }
-      if (user.role === now.role) continue;
-      // The same object every membership of this connection holds.
-      user.role = now.role;
-      for (const m of memberships.ofUser(userId)) {
-        if (m.socket !== socket) continue;
-        const before = m.role;
-        try {
-          await reapplyAccess(m, await roomStates.get(m.roomId));
-        } catch (err) {
-          noAccessUntilDecided(m, err);
-        }
-        if (m.role !== before) socket.emit('role:changed', { roomId: m.roomId, role: m.role });
-      }
+      if (m.role !== before) m.socket.emit('role:changed', { roomId: m.roomId, role: m.role });
     }
   }
   // A resumed connection gets back only the channels its user may still be in (see restore()).

@@ -3,12 +3,12 @@ import pg from 'pg';
 import type { Role } from '../../protocol';
 import type { DB } from '../db';
 import type { Logger } from '../log';
+import { id } from '../validation';
 
 export const USER_CHANGED_CHANNEL = 'lectern_user_changed';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a connection needs to know of its user now; null: the account is gone. */
-export type UserNow = { role: Role; username: string } | null;
+export type UserNow = { role: Role } | null;
 
 /**
  * Hears of role changes and deleted accounts from Postgres (LISTEN on the channel the users
@@ -59,7 +59,7 @@ export class UserChanges {
     });
     client.on('end', again);
     client.on('notification', (n) => {
-      if (n.channel === USER_CHANGED_CHANNEL && n.payload && UUID.test(n.payload)) void this.refresh([n.payload]);
+      if (n.channel === USER_CHANGED_CHANNEL && id.safeParse(n.payload).success) void this.refresh([n.payload!]);
     });
     try {
       await client.connect();
@@ -77,15 +77,11 @@ export class UserChanges {
   private async refresh(userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
     try {
-      const rows = await this.o.db
-        .selectFrom('users')
-        .select(['id', 'role', 'username'])
-        .where('id', 'in', userIds)
-        .execute();
+      const rows = await this.o.db.selectFrom('users').select(['id', 'role']).where('id', 'in', userIds).execute();
       const found = new Map(rows.map((r) => [r.id, r]));
-      for (const id of userIds) {
-        const row = found.get(id);
-        this.o.changed(id, row ? { role: row.role, username: row.username } : null);
+      for (const userId of userIds) {
+        const row = found.get(userId);
+        this.o.changed(userId, row ? { role: row.role } : null);
       }
     } catch (err) {
       this.o.log.warn({ err, users: userIds.length }, 'user changes: could not read the users');

@@ -134,8 +134,6 @@ export class MoneyBatchThread {
       case 'warn':
         this.o.log?.warn({ err: message.err }, message.message);
         return;
-      case 'closed':
-        return;
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../../protocol';
 import { isUnavailable } from '../db/pg-errors';
-import { AppError } from '../errors';
+import { AppError, databaseUnavailable } from '../errors';
 import type { BatchOp, Done } from './batch';
 import type { Outcome } from './idempotency';
 import type { ChargeRequest } from './provider';
@@ -33,8 +33,7 @@ export type FromWorker =
   | { type: 'answer'; id: number; outcome?: Outcome<unknown>; error?: WireError }
   | { type: 'charge'; id: number; request: ChargeRequest }
   | { type: 'observed'; operations: number; seconds: number }
-  | { type: 'warn'; message: string; err?: string }
-  | { type: 'closed' };
+  | { type: 'warn'; message: string; err?: string };
 
 /**
  * Messages between the threads go in bulk: one `postMessage` (a structured clone and a wake-up of
@@ -60,7 +59,7 @@ export type WireError = { code?: ErrorCode; message: string; details?: Record<st
 
 export function toWire(err: unknown): WireError {
   if (err instanceof AppError) return { code: err.code, message: err.message, details: err.details };
-  if (isUnavailable(err)) return { code: 'UNAVAILABLE', message: 'the database is unavailable; retry shortly' };
+  if (isUnavailable(err)) return toWire(databaseUnavailable());
   return { message: err instanceof Error ? err.message : String(err) };
 }
 

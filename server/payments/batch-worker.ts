@@ -78,10 +78,6 @@ function heard(message: ToWorker) {
       void batcher
         .drain()
         .then(() => pool.end())
-        .finally(() => {
-          // Straight out, not queued: the port closes now.
-          port.postMessage([{ type: 'closed' } satisfies FromWorker]);
-          port.close();
-        });
+        .finally(() => port.close());
   }
 }

@@ -237,75 +237,56 @@ describe('refunding a room ticket', () => {
 });
 
 describe('the database guards the ledger itself', () => {
-  it('refuses an unbalanced transaction', async () => {
-    const { db } = s.lectern.database;
-    const account = await db
-      .selectFrom('accounts')
-      .select('id')
-      .where('kind', '=', 'platform_revenue')
-      .executeTakeFirstOrThrow();
-    await expect(
-      db.transaction().execute(async (trx) => {
-        const t = await trx
-          .insertInto('ledger_transactions')
-          .values({ kind: 'topup' })
-          .returning('id')
-          .executeTakeFirstOrThrow();
+  /** One ledger transaction, its entries ([account, amount]) written by one statement per argument. */
+  const postEntries = (...statements: [string, number][][]) =>
+    s.lectern.database.db.transaction().execute(async (trx) => {
+      const t = await trx
+        .insertInto('ledger_transactions')
+        .values({ kind: 'topup' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      for (const entries of statements) {
         await trx
           .insertInto('ledger_entries')
-          .values({ transaction_id: t.id, account_id: account.id, amount: 5 })
+          .values(entries.map(([account_id, amount]) => ({ transaction_id: t.id, account_id, amount })))
           .execute();
-      }),
-    ).rejects.toThrow(/does not balance/);
-  });
-
-  it('refuses an entry that unbalances a transaction balanced by an earlier statement', async () => {
-    const { db } = s.lectern.database;
-    // Two accounts without a non-negative check, so only the balance can refuse.
-    const [a, b] = await db
+      }
+    });
+  // Accounts without a non-negative check, so only the rule under test can refuse.
+  const unchecked = () =>
+    s.lectern.database.db
       .selectFrom('accounts')
       .select('id')
       .where('kind', 'in', ['platform_revenue', 'provider'])
       .orderBy('id')
       .execute();
+
+  it('refuses an unbalanced transaction', async () => {
+    const [a] = await unchecked();
+    await expect(postEntries([[a.id, 5]])).rejects.toThrow(/does not balance/);
+  });
+
+  it('refuses an entry that unbalances a transaction balanced by an earlier statement', async () => {
+    const [a, b] = await unchecked();
     await expect(
-      db.transaction().execute(async (trx) => {
-        const t = await trx
-          .insertInto('ledger_transactions')
-          .values({ kind: 'topup' })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto('ledger_entries')
-          .values([
-            { transaction_id: t.id, account_id: a.id, amount: -5 },
-            { transaction_id: t.id, account_id: b.id, amount: 5 },
-          ])
-          .execute();
-        await trx.insertInto('ledger_entries').values({ transaction_id: t.id, account_id: a.id, amount: 7 }).execute();
-      }),
+      postEntries(
+        [
+          [a.id, -5],
+          [b.id, 5],
+        ],
+        [[a.id, 7]],
+      ),
     ).rejects.toThrow(/does not balance/);
   });
 
   it('refuses entries for an account that does not exist, and never deletes an account', async () => {
-    const { db } = s.lectern.database;
     await expect(
-      db.transaction().execute(async (trx) => {
-        const t = await trx
-          .insertInto('ledger_transactions')
-          .values({ kind: 'topup' })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await trx
-          .insertInto('ledger_entries')
-          .values([
-            { transaction_id: t.id, account_id: randomUUID(), amount: -3 },
-            { transaction_id: t.id, account_id: randomUUID(), amount: 3 },
-          ])
-          .execute();
-      }),
+      postEntries([
+        [randomUUID(), -3],
+        [randomUUID(), 3],
+      ]),
     ).rejects.toThrow(/does not exist/);
-    await expect(db.deleteFrom('accounts').execute()).rejects.toThrow(/never deleted/);
+    await expect(s.lectern.database.db.deleteFrom('accounts').execute()).rejects.toThrow(/never deleted/);
   });
 
   it('refuses to edit or delete entries', async () => {
