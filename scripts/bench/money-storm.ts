@@ -25,6 +25,8 @@ const CLIENTS = Number(process.env.BENCH_MONEY_CLIENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_MONEY_SECONDS ?? 8);
 const SECRET = 'money-storm-secret-money-storm-secret-0000';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The server on CPU 0 and the load on CPU 1 (BENCH_MONEY_PIN=0: the scheduler decides). */
+const PINNED = availableParallelism() >= 2 && process.env.BENCH_MONEY_PIN !== '0';
 /** An open loop this far behind its schedule gives up (the rate is out of reach). */
 const MAX_LAG_MS = 5000;
 
@@ -59,6 +61,11 @@ interface Storm {
   env: Record<string, string>;
 }
 
+/** BENCH_CPU_PROF_DIR=dir: the server writes a V8 CPU profile there when it stops. */
+const profileFlags = process.env.BENCH_CPU_PROF_DIR
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+  : [];
+
 async function startServer(): Promise<Storm> {
   const db = `lectern_storm_${randomBytes(4).toString('hex')}`;
   await createMigratedDatabase(db);
@@ -78,13 +85,13 @@ async function startServer(): Promise<Storm> {
     SOCKET_EVENTS_PER_SECOND: '10000',
     DATA_DIR: `/tmp/${db}`,
   };
-  const cpus = availableParallelism() >= 2 ? '0' : undefined;
-  const server = await spawnServer(env, 60_000, cpus);
+  const cpus = PINNED ? '0' : undefined;
+  const server = await spawnServer(env, 60_000, cpus, profileFlags);
   return { server, url: server.url, port, db, cpus, env };
 }
 
 async function restart(storm: Storm): Promise<void> {
-  storm.server = await spawnServer(storm.env, 60_000, storm.cpus);
+  storm.server = await spawnServer(storm.env, 60_000, storm.cpus, profileFlags);
 }
 
 /** CPU seconds (user + system) the process has used. */
@@ -294,7 +301,7 @@ async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise
 
 export async function moneyStorm() {
   // The load on CPU 1, the server on CPU 0 (Postgres may use both).
-  if (availableParallelism() >= 2) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  if (PINNED) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const pgbench = await pgbenchTps();
   const target = Math.round(pgbench / 2);
   const storm = await startServer();

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { createKysely } from './pool';
-import { kyselyOn, RoundTrip } from './round-trip';
+import { kyselyOn, literal, RoundTrip } from './round-trip';
 
 let database: TestDatabase;
 let handle: ReturnType<typeof createKysely>;
@@ -27,6 +28,10 @@ const awkward = [
   '多字节 ✓',
   'line\nbreak',
 ];
+
+it('quotes a literal exactly as pg.escapeLiteral does', () => {
+  for (const value of [...awkward, '\\\\', "''", "\\'"]) expect(literal(value)).toBe(pg.escapeLiteral(value));
+});
 
 it('inlines parameters so every value arrives exactly as sent, scalars and arrays', async () => {
   const { db, pool } = handle;

@@ -1,5 +1,5 @@
 import { type CompiledQuery, Kysely, PostgresDialect, type PostgresPool } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DB } from './schema';
 
 /**
@@ -7,7 +7,7 @@ import type { DB } from './schema';
  * has been answered, so a transaction of ten statements waits ten times for Postgres and ten
  * times for this process's event loop — on a busy server most of a money batch's time. The
  * simple query protocol takes many statements in one message, but no parameters: each compiled
- * query's parameters are written into its text as quoted literals (escaped by pg, so a value can
+ * query's parameters are written into its text as quoted literals (escaped as pg does, so a value can
  * never end its literal), and each statement's rows come back in order. A statement that fails
  * stops the rest; inside a transaction, the transaction is then aborted.
  */
@@ -37,8 +37,18 @@ export function inline(query: CompiledQuery): string {
     const index = Number(n) - 1;
     if (index >= query.parameters.length) throw new Error(`no parameter $${n}`);
     const text = parameterText(query.parameters[index]);
-    return text === null ? 'NULL' : pg.escapeLiteral(text);
+    return text === null ? 'NULL' : literal(text);
   });
+}
+
+/**
+ * `text` as a SQL string literal, the way pg.escapeLiteral writes it (quotes doubled; with a
+ * backslash, an E'' literal with backslashes doubled), but with native replaces: pg's loop
+ * over every character was most of a money batch's own CPU time.
+ */
+export function literal(text: string): string {
+  const quoted = `'${text.replace(/'/g, "''")}'`;
+  return text.includes('\\') ? ` E${quoted.replace(/\\/g, '\\\\')}` : quoted;
 }
 
 /** The text pg would send for a parameter (null for SQL NULL); arrays as Postgres array literals. */
@@ -49,7 +59,7 @@ function parameterText(value: unknown): string | null {
     const elements = value.map((e) => {
       if (Array.isArray(e)) throw new Error('nested arrays are not supported');
       const t = parameterText(e);
-      return t === null ? 'NULL' : `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+      return t === null ? 'NULL' : `"${t.replace(/[\\"]/g, '\\$&')}"`;
     });
     return `{${elements.join(',')}}`;
   }

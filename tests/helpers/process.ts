@@ -33,8 +33,10 @@ export function spawnServer(
   timeoutMs = 60_000,
   /** Pin the server to these CPUs (`taskset -c`), e.g. `'0'`, so load and server do not share a core. */
   cpus?: string,
+  /** Extra Node flags, e.g. `--cpu-prof`. */
+  nodeFlags: string[] = [],
 ): Promise<ServerProcess> {
-  const node = [process.execPath, '--import', 'tsx', 'server/main.ts'];
+  const node = [process.execPath, ...nodeFlags, '--import', 'tsx', 'server/main.ts'];
   const [command, ...args] = cpus ? ['taskset', '-c', cpus, ...node] : node;
   const child = spawn(command, args, {
     cwd: ROOT,
