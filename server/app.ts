@@ -6,6 +6,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { type Analytics, createAnalytics } from './analytics';
 import { type AuthService, createAuthService } from './auth';
 import { resolveJwtSecret } from './auth/secret';
+import { UserChanges } from './auth/user-changes';
 import { type CatalogService, createCatalogService } from './catalog';
 import type { Config } from './config';
 import { type Database, openDatabase } from './db';
@@ -123,7 +124,12 @@ async function assemble(
   );
 
   const jwtSecret = resolveJwtSecret(config);
-  const auth = createAuthService({ db, secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds });
+  // Role changes and deleted accounts, heard from Postgres: open connections and the principal
+  // cache follow them at once on every node.
+  const userChanges = new UserChanges({ databaseUrl: database.url, db, log: log.child({ component: 'users' }) });
+  userChanges.start();
+  onClose(() => userChanges.close());
+  const auth = createAuthService({ db, secret: jwtSecret, ttlSeconds: config.jwtTtlSeconds, userChanges });
   const store = createMediaStore(config);
   // Covers and avatars: received, re-encoded by ffmpeg and kept in public in the store.
   const images = createPublicImages({ store, config, log: log.child({ component: 'images' }) });
@@ -316,7 +322,7 @@ async function assemble(
   });
   const httpServer: Server = createServer(app);
   const gateway = createGateway(httpServer, {
-    databaseUrl: database.url,
+    userChanges,
     config,
     log,
     db,

@@ -5,7 +5,9 @@ import { type DB, isUniqueViolation, type UserRow } from '../db';
 import { AppError, conflict, notFound, unauthenticated } from '../errors';
 import { parse } from '../validation';
 import { hashPassword, timingDummyHash, verifyPassword } from './passwords';
+import { PrincipalCache } from './principal-cache';
 import { type Principal, TokenService } from './tokens';
+import type { UserChanges } from './user-changes';
 
 export type { Principal } from './tokens';
 
@@ -48,9 +50,17 @@ export const toUser = (row: Pick<UserRow, 'id' | 'username' | 'role' | 'created_
   createdAt: row.created_at.toISOString(),
 });
 
-export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSeconds: number }): AuthService {
+export function createAuthService(deps: {
+  db: Kysely<DB>;
+  secret: string;
+  ttlSeconds: number;
+  /** With it, principals are cached while it listens (without it, every token is looked up). */
+  userChanges?: UserChanges;
+}): AuthService {
   const { db } = deps;
   const tokens = new TokenService(deps.secret, deps.ttlSeconds);
+  const cache = new PrincipalCache();
+  deps.userChanges?.watch(cache);
   const session = async (user: User): Promise<Session> => ({ token: await tokens.issue(user), user });
 
   return {
@@ -89,16 +99,22 @@ export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSec
     },
 
     async authenticate(token) {
+      const cached = cache.get(token);
+      if (cached) return cached;
+      const mark = cache.mark();
       const { id, expiresAt } = await tokens.verify(token);
-      // The token proves who the bearer is; the role is read now (one primary-key lookup), so a
-      // demotion or a deleted account takes effect at once rather than at the token's expiry.
+      // The token proves who the bearer is; the role is read now (one primary-key lookup, or the
+      // cache that role changes clear), so a demotion or a deleted account takes effect at once
+      // rather than at the token's expiry.
       const row = await db
         .selectFrom('users')
         .select(['id', 'username', 'role'])
         .where('id', '=', id)
         .executeTakeFirst();
       if (!row) throw unauthenticated('this account no longer exists');
-      return expiresAt ? { ...row, expiresAt } : row;
+      const principal = expiresAt ? { ...row, expiresAt } : row;
+      cache.set(token, principal, mark);
+      return { ...principal };
     },
 
     async getUser(id) {
@@ -112,7 +128,7 @@ export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSec
     },
 
     async setRole(username, role) {
-      return db.transaction().execute(async (trx) => {
+      const user = await db.transaction().execute(async (trx) => {
         const row = await trx
           .updateTable('users')
           .set({ role })
@@ -129,6 +145,9 @@ export function createAuthService(deps: { db: Kysely<DB>; secret: string; ttlSec
         }
         return toUser(row);
       });
+      // This node reads its own write at once; the others hear of it from Postgres.
+      cache.changed(user.id, { role: user.role });
+      return user;
     },
   };
 }

@@ -7,6 +7,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server } from 'socket.io';
 import type { RoomLeftReason as ClientLeftReason, RoomJoinResult } from '../../protocol';
 import type { AuthService } from '../auth';
+import type { UserChanges, UserNow } from '../auth/user-changes';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import type { DomainEvents } from '../domain-events';
@@ -35,7 +36,6 @@ import { guardRecovery } from './recovery-guard';
 import { activeRestriction, RoomStateCache, roleIn } from './room-state';
 import { TipsManager } from './tips';
 import { accessChannel, type IoServer, type IoSocket, roomChannel, userChannel } from './types';
-import { UserChanges, type UserNow } from './user-changes';
 import { WatchClock } from './watch-time';
 
 export type { AudienceMember, RoomAudience, SuggestionFeedback } from './audience';
@@ -54,8 +54,8 @@ export interface GatewayDeps {
   config: Config;
   log: Logger;
   db: Kysely<DB>;
-  /** Where to LISTEN for role changes and deleted accounts (user-changes.ts). */
-  databaseUrl: string;
+  /** Role changes and deleted accounts, as Postgres tells of them. */
+  userChanges: UserChanges;
   auth: AuthService;
   rooms: RoomsService;
   payments: PaymentsService;
@@ -535,15 +535,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   installHandshake(io, deps.auth, config);
   // A connection holds its user's role as it is now, not as it was at the handshake: a demoted
   // admin stops moderating, a deleted account is disconnected (on every node, at once).
-  const userChanges = new UserChanges({
-    databaseUrl: deps.databaseUrl,
-    db,
-    connectedUsers: () =>
-      [...io.of('/').sockets.values()].flatMap((sock) => (sock.data.user ? [sock.data.user.id] : [])),
+  deps.userChanges.watch({
+    users: () => [...io.of('/').sockets.values()].flatMap((sock) => (sock.data.user ? [sock.data.user.id] : [])),
     changed: (userId, now) => void userChanged(userId, now),
-    log,
   });
-  userChanges.start();
   async function userChanged(userId: string, now: UserNow): Promise<void> {
     // This user's connections here: the members of their own channel.
     const sockets = [...(io.of('/').adapter.rooms.get(userChannel(userId)) ?? [])].flatMap((id) => {
@@ -661,7 +656,6 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     close: () =>
       (closing ??= (async () => {
         for (const off of unsubscribe) off();
-        await userChanges.close();
         questions.close();
         polls.stop();
         tips.close();

@@ -7,30 +7,48 @@ import { id } from '../validation';
 
 export const USER_CHANGED_CHANNEL = 'lectern_user_changed';
 
-/** What a connection needs to know of its user now; null: the account is gone. */
+/** What a node needs to know of a user now; null: the account is gone. */
 export type UserNow = { role: Role } | null;
+
+/** One part of the node that keeps something about users: its open connections, a cache. */
+export interface UserWatcher {
+  /** The users it holds something about, read again each time listening starts. */
+  users?: () => Iterable<string>;
+  changed: (userId: string, now: UserNow) => void;
+  /** Listening started (true) or stopped (false): while it is stopped, changes go unheard. */
+  listening?: (on: boolean) => void;
+}
 
 /**
  * Hears of role changes and deleted accounts from Postgres (LISTEN on the channel the users
- * trigger notifies, migration 0014), so every node updates its open connections at once whoever
- * made the change. Notifications sent while the listening connection was down are lost, so each
- * time it is (re)established, every connected user is read again.
+ * trigger notifies, migration 0014), so every node updates what it holds at once whoever made
+ * the change. Notifications sent while the listening connection was down are lost, so each time
+ * it is (re)established, every user a watcher holds is read again.
  */
 export class UserChanges {
   private client?: pg.Client;
   private closed = false;
   private retry?: NodeJS.Timeout;
+  private readonly watchers: UserWatcher[] = [];
+  private on = false;
 
   constructor(
     private readonly o: {
       databaseUrl: string;
       db: Kysely<DB>;
-      /** The signed-in users with a connection to this node. */
-      connectedUsers: () => Iterable<string>;
-      changed: (userId: string, now: UserNow) => void;
       log: Logger;
     },
   ) {}
+
+  /** Whether changes are heard now. */
+  get listening(): boolean {
+    return this.on;
+  }
+
+  watch(watcher: UserWatcher): void {
+    this.watchers.push(watcher);
+    if (this.on) watcher.listening?.(true);
+  }
 
   start(): void {
     void this.listen(1000);
@@ -39,7 +57,14 @@ export class UserChanges {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
+    this.setListening(false);
     await this.client?.end().catch(() => {});
+  }
+
+  private setListening(on: boolean): void {
+    if (this.on === on) return;
+    this.on = on;
+    for (const w of this.watchers) w.listening?.(on);
   }
 
   private async listen(backoffMs: number): Promise<void> {
@@ -49,6 +74,7 @@ export class UserChanges {
     const again = () => {
       if (this.closed || this.client !== client) return;
       this.client = undefined;
+      this.setListening(false);
       client.end().catch(() => {});
       this.retry = setTimeout(() => void this.listen(Math.min(backoffMs * 2, 30_000)), backoffMs);
       this.retry.unref();
@@ -69,9 +95,11 @@ export class UserChanges {
       again();
       return;
     }
+    if (this.client !== client) return;
     backoffMs = 1000;
+    this.setListening(true);
     // What changed while nobody listened.
-    await this.refresh([...new Set(this.o.connectedUsers())]);
+    await this.refresh([...new Set(this.watchers.flatMap((w) => [...(w.users?.() ?? [])]))]);
   }
 
   private async refresh(userIds: string[]): Promise<void> {
@@ -81,7 +109,7 @@ export class UserChanges {
       const found = new Map(rows.map((r) => [r.id, r]));
       for (const userId of userIds) {
         const row = found.get(userId);
-        this.o.changed(userId, row ? { role: row.role } : null);
+        for (const w of this.watchers) w.changed(userId, row ? { role: row.role } : null);
       }
     } catch (err) {
       this.o.log.warn({ err, users: userIds.length }, 'user changes: could not read the users');
