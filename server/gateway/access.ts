@@ -62,16 +62,13 @@ export class AccessPolicy {
 }
 
 /**
- * Applies decisions to a membership: stores them, schedules the end of a preview or of the
- * subscription behind full access, and reports changes. `onExpire` runs when that timer fires
- * (it re-decides: the viewer may have paid or renewed meanwhile).
+ * Applies a decision to a session: records it, schedules the end of a preview or of the
+ * subscription behind full access, and says whether the client must hear of it. `onExpire` runs
+ * when that timer fires (it re-decides: the viewer may have paid or renewed meanwhile).
  */
 export function applyAccess(m: Membership, decision: AccessDecision, onExpire: (m: Membership) => void): boolean {
-  const changed = m.access !== decision.access || m.previewEndsAt?.getTime() !== decision.previewEndsAt?.getTime();
-  m.access = decision.access;
-  m.previewEndsAt = decision.previewEndsAt;
-  clearTimeout(m.accessTimer);
-  m.accessTimer = undefined;
+  if (m.leaving) return false;
+  const changed = m.decide(decision.access, decision.previewEndsAt);
   const preview = decision.access === 'preview' ? decision.previewEndsAt : undefined;
   const until = preview ?? (decision.access === 'full' ? decision.recheckAt : undefined);
   if (until) {

@@ -5,21 +5,20 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Server } from 'socket.io';
-import type { RoomLeftReason as ClientLeftReason, RoomJoinResult } from '../../protocol';
+import type { RoomJoinResult } from '../../protocol';
 import type { AuthService } from '../auth';
 import type { UserChanges, UserNow } from '../auth/user-changes';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import type { DomainEvents } from '../domain-events';
-import { AppError } from '../errors';
-import { type EngagementEvent, newEvent, type RoomLeftEvent, withCreatorId } from '../events';
+import { type EngagementEvent, withCreatorId } from '../events';
 import type { Logger } from '../log';
 import type { MediaPlane } from '../media';
 import type { PaymentsService } from '../payments';
 import type { PollsService } from '../polls';
 import { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
-import { AccessPolicy, applyAccess } from './access';
+import { AccessPolicy } from './access';
 import { type RoomAudience, roomAudience, type SuggestionFeedback } from './audience';
 import { ChatManager } from './chat';
 import { type GatewayContext, requireMember, requireUser } from './context';
@@ -27,28 +26,20 @@ import { Dispatcher, type Handlers } from './dispatch';
 import { installHandshake, originAllowed } from './handshake';
 import { LikeAggregator } from './likes';
 import { MediaSignalling } from './media';
-import { type Membership, Memberships } from './memberships';
+import { Memberships } from './memberships';
 import { ModerationManager } from './moderation';
 import { PollsManager } from './polls';
 import { LocalViewerCounts, Presence, RedisViewerCounts } from './presence';
 import { QuestionsManager } from './questions';
 import { guardRecovery } from './recovery-guard';
-import { activeRestriction, RoomStateCache, roleIn } from './room-state';
+import { RoomOwners, RoomSessions } from './room-sessions';
+import { activeRestriction, RoomStateCache } from './room-state';
 import { TipsManager } from './tips';
-import { accessChannel, type IoServer, type IoSocket, roomChannel, userChannel } from './types';
+import { type IoServer, type IoSocket, roomChannel, userChannel } from './types';
 import { WatchClock } from './watch-time';
 
 export type { AudienceMember, RoomAudience, SuggestionFeedback } from './audience';
 export type { IoServer, IoSocket } from './types';
-
-type RoomLeftReason = RoomLeftEvent['data']['reason'];
-
-/** How many rooms one connection may be in at once. */
-const MAX_ROOMS_PER_SOCKET = 10;
-/** Members whose access is decided at once when a room goes live (each asks the database). */
-const GO_LIVE_BATCH = 16;
-/** How soon access that could not be decided is decided again. */
-const ACCESS_RETRY_MS = 3000;
 
 export interface GatewayDeps {
   config: Config;
@@ -113,8 +104,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
 
   const memberships = new Memberships();
   const roomStates = new RoomStateCache(db, deps.rooms, undefined, cacheLookup('room_state'));
-  /** Owners (immutable) of the rooms entered here, so room events name their creator. Bounded. */
-  const owners = new Map<string, string>();
+  const owners = new RoomOwners();
   const ctx: GatewayContext = {
     io,
     db,
@@ -162,13 +152,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   const polls = new PollsManager(ctx, deps.polls);
   const moderation = new ModerationManager(ctx, {
     kick(roomId, userId) {
-      kickLocal(roomId, userId);
+      sessions.kick(roomId, userId);
       tellOtherNodes('room:kick', { roomId, userId });
     },
-    recheckAccess(userId) {
-      void recheckLocal(userId);
-      tellOtherNodes('access:recheck', { userId });
-    },
+    recheckAccess: (userId) => recheckEverywhere(userId),
   });
 
   // --- metrics ---------------------------------------------------------------------------------
@@ -196,129 +183,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   });
 
   // --- membership ------------------------------------------------------------------------------
-  async function onPreviewEnded(m: Membership): Promise<void> {
-    try {
-      const state = await roomStates.get(m.roomId);
-      await reapplyAccess(m, state);
-    } catch (err) {
-      noAccessUntilDecided(m, err);
-    }
-  }
-
-  /**
-   * Access that cannot be decided (the database errs at a preview's or a subscription's end, or
-   * after a refund or a ban) is no access — never the access the viewer had. It is decided again
-   * a little later, and every few seconds until the database answers.
-   */
-  function noAccessUntilDecided(m: Membership, err: unknown): void {
-    if (memberships.get(m.socket.id, m.roomId) !== m) return; // left meanwhile
-    watch.beat(m);
-    // Said once per member, not at every retry of an outage.
-    const changed = applyAccess(m, { access: 'none' }, () => {});
-    log[changed ? 'warn' : 'debug'](
-      { err, roomId: m.roomId, userId: m.user?.id },
-      'access not decided: none until it is',
-    );
-    if (changed) {
-      syncAccessChannel(m);
-      media.accessChanged(m);
-      tellAccess(m);
-    }
-    m.accessTimer = setTimeout(() => void onPreviewEnded(m), ACCESS_RETRY_MS);
-    m.accessTimer.unref();
-  }
-
-  async function reapplyAccess(m: Membership, state: Awaited<ReturnType<RoomStateCache['get']>>): Promise<void> {
-    m.role = roleIn(state, m.user);
-    const decision = await accessPolicy.decide(state, m.user);
-    if (memberships.get(m.socket.id, m.roomId) !== m) return; // left meanwhile
-    // Watch time so far counts at the access it had: a preview that ends keeps its last stretch,
-    // and time without access before a purchase is not counted as watched.
-    watch.beat(m);
-    if (applyAccess(m, decision, (x) => void onPreviewEnded(x))) {
-      syncAccessChannel(m);
-      media.accessChanged(m);
-      tellAccess(m);
-    }
-  }
-
-  /** Members with access are in the room's access channel, where its conversation goes. */
-  function syncAccessChannel(m: Membership): void {
-    if (m.access === 'none') void m.socket.leave(accessChannel(m.roomId));
-    else void m.socket.join(accessChannel(m.roomId));
-  }
-
-  function seenAccess(m: Membership) {
-    return { access: m.access, ...(m.previewEndsAt ? { previewEndsAt: m.previewEndsAt.toISOString() } : {}) };
-  }
-
-  /** Sends `access:changed` and remembers it: a recovered connection is told what it missed. */
-  function tellAccess(m: Membership): void {
-    const seen = seenAccess(m);
-    m.socket.data.accessSeen[m.roomId] = seen;
-    m.socket.emit('access:changed', { roomId: m.roomId, ...seen });
-  }
-
-  async function recheckLocal(userId: string): Promise<void> {
-    for (const m of memberships.ofUser(userId)) {
-      try {
-        roomStates.invalidate(m.roomId);
-        await reapplyAccess(m, await roomStates.get(m.roomId));
-      } catch (err) {
-        noAccessUntilDecided(m, err);
-      }
-    }
-  }
-
-  /**
-   * The room went live: its cached state goes, and the signed-in members without full access are
-   * decided again (a viewer waiting in a paid room gets the free preview from now), a few at a time.
-   */
-  async function roomStartedLocal(roomId: string): Promise<void> {
-    roomStates.invalidate(roomId);
-    const waiting = memberships.inRoom(roomId).filter((m) => m.user && m.access !== 'full');
-    if (waiting.length === 0) return;
-    let state: Awaited<ReturnType<RoomStateCache['get']>>;
-    try {
-      state = await roomStates.get(roomId);
-    } catch (err) {
-      log.warn({ err, roomId }, 'access after going live not decided');
-      return;
-    }
-    const decide = (m: Membership) =>
-      reapplyAccess(m, state).catch((err) =>
-        log.warn({ err, roomId, userId: m.user?.id }, 'access after going live not decided'),
-      );
-    for (let i = 0; i < waiting.length; i += GO_LIVE_BATCH) {
-      await Promise.all(waiting.slice(i, i + GO_LIVE_BATCH).map(decide));
-    }
-  }
-
-  function leaveLocal(socket: IoSocket, roomId: string, reason: RoomLeftReason): void {
-    const m = memberships.remove(socket.id, roomId);
-    socket.leave(roomChannel(roomId));
-    socket.leave(accessChannel(roomId));
-    socket.data.rooms = socket.data.rooms.filter((r) => r !== roomId);
-    delete socket.data.accessSeen[roomId];
-    if (m) left(m, reason);
-  }
-
-  /** Takes a connection out of a room on the server's initiative, and tells it why. */
-  function removeLocal(socket: IoSocket, roomId: string, reason: ClientLeftReason): void {
-    leaveLocal(socket, roomId, reason === 'ended' ? 'ended' : 'removed');
-    socket.emit('room:left', { roomId, reason });
-  }
-
-  /** Bookkeeping when a member is gone: the last stretch of watch time, and the event. */
-  function left(m: Membership, reason: RoomLeftReason): void {
-    media.release(m);
-    watch.beat(m);
-    ctx.record(newEvent('room.left', { roomId: m.roomId, ...(m.user ? { userId: m.user.id } : {}), data: { reason } }));
-  }
-
-  function kickLocal(roomId: string, userId: string): void {
-    for (const m of memberships.ofUser(userId)) if (m.roomId === roomId) removeLocal(m.socket, roomId, 'banned');
-  }
+  const sessions = new RoomSessions(ctx, {
+    policy: accessPolicy,
+    watch,
+    media,
+    owners,
+    forgetRoom: (roomId) => presence.forget(roomId),
+  });
 
   /**
    * A room ended: `room:ended` goes out once, cluster-wide, from the node where it ended, so the
@@ -327,86 +198,17 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   function endRoom(roomId: string): void {
     io.to(roomChannel(roomId)).emit('room:ended', { roomId });
     tellOtherNodes('room:closed', { roomId });
-    closeRoomLocal(roomId);
+    sessions.closeRoom(roomId);
   }
 
-  function closeRoomLocal(roomId: string): void {
-    for (const m of memberships.inRoom(roomId)) leaveLocal(m.socket, roomId, 'ended');
-    io.local.in(roomChannel(roomId)).socketsLeave([roomChannel(roomId), accessChannel(roomId)]);
-    roomStates.invalidate(roomId);
-    presence.forget(roomId);
-    media.roomClosed(roomId);
-    owners.delete(roomId);
-  }
-
-  /**
-   * Runs one connection's joins and leaves one at a time, in the order they came: two joins in
-   * flight would both pass the room cap and both create a membership.
-   */
-  const roomQueues = new WeakMap<IoSocket, Promise<unknown>>();
-  function serialRoomOp<T>(socket: IoSocket, op: () => Promise<T>): Promise<T> {
-    const run = (roomQueues.get(socket) ?? Promise.resolve()).then(op);
-    roomQueues.set(
-      socket,
-      run.catch(() => {}),
-    );
-    return run;
-  }
-
-  /** Enters (or refreshes) a room for a connection; shared by `room:join` and recovery. */
-  async function enter(socket: IoSocket, roomId: string) {
-    const user = socket.data.user;
-    const state = await roomStates.open(roomId);
-    if (user && activeRestriction(state, user.id, 'ban')) throw new AppError('BANNED', 'you are banned from this room');
-    const existing = memberships.get(socket.id, roomId);
-    if (!existing && socket.data.rooms.filter((r) => r !== roomId).length >= MAX_ROOMS_PER_SOCKET) {
-      throw new AppError('INVALID_ARGUMENT', `a connection can be in at most ${MAX_ROOMS_PER_SOCKET} rooms`);
-    }
-    const decision = await accessPolicy.decide(state, user);
-    if (!socket.connected) throw new AppError('UNAVAILABLE', 'disconnected');
-    // Into the channel first, then counted: whoever counts this member can also reach it.
-    await socket.join(roomChannel(roomId));
-    if (!socket.data.rooms.includes(roomId)) socket.data.rooms = [...socket.data.rooms, roomId];
-    const m: Membership = existing ?? {
-      socket,
-      roomId,
-      user,
-      role: roleIn(state, user),
-      access: 'none',
-      joinedAt: Date.now(),
-    };
-    m.role = roleIn(state, user);
-    if (existing) watch.beat(m); // the time so far counts at the access it had
-    applyAccess(m, decision, (x) => void onPreviewEnded(x));
-    syncAccessChannel(m);
-    memberships.add(m);
-    if (owners.size >= 100_000 && !owners.has(roomId)) owners.delete(owners.keys().next().value!);
-    owners.set(roomId, state.room.ownerId);
-    if (!existing) {
-      // A new presence: a join, or a resumed connection whose disconnect ended the previous one.
-      watch.start(m);
-      ctx.record(newEvent('room.joined', { roomId, ...(user ? { userId: user.id } : {}), data: { access: m.access } }));
-    }
-    // The room may have ended, or this user been banned, while access was being decided: that
-    // cleared the room before this member was in it. Both drop the cached state, so this sees it.
-    const now = await roomStates.get(roomId);
-    if (now.room.status === 'ended') {
-      leaveLocal(socket, roomId, 'ended');
-      throw new AppError('CONFLICT', 'this room has ended');
-    }
-    if (user && activeRestriction(now, user.id, 'ban')) {
-      leaveLocal(socket, roomId, 'removed');
-      throw new AppError('BANNED', 'you are banned from this room');
-    }
-    if (memberships.get(socket.id, roomId) !== m) throw new AppError('UNAVAILABLE', 'left the room while joining');
-    // It went live while access was decided on its scheduled state (and perhaps before the
-    // go-live pass saw this member): decide again, so the preview starts now.
-    if (state.room.status !== 'live' && now.room.status === 'live') await reapplyAccess(m, now);
-    return { state: now, membership: m };
+  /** A purchase, refund or ban changed what this user may see: decided again on every node. */
+  function recheckEverywhere(userId: string): void {
+    void sessions.recheckUser(userId);
+    tellOtherNodes('access:recheck', { userId });
   }
 
   async function join(socket: IoSocket, roomId: string): Promise<RoomJoinResult> {
-    const { state, membership: m } = await enter(socket, roomId);
+    const { state, membership: m } = await sessions.enter(socket, roomId);
     // Without access a viewer sees the room's card and counts, not its conversation.
     const inside = m.access !== 'none';
     const [history, openQuestions, answeredQuestions, leaderboard, pinned, likesTotal, openPolls] = await Promise.all([
@@ -418,7 +220,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       likes.total(roomId),
       inside ? polls.open(roomId, socket.data.user?.id) : [],
     ]);
-    socket.data.accessSeen[roomId] = seenAccess(m);
+    sessions.remember(m);
     const muted = m.user ? activeRestriction(state, m.user.id, 'mute')?.until : undefined;
     return {
       room: state.room,
@@ -435,26 +237,6 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       polls: openPolls,
       ...(muted ? { mutedUntil: muted.toISOString() } : {}),
     };
-  }
-
-  /**
-   * After a recovered reconnect: restores this node's bookkeeping for a room, tells the client of
-   * an access change it missed (per-connection events are not replayed), or why it is out.
-   */
-  async function restore(socket: IoSocket, roomId: string): Promise<void> {
-    const before = socket.data.accessSeen[roomId];
-    try {
-      const { membership: m } = await enter(socket, roomId);
-      const after = seenAccess(m);
-      if (before?.access !== after.access || before?.previewEndsAt !== after.previewEndsAt) tellAccess(m);
-    } catch (err) {
-      const code = err instanceof AppError ? err.code : 'INTERNAL';
-      if (code !== 'INTERNAL' && code !== 'UNAVAILABLE') log.debug({ code, roomId }, 'room not restored');
-      else log.warn({ err, roomId }, 'room not restored');
-      const reason =
-        code === 'BANNED' ? 'banned' : code === 'CONFLICT' || code === 'NOT_FOUND' ? 'ended' : 'unavailable';
-      removeLocal(socket, roomId, reason);
-    }
   }
 
   // --- events from clients ---------------------------------------------------------------------
@@ -478,10 +260,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   // Every client event of the protocol has its handler here: the table is a mapped type over the
   // protocol's events, so an event without a handler does not compile.
   const handlers: Handlers = {
-    'room:join': (socket, p) => serialRoomOp(socket, () => join(socket, p.roomId)),
+    'room:join': (socket, p) => sessions.serial(socket, () => join(socket, p.roomId)),
     'room:leave': (socket, p) =>
-      serialRoomOp(socket, async () => {
-        leaveLocal(socket, p.roomId, 'left');
+      sessions.serial(socket, async () => {
+        sessions.leave(socket, p.roomId, 'left');
         return {};
       }),
     'chat:send': (socket, p) => chat.send(socket, p.roomId, p.text),
@@ -555,34 +337,16 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     for (const m of memberships.ofUser(userId)) {
       if (!changed.has(m.socket)) continue;
       const before = m.role;
-      try {
-        await reapplyAccess(m, await roomStates.get(m.roomId));
-      } catch (err) {
-        noAccessUntilDecided(m, err);
-      }
+      await sessions.recheckUser(userId, [m]);
       if (m.role !== before) m.socket.emit('role:changed', { roomId: m.roomId, role: m.role });
     }
   }
   // A resumed connection gets back only the channels its user may still be in (see restore()).
   guardRecovery(
     io,
-    async (session) => {
+    (session) => {
       const { user, rooms = [] } = session.data as Partial<IoSocket['data']>;
-      const drop = new Set<string>();
-      for (const roomId of rooms) {
-        try {
-          const state = await roomStates.get(roomId);
-          if (user && activeRestriction(state, user.id, 'ban')) {
-            drop.add(roomChannel(roomId)).add(accessChannel(roomId));
-          } else if ((await accessPolicy.decide(state, user ?? null)).access === 'none') {
-            drop.add(accessChannel(roomId));
-          }
-        } catch {
-          // Not decided: nothing of that room comes back (restore() decides again, or says so).
-          drop.add(roomChannel(roomId)).add(accessChannel(roomId));
-        }
-      }
-      return drop;
+      return sessions.channelsToDrop(user, rooms);
     },
     log,
   );
@@ -593,16 +357,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       // The connection resumed within the recovery window: Socket.IO restored its channels and
       // data; restore this node's bookkeeping (presence, access timers) for those rooms before
       // handling the events the client queued while it was away.
-      const restored = Promise.all(socket.data.rooms.map((roomId) => restore(socket, roomId))).then(() => {
+      const restored = Promise.all(socket.data.rooms.map((roomId) => sessions.restore(socket, roomId))).then(() => {
         restoring.delete(socket);
       });
       restoring.set(socket, restored);
     }
     socket.on('disconnect', () => {
-      for (const roomId of socket.data.rooms) {
-        const m = memberships.remove(socket.id, roomId);
-        if (m) left(m, 'disconnected');
-      }
+      sessions.disconnected(socket);
       // This connection's budget goes with it; a user's or an address's only once refilled.
       eventBudget.forget(budgetKey(socket), !socket.data.user);
       if (!socket.data.user) addressBudget.forget(socket.data.address);
@@ -611,10 +372,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
 
   // --- other nodes -----------------------------------------------------------------------------
   io.on('room:invalidate', ({ roomId }) => roomStates.invalidate(roomId));
-  io.on('access:recheck', ({ userId }) => void recheckLocal(userId));
-  io.on('room:kick', ({ roomId, userId }) => kickLocal(roomId, userId));
-  io.on('room:closed', ({ roomId }) => closeRoomLocal(roomId));
-  io.on('room:started', ({ roomId }) => void roomStartedLocal(roomId));
+  io.on('access:recheck', ({ userId }) => void sessions.recheckUser(userId));
+  io.on('room:kick', ({ roomId, userId }) => sessions.kick(roomId, userId));
+  io.on('room:closed', ({ roomId }) => sessions.closeRoom(roomId));
+  io.on('room:started', ({ roomId }) => void sessions.roomStarted(roomId));
 
   // --- the domain --------------------------------------------------------------------------------
   const unsubscribe = [
@@ -623,7 +384,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
       // `room:invalidate` too: a node of the previous version (mid-deploy) at least drops its copy.
       ctx.invalidateRoom(room.id);
       tellOtherNodes('room:started', { roomId: room.id });
-      void roomStartedLocal(room.id);
+      void sessions.roomStarted(room.id);
     }),
     deps.events.on('room.updated', ({ room }) => ctx.invalidateRoom(room.id)),
     deps.events.on('room.ended', ({ room }) => endRoom(room.id)),
@@ -641,8 +402,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     ...(['purchase.completed', 'purchase.refunded'] as const).map((event) =>
       deps.events.on(event, ({ purchase }) => {
         if (purchase.kind === 'content') return;
-        void recheckLocal(purchase.buyerId);
-        tellOtherNodes('access:recheck', { userId: purchase.buyerId });
+        recheckEverywhere(purchase.buyerId);
       }),
     ),
   ];
