@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely';
 import type { AccessLevel } from '../../protocol';
-import type { DB } from '../db';
 import type { PaymentsService } from '../payments';
+import type { RoomsService } from '../rooms';
 import type { Membership } from './memberships';
 import type { RoomState } from './room-state';
 import type { SignedInUser } from './types';
@@ -26,7 +25,7 @@ const MIN_RECHECK_MS = 1000;
  */
 export class AccessPolicy {
   constructor(
-    private readonly db: Kysely<DB>,
+    private readonly rooms: Pick<RoomsService, 'previewStart'>,
     private readonly payments: PaymentsService,
   ) {}
 
@@ -42,22 +41,9 @@ export class AccessPolicy {
     // The preview is of the stream: it starts once the room is live, never at a visit before
     // (the gateway decides again for those in the room when it goes live).
     if (room.status !== 'live') return { access: 'none' };
-    const started = await this.previewStart(room.id, user.id);
+    const started = await this.rooms.previewStart(room.id, user.id);
     const previewEndsAt = new Date(started.getTime() + room.previewSeconds * 1000);
     return previewEndsAt > now ? { access: 'preview', previewEndsAt } : { access: 'none' };
-  }
-
-  /** When this viewer's preview of the room began (now, on their first visit). */
-  private async previewStart(roomId: string, userId: string): Promise<Date> {
-    const row = await this.db
-      .insertInto('room_previews')
-      .values({ room_id: roomId, user_id: userId })
-      .onConflict((oc) =>
-        oc.columns(['room_id', 'user_id']).doUpdateSet({ user_id: (eb) => eb.ref('room_previews.user_id') }),
-      )
-      .returning('started_at')
-      .executeTakeFirstOrThrow();
-    return row.started_at;
   }
 }
 

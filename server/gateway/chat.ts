@@ -91,36 +91,12 @@ export class ChatManager {
     const user = requireUser(socket);
     requireMember(this.ctx, socket, roomId);
     const state = await this.ctx.roomStates.get(roomId);
-    const row = await this.ctx.db
-      .selectFrom('chat_messages')
-      .select(['user_id', 'deleted_at'])
-      .where('id', '=', messageId)
-      .where('room_id', '=', roomId)
-      .executeTakeFirst();
-    if (!row || row.deleted_at) throw notFound('message');
+    const authorId = await this.ctx.rooms.moderation.messageAuthor(roomId, messageId);
+    if (!authorId) throw notFound('message');
     const role = roleIn(state, user);
-    const own = row.user_id === user.id;
-    if (!own && role !== 'owner' && role !== 'moderator')
+    if (authorId !== user.id && role !== 'owner' && role !== 'moderator')
       throw forbidden('only moderators can delete others’ messages');
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('chat_messages')
-        .set({ deleted_at: new Date(), deleted_by: user.id })
-        .where('id', '=', messageId)
-        .execute();
-      if (!own) {
-        await trx
-          .insertInto('moderation_actions')
-          .values({
-            room_id: roomId,
-            actor_id: user.id,
-            target_user_id: row.user_id,
-            action: 'delete_message',
-            message_id: messageId,
-          })
-          .execute();
-      }
-    });
+    await this.ctx.rooms.moderation.deleteMessage({ roomId, actorId: user.id, messageId, authorId });
     this.history.invalidate(roomId);
     this.ctx.io.to(accessChannel(roomId)).emit('chat:deleted', { roomId, messageId });
     return {};

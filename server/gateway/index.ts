@@ -103,7 +103,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   const cacheLookup = (cache: string) => (hit: boolean) => cacheLookups.inc({ cache, outcome: hit ? 'hit' : 'miss' });
 
   const memberships = new Memberships();
-  const roomStates = new RoomStateCache(db, deps.rooms, undefined, cacheLookup('room_state'));
+  const roomStates = new RoomStateCache(deps.rooms, undefined, cacheLookup('room_state'));
   const owners = new RoomOwners();
   const ctx: GatewayContext = {
     io,
@@ -128,7 +128,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     },
     cacheLookup,
   };
-  const accessPolicy = new AccessPolicy(db, deps.payments);
+  const accessPolicy = new AccessPolicy(deps.rooms, deps.payments);
   const presence = new Presence(
     io,
     memberships,

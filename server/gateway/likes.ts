@@ -81,12 +81,7 @@ export class LikeAggregator {
     const unknown = [...local].filter((roomId) => !known.has(roomId));
     if (unknown.length > 0) {
       try {
-        const rows = await this.ctx.db
-          .selectFrom('rooms')
-          .select(['id', 'likes_total'])
-          .where('id', 'in', unknown)
-          .execute();
-        for (const r of rows) known.set(r.id, r.likes_total);
+        for (const [roomId, total] of await this.ctx.rooms.likesTotals(unknown)) known.set(roomId, total);
       } catch (err) {
         this.ctx.log.warn({ err }, 'like totals could not be read');
       }
@@ -103,8 +98,7 @@ export class LikeAggregator {
   }
 
   private async read(roomId: string): Promise<number> {
-    const row = await this.ctx.db.selectFrom('rooms').select('likes_total').where('id', '=', roomId).executeTakeFirst();
-    return row?.likes_total ?? 0;
+    return (await this.ctx.rooms.likesTotals([roomId])).get(roomId) ?? 0;
   }
 
   async close(): Promise<void> {

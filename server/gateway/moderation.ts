@@ -1,6 +1,6 @@
-import type { ModerationList, RestrictedUser, RoomRole, RoomSettings } from '../../protocol';
-import { isConstraintViolation } from '../db';
-import { forbidden, invalidArgument, notFound } from '../errors';
+import type { ModerationList, RoomSettings } from '../../protocol';
+import { forbidden, invalidArgument } from '../errors';
+import type { Restrictable } from '../rooms/moderation';
 import { type GatewayContext, requireMember, requireUser } from './context';
 import { type RoomState, requireModerator, roleIn } from './room-state';
 import { type IoSocket, roomChannel, type SignedInUser, userChannel } from './types';
@@ -12,15 +12,13 @@ export interface ModerationHooks {
   recheckAccess(userId: string): void;
 }
 
-type Restrictable = 'mute' | 'unmute' | 'ban' | 'unban';
-
 /** How many of each (bans, timeouts, moderators) `moderation:list` returns, most recent first. */
 const LIST_MAX = 200;
 
 /**
  * Room moderation by the owner and moderators: timeouts (mute), bans, room settings and, for
- * the owner, who moderates. Current restrictions live in `room_restrictions`, the history in
- * `moderation_actions`; every change drops the cached room state on all nodes.
+ * the owner, who moderates: who may act on whom, and who is told. The rows are the rooms
+ * service's (`server/rooms/moderation.ts`); every change drops the cached room state on all nodes.
  */
 export class ModerationManager {
   constructor(
@@ -53,42 +51,8 @@ export class ModerationManager {
     const state = await this.ctx.roomStates.get(p.roomId);
     requireModerator(state, actor);
     this.checkTarget(state, actor, p.userId);
-    const kind = action === 'mute' || action === 'unmute' ? 'mute' : 'ban';
     const until = action === 'mute' ? new Date(Date.now() + (p.seconds ?? 0) * 1000) : null;
-    try {
-      await this.ctx.db.transaction().execute(async (trx) => {
-        if (action === 'mute' || action === 'ban') {
-          await trx
-            .insertInto('room_restrictions')
-            .values({ room_id: p.roomId, user_id: p.userId, kind, expires_at: until, created_by: actor.id })
-            .onConflict((oc) =>
-              oc.columns(['room_id', 'user_id', 'kind']).doUpdateSet({ expires_at: until, created_by: actor.id }),
-            )
-            .execute();
-        } else {
-          await trx
-            .deleteFrom('room_restrictions')
-            .where('room_id', '=', p.roomId)
-            .where('user_id', '=', p.userId)
-            .where('kind', '=', kind)
-            .execute();
-        }
-        await trx
-          .insertInto('moderation_actions')
-          .values({
-            room_id: p.roomId,
-            actor_id: actor.id,
-            target_user_id: p.userId,
-            action,
-            reason: p.reason ?? null,
-            expires_at: until,
-          })
-          .execute();
-      });
-    } catch (err) {
-      if (isConstraintViolation(err, 'room_restrictions_user_id_fkey')) throw notFound('user');
-      throw err;
-    }
+    await this.ctx.rooms.moderation.restrict({ ...p, actorId: actor.id, action, until });
     this.ctx.invalidateRoom(p.roomId);
     this.announce(p.roomId, actor.id);
     this.ctx.io.to(userChannel(p.userId)).emit('moderation:applied', {
@@ -122,40 +86,7 @@ export class ModerationManager {
     if (actor.id !== state.room.ownerId && actor.role !== 'admin')
       throw forbidden('only the room owner can appoint moderators');
     if (p.userId === state.room.ownerId) throw invalidArgument('the owner is not a moderator');
-    let role: RoomRole = 'viewer';
-    try {
-      await this.ctx.db.transaction().execute(async (trx) => {
-        const target = await trx.selectFrom('users').select('role').where('id', '=', p.userId).executeTakeFirst();
-        if (!target) throw notFound('user');
-        // An admin moderates every room, appointed or not.
-        role = p.grant || target.role === 'admin' ? 'moderator' : 'viewer';
-        if (p.grant) {
-          await trx
-            .insertInto('room_moderators')
-            .values({ room_id: p.roomId, user_id: p.userId, granted_by: actor.id })
-            .onConflict((oc) => oc.columns(['room_id', 'user_id']).doNothing())
-            .execute();
-        } else {
-          await trx
-            .deleteFrom('room_moderators')
-            .where('room_id', '=', p.roomId)
-            .where('user_id', '=', p.userId)
-            .execute();
-        }
-        await trx
-          .insertInto('moderation_actions')
-          .values({
-            room_id: p.roomId,
-            actor_id: actor.id,
-            target_user_id: p.userId,
-            action: p.grant ? 'grant_moderator' : 'revoke_moderator',
-          })
-          .execute();
-      });
-    } catch (err) {
-      if (isConstraintViolation(err, 'room_moderators_user_id_fkey')) throw notFound('user');
-      throw err;
-    }
+    const role = await this.ctx.rooms.moderation.setModerator({ ...p, actorId: actor.id });
     this.ctx.invalidateRoom(p.roomId);
     this.hooks.recheckAccess(p.userId);
     this.ctx.io.to(userChannel(p.userId)).emit('role:changed', { roomId: p.roomId, role });
@@ -171,40 +102,8 @@ export class ModerationManager {
     return this.load(roomId);
   }
 
-  private async load(roomId: string): Promise<ModerationList> {
-    const restricted = (kind: 'mute' | 'ban') =>
-      this.ctx.db
-        .selectFrom('room_restrictions as r')
-        .innerJoin('users as u', 'u.id', 'r.user_id')
-        .select(['r.user_id', 'u.username', 'r.expires_at'])
-        .where('r.room_id', '=', roomId)
-        .where('r.kind', '=', kind)
-        .where((eb) => eb.or([eb('r.expires_at', 'is', null), eb('r.expires_at', '>', new Date())]))
-        .orderBy('r.created_at', 'desc')
-        .limit(LIST_MAX)
-        .execute()
-        .then((rows) =>
-          rows.map(
-            (r): RestrictedUser => ({
-              userId: r.user_id,
-              username: r.username,
-              until: r.expires_at?.toISOString() ?? null,
-            }),
-          ),
-        );
-    const [bans, mutes, moderators] = await Promise.all([
-      restricted('ban'),
-      restricted('mute'),
-      this.ctx.db
-        .selectFrom('room_moderators as m')
-        .innerJoin('users as u', 'u.id', 'm.user_id')
-        .select(['m.user_id as userId', 'u.username'])
-        .where('m.room_id', '=', roomId)
-        .orderBy('m.created_at', 'desc')
-        .limit(LIST_MAX)
-        .execute(),
-    ]);
-    return { bans, mutes, moderators };
+  private load(roomId: string): Promise<ModerationList> {
+    return this.ctx.rooms.moderation.list(roomId, LIST_MAX);
   }
 
   /**

@@ -1,6 +1,4 @@
-import type { Kysely } from 'kysely';
 import type { Room, RoomRole } from '../../protocol';
-import type { DB } from '../db';
 import { AppError, forbidden } from '../errors';
 import type { RoomsService } from '../rooms';
 import { ShortCache } from './short-cache';
@@ -69,7 +67,6 @@ export class RoomStateCache {
   private readonly cache: ShortCache<RoomState>;
 
   constructor(
-    private readonly db: Kysely<DB>,
     private readonly rooms: RoomsService,
     ttlMs = 30_000,
     onLookup?: (hit: boolean) => void,
@@ -93,25 +90,19 @@ export class RoomStateCache {
   }
 
   private async load(roomId: string): Promise<RoomState> {
-    const [room, moderators, restrictions] = await Promise.all([
+    const [room, { moderators, restrictions }] = await Promise.all([
       this.rooms.get(roomId),
-      this.db.selectFrom('room_moderators').select('user_id').where('room_id', '=', roomId).execute(),
-      this.db
-        .selectFrom('room_restrictions')
-        .select(['user_id', 'kind', 'expires_at'])
-        .where('room_id', '=', roomId)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
-        .execute(),
+      this.rooms.moderation.staff(roomId),
     ]);
     const byUser = new Map<string, Restriction[]>();
     for (const r of restrictions) {
-      const list = byUser.get(r.user_id) ?? [];
-      list.push({ kind: r.kind, until: r.expires_at });
-      byUser.set(r.user_id, list);
+      const list = byUser.get(r.userId) ?? [];
+      list.push({ kind: r.kind, until: r.until });
+      byUser.set(r.userId, list);
     }
     return {
       room,
-      moderators: new Set(moderators.map((m) => m.user_id)),
+      moderators: new Set(moderators),
       restrictions: byUser,
       bannedWords: bannedWordsMatcher(room.settings.bannedWords),
     };

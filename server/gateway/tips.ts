@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { LeaderboardEntry, Purchase, Subscription, Tip } from '../../protocol';
 import { AppError, invalidArgument } from '../errors';
 import type { Outcome } from '../payments';
@@ -138,18 +137,7 @@ export class TipsManager {
 
   private async loadLeaderboard(roomId: string, limit = 10): Promise<LeaderboardEntry[]> {
     const since = (await this.ctx.roomStates.get(roomId)).room.startedAt;
-    const rows = await this.ctx.db
-      .selectFrom('tips as t')
-      .innerJoin('users as u', 'u.id', 't.sender_id')
-      .select(['u.id', 'u.username', sql<string>`sum(t.amount)`.as('total')])
-      .where('t.room_id', '=', roomId)
-      .$if(since !== null, (q) => q.where('t.created_at', '>=', new Date(since as string)))
-      .groupBy(['u.id', 'u.username'])
-      .orderBy('total', 'desc')
-      .orderBy('u.username')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ user: { id: r.id, username: r.username }, total: Number(r.total) }));
+    return this.ctx.payments.tipLeaderboard(roomId, since === null ? null : new Date(since), limit);
   }
 
   /** Tips whose message is pinned right now, newest first. */
@@ -158,35 +146,8 @@ export class TipsManager {
     return (await this.pins.get(roomId)).filter((t) => t.pinnedUntil !== null && t.pinnedUntil > now);
   }
 
-  private async loadPinned(roomId: string): Promise<Tip[]> {
-    const rows = await this.ctx.db
-      .selectFrom('tips as t')
-      .innerJoin('users as u', 'u.id', 't.sender_id')
-      .select([
-        't.id',
-        't.amount',
-        't.currency',
-        't.message',
-        't.pinned_until',
-        't.created_at',
-        'u.id as user_id',
-        'u.username',
-      ])
-      .where('t.room_id', '=', roomId)
-      .where('t.pinned_until', '>', new Date())
-      .orderBy('t.created_at', 'desc')
-      .limit(5)
-      .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      roomId,
-      user: { id: r.user_id, username: r.username },
-      amount: r.amount,
-      currency: r.currency,
-      message: r.message,
-      pinnedUntil: r.pinned_until?.toISOString() ?? null,
-      createdAt: r.created_at.toISOString(),
-    }));
+  private loadPinned(roomId: string): Promise<Tip[]> {
+    return this.ctx.payments.pinnedTips(roomId, 5);
   }
 
   /**

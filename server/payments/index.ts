@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import {
   type Earnings,
+  type LeaderboardEntry,
   Limits,
   type Order,
   type Payout,
@@ -43,6 +44,7 @@ import { Accounts, balanceOf, lockBuyer, openTransaction, postEntries, postTrans
 import { ordersOf } from './orders';
 import { Payouts } from './payouts';
 import type { PaymentProvider } from './provider';
+import { pinnedTips, tipLeaderboard } from './room-tips';
 import { contentRefusal, priceRefusal, saleRoomRefusal } from './rules';
 
 export { splitFee } from './fees';
@@ -128,6 +130,10 @@ export interface PaymentsService {
   saleNotice(
     sale: { purchase: Purchase; buyerName?: string; title?: string } | { tip: Tip; roomTitle?: string },
   ): Promise<SaleNotice>;
+  /** A room's biggest tippers since its live session started (`since`), biggest first. */
+  tipLeaderboard(roomId: string, since: Date | null, limit: number): Promise<LeaderboardEntry[]>;
+  /** A room's tips whose message is pinned now, newest first. */
+  pinnedTips(roomId: string, limit: number): Promise<Tip[]>;
   /** One pass of payout settlement and one of earnings release (the periodic tasks do this too). */
   settleNow(): Promise<void>;
   /** Starts the periodic release of held earnings and settlement of payouts. */
@@ -751,6 +757,9 @@ export function createPaymentsService({
       const params = parse(schema, input);
       return storedOutcome(db, { userId, key, scope: operation, params }, config.idempotencyTtlHours);
     },
+
+    tipLeaderboard: (roomId, since, limit) => tipLeaderboard(db, roomId, since, limit),
+    pinnedTips: (roomId, limit) => pinnedTips(db, roomId, limit),
 
     async saleNotice(sale) {
       if ('tip' in sale) {

@@ -10,6 +10,8 @@ import { conflict, forbidden, invalidArgument, notFound } from '../errors';
 import { MediaKeys, mediaUrl } from '../storage';
 import { id, parse, tags, title } from '../validation';
 import { IMAGE_BOXES, type PublicImages } from '../vod';
+import { createModerationStore, type ModerationStore } from './moderation';
+import { createQuestionStore, type QuestionStore } from './questions';
 
 /** Live rooms: their lifecycle (scheduled → live → ended), access policy and settings. */
 export interface RoomsService {
@@ -36,6 +38,12 @@ export interface RoomsService {
    */
   updateSettings(roomId: string, patch: Partial<RoomSettings>, actorId?: string): Promise<RoomSettings>;
   addLikes(roomId: string, count: number): Promise<number>;
+  /** The rooms' like totals (a room that does not exist is left out). */
+  likesTotals(roomIds: string[]): Promise<Map<string, number>>;
+  /** When this viewer's free preview of the room began: now, on their first visit. */
+  previewStart(roomId: string, userId: string): Promise<Date>;
+  readonly questions: QuestionStore;
+  readonly moderation: ModerationStore;
 }
 
 export const DEFAULT_ROOM_SETTINGS: RoomSettings = { slowModeSeconds: 0, subscribersOnlyChat: false, bannedWords: [] };
@@ -310,5 +318,26 @@ export function createRoomsService(deps: {
       if (!row) throw notFound('room');
       return row.likes_total;
     },
+
+    async likesTotals(roomIds) {
+      if (roomIds.length === 0) return new Map();
+      const rows = await db.selectFrom('rooms').select(['id', 'likes_total']).where('id', 'in', roomIds).execute();
+      return new Map(rows.map((r) => [r.id, r.likes_total]));
+    },
+
+    async previewStart(roomId, userId) {
+      const row = await db
+        .insertInto('room_previews')
+        .values({ room_id: roomId, user_id: userId })
+        .onConflict((oc) =>
+          oc.columns(['room_id', 'user_id']).doUpdateSet({ user_id: (eb) => eb.ref('room_previews.user_id') }),
+        )
+        .returning('started_at')
+        .executeTakeFirstOrThrow();
+      return row.started_at;
+    },
+
+    questions: createQuestionStore(db),
+    moderation: createModerationStore(db),
   };
 }
