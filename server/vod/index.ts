@@ -438,11 +438,20 @@ export function createVod(deps: VodDeps): VodService {
       await releaseAsset(room.replay_asset_id);
     },
 
-    async replayToLesson(owner, roomId, input) {
-      const room = await ownRoom(owner, roomId);
+    async replayToLesson(actor, roomId, input) {
+      const room = await ownRoom(actor, roomId);
       if (!room.replay_asset_id) throw notFound('replay');
       const fields = parse(z.looseObject({}), input);
-      const content = await deps.catalog.createContent(owner, { ...fields, kind: 'lesson' });
+      // The lesson is the room owner's whoever makes it (an admin acts for them): its sales are theirs.
+      const seller =
+        room.owner_id === actor.id
+          ? actor
+          : await db
+              .selectFrom('users')
+              .select(['id', 'username', 'role'])
+              .where('id', '=', room.owner_id)
+              .executeTakeFirstOrThrow();
+      const content = await deps.catalog.createContent(seller, { ...fields, kind: 'lesson' });
       await db
         .updateTable('contents')
         .set({ media_asset_id: room.replay_asset_id })

@@ -201,6 +201,32 @@ describe('a room replay', () => {
     expect((await mediaGet(server, still.body.media.playlistUrl)).status).toBe(200);
   });
 
+  it('sold as a lesson by an admin is the room owner’s lesson, and its sales are theirs', async () => {
+    const { room } = await recordedRoom({ access: 'free' });
+    const admin = await server.admin();
+    const sold = await server.api.post(
+      `/api/rooms/${room.id}/replay/lesson`,
+      { title: 'Made by support', price: 600 },
+      admin.token,
+    );
+    expect(sold.status).toBe(201);
+    expect(sold.body.content).toMatchObject({ creatorId: creator.user.id, hasVideo: true });
+    // Another creator still may not.
+    const other = await server.api.register('creator');
+    const foreign = await server.api.post(`/api/rooms/${room.id}/replay/lesson`, { title: 'x', price: 1 }, other.token);
+    expect(foreign.status).toBe(403);
+    // A buyer pays the room's owner, not the admin who made the lesson.
+    const buyer = await server.api.register();
+    await server.api.topUp(buyer.token, 1000);
+    const bought = await server.api.post(
+      '/api/purchases',
+      { contentId: sold.body.content.id },
+      buyer.token,
+      randomUUID(),
+    );
+    expect(bought.body.purchase.creatorId).toBe(creator.user.id);
+  });
+
   it('deleted when nothing else uses it takes its files with it', async () => {
     const { room, replay } = await recordedRoom({ access: 'free' });
     expect((await server.lectern.store.list(`assets/${replay.id}/`)).length).toBeGreaterThan(0);
