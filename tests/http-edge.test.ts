@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { startTestServer, type TestServer } from './helpers/server';
 
 let s: TestServer;
@@ -25,6 +26,44 @@ describe('the HTTP edge', () => {
     expect([missing.status, missing.body.error.code]).toEqual([404, 'NOT_FOUND']);
     const badId = await s.api.get('/api/rooms/not-a-uuid');
     expect([badId.status, badId.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+  });
+
+  it('answers a body that does not inflate and requests Node’s HTTP parser refuses with coded errors', async () => {
+    const gzip = await s.api.request('POST', '/api/auth/login', {
+      raw: 'not gzip at all',
+      headers: { 'content-encoding': 'gzip' },
+    });
+    expect([gzip.status, gzip.body.error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+
+    /** Writes a raw request and reads the answer until the server closes the connection. */
+    const raw = (request: Buffer) =>
+      new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+        const socket = connect(Number(new URL(s.url).port), '127.0.0.1', () => socket.end(request));
+        let data = '';
+        socket.on('data', (chunk) => {
+          data += chunk.toString('latin1');
+        });
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const [head, body = ''] = data.split('\r\n\r\n');
+          resolve({
+            status: Number(head.split(' ')[1]),
+            type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '',
+            body,
+          });
+        });
+      });
+    const huge = await raw(Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    expect([huge.status, huge.type, JSON.parse(huge.body).error.code]).toEqual([
+      431,
+      'application/json; charset=utf-8',
+      'INVALID_ARGUMENT',
+    ]);
+    const garbled = await raw(Buffer.from('GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'));
+    expect([garbled.status, JSON.parse(garbled.body).error.code]).toEqual([400, 'INVALID_ARGUMENT']);
+    // The answer to HEAD has no body, which its client would read as the next response.
+    const head = await raw(Buffer.from('HEAD /\xff HTTP/1.1\r\nHost: x\r\n\r\n', 'latin1'));
+    expect([head.status, head.body]).toEqual([400, '']);
   });
 
   it('names every offending field', async () => {

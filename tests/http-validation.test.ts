@@ -129,5 +129,26 @@ describe('ids in paths', () => {
     const send = (id: string) => s.api.request(method, path(id), { token: admin.token, key: randomUUID(), body });
     expect(code(await send('not-a-uuid'))).toEqual([400, 'INVALID_ARGUMENT']);
     expect(code(await send(randomUUID()))).toEqual([404, 'NOT_FOUND']);
+    // Not even percent-encoding: the router cannot decode it.
+    expect(code(await send('%E0%A4'))).toEqual([400, 'INVALID_ARGUMENT']);
+  });
+});
+
+describe('input the validator or the database would choke on', () => {
+  it('a NUL character in any text is INVALID_ARGUMENT naming the field, not a database error', async () => {
+    expect(code(await s.api.get('/api/contents?tag=%00'))).toEqual([400, 'INVALID_ARGUMENT']);
+    expect(code(await s.api.post('/api/auth/login', { username: 'a\u0000b', password: 'whatever' }))).toEqual([
+      400,
+      'INVALID_ARGUMENT',
+    ]);
+    const res = await s.api.post('/api/contents', { title: 'NUL\u0000', kind: 'lesson', price: 0 }, creator.token);
+    expect(code(res)).toEqual([400, 'INVALID_ARGUMENT']);
+    expect(res.body.error.details.issues).toEqual([{ path: 'title', message: 'must not contain NUL characters' }]);
+  });
+
+  it('an object whose `length` cannot be read (zod compares it) is INVALID_ARGUMENT, not INTERNAL', async () => {
+    const title = { length: { toString: 1 } };
+    const res = await s.api.post('/api/contents', { title, kind: 'lesson', price: 0 }, creator.token);
+    expect(code(res)).toEqual([400, 'INVALID_ARGUMENT']);
   });
 });

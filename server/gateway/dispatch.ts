@@ -13,8 +13,11 @@ export type Handlers = { [E in ClientEvent]: Handler<E> };
 type AnyHandler = (socket: IoSocket, payload: unknown) => Promise<unknown>;
 
 export interface DispatchHooks {
-  /** Called once per handled event with its outcome code (`ok` or an error code). */
-  onOutcome(event: string, outcome: string): void;
+  /**
+   * Called once per handled event with its outcome code (`ok` or an error code) and, for an event
+   * that was acked, the seconds from its arrival to its ack.
+   */
+  onOutcome(event: string, outcome: string, ackSeconds?: number): void;
   /** Resolves when the connection's state is restored (after a recovered reconnect). */
   ready(socket: IoSocket): Promise<void> | undefined;
 }
@@ -75,6 +78,7 @@ export class Dispatcher {
   }
 
   private async run(socket: IoSocket, event: string, schema: z.ZodType, handler: AnyHandler, args: unknown[]) {
+    const arrived = performance.now();
     const ack = args.at(-1);
     const admitted = this.admit(socket);
     if (typeof ack !== 'function') {
@@ -93,10 +97,15 @@ export class Dispatcher {
       response = { ok: true, data };
     } catch (err) {
       const error = toErrorBody(err);
-      if (error.code === 'INTERNAL') this.log.error({ err, event, socket: socket.id }, 'socket event failed');
+      if (error.code === 'INTERNAL') {
+        this.log.error({ err, event, socket: socket.id, userId: socket.data.user?.id }, 'socket event failed');
+      }
       response = { ok: false, error };
     }
-    this.hooks.onOutcome(event, response.ok ? 'ok' : response.error.code);
+    const outcome = response.ok ? 'ok' : response.error.code;
+    const seconds = (performance.now() - arrived) / 1000;
+    this.hooks.onOutcome(event, outcome, seconds);
+    this.log.debug({ socket: socket.id, userId: socket.data.user?.id, event, outcome, seconds }, 'socket event');
     reply(ack as (r: AckResponse<unknown>) => void, response);
     if (!admitted.ok) this.refused(socket, event);
   }
@@ -109,7 +118,6 @@ export class Dispatcher {
       { socket: socket.id, userId: socket.data.user?.id, address: socket.data.address, event },
       'event flood: connection closed',
     );
-    this.hooks.onOutcome(event, 'FLOOD_DISCONNECTED');
     // After the refusal's ack, which goes out first.
     socket.disconnect(true);
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { AuthService, Principal } from '../auth';
@@ -13,6 +14,10 @@ declare global {
     interface Request {
       /** Set by `authenticate` when a valid bearer token came with the request. */
       principal?: Principal;
+      /** This request's id (`X-Request-Id`), set by `requestContext`. */
+      id: string;
+      /** The server's logger with this request's id (`reqId`) on every line, set by `requestContext`. */
+      log: Logger;
     }
   }
 }
@@ -67,6 +72,7 @@ export function idempotencyKeyOf(req: Request): string {
 /** Sends a money operation's outcome; a replay is marked like Stripe's `Idempotent-Replayed`. */
 export function sendOutcome<T>(res: Response, outcome: Outcome<T>): void {
   if (outcome.replayed) res.set('Idempotent-Replayed', 'true');
+  if (!outcome.ok) res.locals.errorCode = outcome.error.code;
   res.status(outcome.status).json(outcome.ok ? outcome.data : { error: outcome.error });
 }
 
@@ -79,6 +85,24 @@ export const rateLimit =
     next(rateLimited(retryAfterMs));
   };
 
+/** An `X-Request-Id` a client or proxy may choose: a short token, safe to log and echo. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/**
+ * Gives every request an id, the incoming `X-Request-Id` when it is a sane token (a proxy's or
+ * the client's, so one id follows the request through them), else a new UUID; echoes it in the
+ * response's `X-Request-Id` and puts it (`reqId`) on every log line of the request (`req.log`).
+ */
+export const requestContext =
+  (log: Logger): RequestHandler =>
+  (req, res, next) => {
+    const given = req.get('X-Request-Id');
+    req.id = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    req.log = log.child({ reqId: req.id });
+    res.set('X-Request-Id', req.id);
+    next();
+  };
+
 export const observe =
   (metrics: Metrics): RequestHandler =>
   (req, res, next) => {
@@ -88,17 +112,26 @@ export const observe =
       const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
       end({ method: req.method, route });
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      const code = res.locals.errorCode;
+      if (typeof code === 'string') metrics.errors.inc({ transport: 'http', code });
     });
     next();
   };
 
-/** body-parser's own errors (bad JSON, too large) as INVALID_ARGUMENT with their status. */
+/**
+ * What express and body-parser refuse a request with (bad JSON, a body too large or that does not
+ * inflate, a path parameter that is not valid percent-encoding) as INVALID_ARGUMENT with their status.
+ */
 function bodyParserError(err: unknown): { status: number; error: AppError } | undefined {
-  const e = err as { type?: string; status?: number };
+  const e = err as { type?: string; status?: number; expose?: boolean };
   if (e?.type === 'entity.parse.failed')
     return { status: 400, error: invalidArgument('the request body is not valid JSON') };
   if (e?.type === 'entity.too.large') return { status: 413, error: invalidArgument('the request body is too large') };
-  if (e?.type && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+  // The router's decoding of `/rooms/%E0%A4`: a URIError it marks 400.
+  if (err instanceof URIError && e.status === 400)
+    return { status: 400, error: invalidArgument('the URL is not valid percent-encoding') };
+  // A body whose Content-Encoding does not inflate is an http-error (400, safe to expose) without a `type`.
+  if ((e?.type || e?.expose === true) && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return { status: e.status, error: invalidArgument('the request body could not be read') };
   }
   return undefined;
@@ -110,12 +143,16 @@ export const errorHandler =
   (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const parsed = bodyParserError(err);
     if (parsed) {
+      res.locals.errorCode = parsed.error.code;
       res.status(parsed.status).json({ error: parsed.error.toBody() });
       return;
     }
     const body = toErrorBody(err);
-    if (body.code === 'INTERNAL') log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    // The request's own logger (`reqId`), or the server's for a request that failed before it had one.
+    if (body.code === 'INTERNAL')
+      (req.log ?? log).error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) return;
+    res.locals.errorCode = body.code;
     // Refused before its body was read (an upload too large, or not allowed): close the
     // connection rather than read gigabytes only to discard them.
     if (!req.complete) res.set('Connection', 'close');

@@ -74,7 +74,12 @@ export function createModerationStore(db: Kysely<DB>): ModerationStore {
             .execute();
         });
       } catch (err) {
-        if (isConstraintViolation(err, 'room_restrictions_user_id_fkey')) throw notFound('user');
+        // Lifting a restriction deletes nothing for an unknown user; its history line then names nobody.
+        if (
+          isConstraintViolation(err, 'room_restrictions_user_id_fkey') ||
+          isConstraintViolation(err, 'moderation_actions_target_user_id_fkey')
+        )
+          throw notFound('user');
         throw err;
       }
     },

@@ -236,6 +236,15 @@ describe('moderation', () => {
     );
   });
 
+  it('an unknown user is NOT_FOUND whether a timeout or ban is imposed or lifted', async () => {
+    const { room, o } = await setup();
+    const userId = '00000000-0000-4000-8000-000000000000';
+    expect(await refused(o, 'moderation:mute', { roomId: room.id, userId, seconds: 60 })).toBe('NOT_FOUND');
+    expect(await refused(o, 'moderation:unmute', { roomId: room.id, userId })).toBe('NOT_FOUND');
+    expect(await refused(o, 'moderation:ban', { roomId: room.id, userId })).toBe('NOT_FOUND');
+    expect(await refused(o, 'moderation:unban', { roomId: room.id, userId })).toBe('NOT_FOUND');
+  });
+
   it('concurrent settings changes all stick, each audited', async () => {
     const { room, o, viewers } = await setup();
     const mod = viewers[0];
