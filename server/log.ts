@@ -23,6 +23,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
           '*.metricsToken',
           'mediaUrlSecret',
           '*.mediaUrlSecret',
+          'socketAdminUiPassword',
+          '*.socketAdminUiPassword',
           'req.headers.authorization',
           'req.headers.cookie',
           'headers.authorization',

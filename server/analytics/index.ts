@@ -64,7 +64,7 @@ const timeZone = z
     }
   }, 'an IANA time zone, such as Europe/Paris');
 
-const creatorQuery = z.strictObject({
+export const creatorQuery = z.strictObject({
   creatorId: id.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   offset: z.coerce.number().int().min(0).max(100_000).default(0),

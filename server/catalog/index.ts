@@ -73,7 +73,7 @@ const contentFields = (maxPrice: number) => ({
   notes: z.string().max(Limits.notesMax).default(''),
 });
 
-const listSchema = z.strictObject({
+export const listSchema = z.strictObject({
   creatorId: id.optional(),
   tag: z.string().trim().toLowerCase().max(Limits.tagMax).optional(),
   kind: z.enum(['lesson', 'course', 'bundle']).optional(),
@@ -106,6 +106,31 @@ function toContent(row: ContentWithVideo, items: ItemRow[], config: Pick<Config,
   };
 }
 
+/** The bodies the catalog validates (also the API's OpenAPI description, server/http/openapi.ts). */
+export function catalogSchemas(config: Pick<Config, 'maxPrice'>) {
+  const fields = contentFields(config.maxPrice);
+  return {
+    create: z.strictObject(fields),
+    update: z.strictObject({
+      title: fields.title.optional(),
+      description: z.string().max(Limits.descriptionMax).optional(),
+      price: fields.price.optional(),
+      tags: tags.optional(),
+      itemIds: z.array(id).max(100).optional(),
+      freeTrial: z.boolean().optional(),
+      notes: z.string().max(Limits.notesMax).optional(),
+    }),
+    profile: z.strictObject({
+      displayName: z.string().trim().min(1).max(Limits.displayNameMax).optional(),
+      bio: z.string().max(Limits.descriptionMax).optional(),
+      tags: tags.optional(),
+      links: profileLinks.optional(),
+      subscriptionPrice: z.number().int().min(1).max(config.maxPrice).nullable().optional(),
+      subscriptionPeriodDays: z.number().int().min(1).max(366).optional(),
+    }),
+  };
+}
+
 export function createCatalogService({
   db,
   config,
@@ -115,25 +140,7 @@ export function createCatalogService({
   config: Pick<Config, 'currency' | 'maxPrice' | 'mediaPublicBaseUrl'>;
   images: PublicImages;
 }): CatalogService {
-  const fields = contentFields(config.maxPrice);
-  const createSchema = z.strictObject(fields);
-  const updateSchema = z.strictObject({
-    title: fields.title.optional(),
-    description: z.string().max(Limits.descriptionMax).optional(),
-    price: fields.price.optional(),
-    tags: tags.optional(),
-    itemIds: z.array(id).max(100).optional(),
-    freeTrial: z.boolean().optional(),
-    notes: z.string().max(Limits.notesMax).optional(),
-  });
-  const profileSchema = z.strictObject({
-    displayName: z.string().trim().min(1).max(Limits.displayNameMax).optional(),
-    bio: z.string().max(Limits.descriptionMax).optional(),
-    tags: tags.optional(),
-    links: profileLinks.optional(),
-    subscriptionPrice: z.number().int().min(1).max(config.maxPrice).nullable().optional(),
-    subscriptionPeriodDays: z.number().int().min(1).max(366).optional(),
-  });
+  const { create: createSchema, update: updateSchema, profile: profileSchema } = catalogSchemas(config);
 
   const requireCreator = (p: Principal) => {
     if (p.role !== 'creator' && p.role !== 'admin') throw forbidden('only creators can do this');

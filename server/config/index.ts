@@ -159,6 +159,34 @@ export const configFields = {
     undefined,
     '`/metrics` answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (give it to the Prometheus scraper). Unset: `/metrics` is open; keep it off the public network then.',
   ),
+  socketAdminUiEnabled: field(
+    'SOCKET_ADMIN_UI_ENABLED',
+    bool,
+    'false',
+    "Serve the Socket.IO Admin UI's `/admin` namespace on this node, for operators, behind SOCKET_ADMIN_UI_USERNAME and SOCKET_ADMIN_UI_PASSWORD (required then). `false`: the namespace does not exist (docs/observability.md).",
+  ),
+  socketAdminUiUsername: field(
+    'SOCKET_ADMIN_UI_USERNAME',
+    z.string().min(1).max(64),
+    'admin',
+    'User name operators give the Socket.IO Admin UI.',
+  ),
+  socketAdminUiPassword: field(
+    'SOCKET_ADMIN_UI_PASSWORD',
+    z
+      .string()
+      .min(12, 'must be at least 12 characters')
+      .refine((v) => Buffer.byteLength(v) <= 72, 'must be at most 72 bytes (bcrypt reads no further)')
+      .optional(),
+    undefined,
+    'Password of the Socket.IO Admin UI: at least 12 characters, or its bcrypt hash (`$2b$…`) so that the plain password is not in the environment. Required when SOCKET_ADMIN_UI_ENABLED; never logged.',
+  ),
+  socketAdminUiReadonly: field(
+    'SOCKET_ADMIN_UI_READONLY',
+    bool,
+    'true',
+    'Admin UI operators only watch. `false` also lets them disconnect sockets and make them join or leave rooms.',
+  ),
 
   // Media plane (mediasoup)
   mediaEnabled: field(
@@ -726,6 +754,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose values a configuration error never repeats. */
+const SECRET_VARIABLES = new Set(['JWT_SECRET', 'METRICS_TOKEN', 'MEDIA_URL_SECRET', 'SOCKET_ADMIN_UI_PASSWORD']);
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -733,10 +764,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const raw = env[f.env] === '' || env[f.env] === undefined ? f.default : env[f.env];
     const parsed = f.schema.safeParse(raw);
     if (parsed.success) out[key] = parsed.data;
-    else problems.push(`${f.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else {
+      const shown = SECRET_VARIABLES.has(f.env) ? '[redacted]' : JSON.stringify(raw);
+      problems.push(`${f.env}=${shown}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    }
   }
   if (problems.length === 0 && out.databaseUrl && !out.jwtSecret) {
     problems.push('JWT_SECRET is required when DATABASE_URL is set (every node must share it)');
+  }
+  if (problems.length === 0 && out.socketAdminUiEnabled && !out.socketAdminUiPassword) {
+    problems.push('SOCKET_ADMIN_UI_PASSWORD is required when SOCKET_ADMIN_UI_ENABLED is true');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;

@@ -3,12 +3,35 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 /**
  * One Prometheus registry per server instance (not prom-client's global one), so that several
  * instances in one process, as in tests, do not collide. Subsystems add their own metrics to it.
+ * docs/observability.md lists every family; ops/grafana/lectern.json charts them.
  */
 export interface Metrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
   readonly moneyMovements: Counter<'kind' | 'result'>;
+  /** Error answers by transport (`http`, `socket`) and code. */
+  readonly errors: Counter<'transport' | 'code'>;
+}
+
+const errorCounters = new WeakMap<Registry, Counter<'transport' | 'code'>>();
+
+/**
+ * `lectern_errors_total`: every error answer, HTTP response or socket ack, by its code. One per
+ * registry, shared by the HTTP edge and the gateway (each only has to know the registry).
+ */
+export function errorCounter(registry: Registry): Counter<'transport' | 'code'> {
+  let counter = errorCounters.get(registry);
+  if (!counter) {
+    counter = new Counter({
+      name: 'lectern_errors_total',
+      help: 'Error answers (HTTP responses and socket acks) by transport and error code',
+      labelNames: ['transport', 'code'],
+      registers: [registry],
+    });
+    errorCounters.set(registry, counter);
+  }
+  return counter;
 }
 
 export function createMetrics(): Metrics {
@@ -35,5 +58,6 @@ export function createMetrics(): Metrics {
       labelNames: ['kind', 'result'],
       registers: [registry],
     }),
+    errors: errorCounter(registry),
   };
 }

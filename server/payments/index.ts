@@ -199,6 +199,32 @@ type Deps = {
   registry?: Registry;
 };
 
+/** What the payments service validates (also the API's OpenAPI description, server/http/openapi.ts). */
+export function paymentSchemas(config: Pick<Config, 'maxTopupAmount' | 'maxPrice'>) {
+  // The price the buyer saw (minor units): a purchase at any other price is refused (CONFLICT).
+  const expectedPrice = money(config.maxPrice).optional();
+  return {
+    topUp: z.strictObject({
+      amount: money(config.maxTopupAmount),
+      paymentMethod: z.string().min(1).max(200).optional(),
+    }),
+    purchase: z.union(
+      [
+        z.strictObject({ contentId: id, fromRoomId: id.optional(), expectedPrice }),
+        z.strictObject({ roomId: id, expectedPrice }),
+      ],
+      { error: 'give either contentId (and fromRoomId, the room you buy from) or roomId' },
+    ),
+    subscribe: z.strictObject({ creatorId: id, fromRoomId: id.optional(), expectedPrice }),
+    history: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+    tip: z.strictObject({
+      roomId: id,
+      amount: money(config.maxPrice),
+      message: z.string().trim().max(Limits.tipMessageMax).optional(),
+    }),
+  };
+}
+
 export function createPaymentsService({
   db,
   databaseUrl,
@@ -210,26 +236,13 @@ export function createPaymentsService({
   registry,
 }: Deps): PaymentsService {
   const { currency } = config;
-  const topUpSchema = z.strictObject({
-    amount: money(config.maxTopupAmount),
-    paymentMethod: z.string().min(1).max(200).optional(),
-  });
-  // The price the buyer saw (minor units): a purchase at any other price is refused (CONFLICT).
-  const expectedPrice = money(config.maxPrice).optional();
-  const purchaseSchema = z.union(
-    [
-      z.strictObject({ contentId: id, fromRoomId: id.optional(), expectedPrice }),
-      z.strictObject({ roomId: id, expectedPrice }),
-    ],
-    { error: 'give either contentId (and fromRoomId, the room you buy from) or roomId' },
-  );
-  const subscribeSchema = z.strictObject({ creatorId: id, fromRoomId: id.optional(), expectedPrice });
-  const historySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
-  const tipSchema = z.strictObject({
-    roomId: id,
-    amount: money(config.maxPrice),
-    message: z.string().trim().max(Limits.tipMessageMax).optional(),
-  });
+  const {
+    topUp: topUpSchema,
+    purchase: purchaseSchema,
+    subscribe: subscribeSchema,
+    history: historySchema,
+    tip: tipSchema,
+  } = paymentSchemas(config);
 
   const run = <T>(
     userId: string,
@@ -242,7 +255,7 @@ export function createPaymentsService({
   const accounts = new Accounts();
   const account = (trx: Trx, kind: AccountKind, ownerId: string | null) => accounts.id(trx, kind, ownerId, currency);
   const accountsOf = creatorAccounts(accounts, currency);
-  const payouts = new Payouts({ db, config, provider, accounts, accountsOf, log });
+  const payouts = new Payouts({ db, config, provider, accounts, accountsOf, log, registry });
   // Tips, top-ups and purchases of lessons and tickets go through the batcher (batch.ts); the
   // domain events follow each batch's commit.
   const batcher = new MoneyBatchThread({

@@ -4,7 +4,7 @@ import type { Order } from '../../protocol';
 import type { DB } from '../db';
 import { parse } from '../validation';
 
-const querySchema = z.strictObject({
+export const ordersQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** The `id` of the last order of the previous page. */
   before: z.uuid().optional(),
@@ -34,7 +34,7 @@ type Row = {
  * was for — top-ups, contents, tickets, subscriptions, tips, refunds.
  */
 export async function ordersOf(db: Kysely<DB>, userId: string, query: unknown): Promise<Order[]> {
-  const q = parse(querySchema, query);
+  const q = parse(ordersQuerySchema, query);
   const { rows } = await sql<Row>`
     SELECT t.id, t.kind, t.memo, e.amount, a.currency, e.created_at, e.id AS entry_id,
       p.id AS purchase_id, p.kind AS purchase_kind, p.status AS purchase_status,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Payout } from '../../protocol';
 import type { Config } from '../config';
@@ -10,6 +11,7 @@ import { parse } from '../validation';
 import { type CreatorAccounts, creditAvailable, lockCreator, releaseDue } from './earnings';
 import { idempotent, type Outcome } from './idempotency';
 import { type Accounts, balanceOf, postTransaction, type Trx } from './ledger';
+import { createPayoutMetrics, type PayoutMetrics } from './payout-metrics';
 import type { PaymentProvider } from './provider';
 
 export const toPayout = (r: PayoutRow): Payout => ({
@@ -29,6 +31,19 @@ export const toPayout = (r: PayoutRow): Payout => ({
 export const payoutIdempotencyKey = (payoutId: string, attempt: number) =>
   createHash('sha256').update(`payout\n${payoutId}\n${attempt}`).digest('hex');
 
+/** What payouts validate (also the API's OpenAPI description, server/http/openapi.ts). */
+export const payoutSchemas = {
+  request: z.strictObject({
+    amount: z.number().int('amounts are integer minor units').min(1).max(Number.MAX_SAFE_INTEGER),
+    method: z.string().min(1).max(200).optional(),
+  }),
+  list: z.strictObject({
+    status: z.enum(['pending', 'paid', 'failed']).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  }),
+  retry: z.strictObject({ method: z.string().min(1).max(200).optional() }),
+};
+
 export interface PayoutDeps {
   db: Kysely<DB>;
   config: Pick<Config, 'currency' | 'payoutMinAmount' | 'payoutDailyCap' | 'idempotencyTtlHours' | 'maxPrice'>;
@@ -36,6 +51,8 @@ export interface PayoutDeps {
   accounts: Accounts;
   accountsOf: (trx: Kysely<DB>, creatorId: string) => Promise<CreatorAccounts>;
   log?: Logger;
+  /** Where the `lectern_payouts_*` metrics go; none without it. */
+  registry?: Registry;
 }
 
 /**
@@ -46,14 +63,11 @@ export interface PayoutDeps {
  * (clearing → provider) or failed (clearing → available, repaying any debt first).
  */
 export class Payouts {
-  private readonly requestSchema: z.ZodType<{ amount: number; method?: string }>;
   private readonly clearing: (trx: Kysely<DB>) => Promise<string>;
+  private readonly metrics?: PayoutMetrics;
 
   constructor(private readonly d: PayoutDeps) {
-    this.requestSchema = z.strictObject({
-      amount: z.number().int('amounts are integer minor units').min(1).max(Number.MAX_SAFE_INTEGER),
-      method: z.string().min(1).max(200).optional(),
-    });
+    if (d.registry) this.metrics = createPayoutMetrics(d.registry, d.db);
     this.clearing = (trx) => d.accounts.id(trx, 'payouts_clearing', null, d.config.currency);
   }
 
@@ -62,9 +76,9 @@ export class Payouts {
     input: unknown,
     key: string,
   ): Promise<Outcome<{ payout: Payout; available: number }>> {
-    const params = parse(this.requestSchema, input);
+    const params = parse(payoutSchemas.request, input);
     const { config } = this.d;
-    return idempotent(
+    const outcome = await idempotent(
       this.d.db,
       { userId: creatorId, key, scope: 'payout', params },
       config.idempotencyTtlHours,
@@ -105,6 +119,8 @@ export class Payouts {
         return { status: 201, data: { payout: toPayout(row), available: await balanceOf(trx, accounts.available) } };
       },
     );
+    if (outcome.ok && !outcome.replayed) this.metrics?.requested.inc();
+    return outcome;
   }
 
   private async paidOrPendingSince(trx: Trx, creatorId: string, since: unknown): Promise<number> {
@@ -128,13 +144,7 @@ export class Payouts {
 
   /** Every creator's payouts, newest first, optionally by status (admins). */
   async listAll(query: unknown): Promise<Payout[]> {
-    const q = parse(
-      z.strictObject({
-        status: z.enum(['pending', 'paid', 'failed']).optional(),
-        limit: z.coerce.number().int().min(1).max(500).default(100),
-      }),
-      query,
-    );
+    const q = parse(payoutSchemas.list, query);
     let select = this.d.db
       .selectFrom('payouts as p')
       .innerJoin('users as u', 'u.id', 'p.creator_id')
@@ -152,7 +162,7 @@ export class Payouts {
    * with another `method` if the creator's destination changed.
    */
   async retry(adminId: string, payoutId: string, input: unknown, key: string): Promise<Outcome<{ payout: Payout }>> {
-    const { method } = parse(z.strictObject({ method: z.string().min(1).max(200).optional() }), input ?? {});
+    const { method } = parse(payoutSchemas.retry, input ?? {});
     return idempotent(
       this.d.db,
       { userId: adminId, key, scope: 'payout.retry', params: { payoutId, method } },
@@ -222,6 +232,7 @@ export class Payouts {
       try {
         if (await this.advance(id)) changed++;
       } catch (err) {
+        this.metrics?.advanceFailures.inc();
         this.d.log?.warn({ err, payoutId: id }, 'payout could not advance; trying again later');
       }
     }
@@ -229,7 +240,9 @@ export class Payouts {
   }
 
   private async advance(payoutId: string): Promise<boolean> {
-    return this.d.db.transaction().execute(async (trx) => {
+    // Counted once the transaction has committed.
+    let settled = undefined as { outcome: 'paid' | 'failed'; amount: number } | undefined;
+    const changed = await this.d.db.transaction().execute(async (trx) => {
       const payout = await trx
         .selectFrom('payouts')
         .selectAll()
@@ -298,7 +311,13 @@ export class Payouts {
         })
         .where('id', '=', payout.id)
         .execute();
+      settled = { outcome: state.status, amount: payout.amount };
       return true;
     });
+    if (settled) {
+      this.metrics?.settled.inc({ outcome: settled.outcome });
+      this.metrics?.settledAmount.inc({ outcome: settled.outcome }, settled.amount);
+    }
+    return changed;
   }
 }

@@ -11,7 +11,7 @@ import { PeriodicTasks } from '../periodic';
 import { Random } from './model/random';
 import { ActivityReporter } from './online/activity';
 import { CatalogCache } from './online/catalog';
-import { recommenderMetrics } from './online/metrics';
+import { recommenderMetrics, recommenderStatusMetrics } from './online/metrics';
 import { ModelStore, type StoredVersion } from './online/model-store';
 import { ExposureWindow, type PolicyName, PushLimiter } from './online/policy';
 import { Pusher, type PushRound } from './online/pusher';
@@ -271,7 +271,7 @@ export function createRecommender(deps: RecommenderDeps): Recommender {
     for (const r of result) if (r.room_id) activity.touch(r.room_id);
   }
 
-  return {
+  const recommender: Recommender = {
     observe(event) {
       if (closed) return;
       signals.observe(event);
@@ -374,4 +374,6 @@ export function createRecommender(deps: RecommenderDeps): Recommender {
       return closing;
     },
   };
+  recommenderStatusMetrics(deps.registry, () => recommender.status());
+  return recommender;
 }

@@ -5,6 +5,10 @@ export interface RecorderMetrics {
   readonly restarts: Counter;
   /** A room's recording was given up (its ffmpeg kept dying). */
   readonly failures: Counter;
+  /** Recording parts (one ffmpeg process each) started. */
+  readonly partsStarted: Counter;
+  /** Recording parts that ended, by how: `stopped` (cleanly), or died of a `crash`, `idle` (no media) or `interrupted`. */
+  readonly partsEnded: Counter<'end'>;
   unregister(): void;
 }
 
@@ -19,6 +23,8 @@ export function createRecorderMetrics(
     'lectern_recordings_active',
     'lectern_recorder_restarts_total',
     'lectern_recorder_failures_total',
+    'lectern_recording_parts_started_total',
+    'lectern_recording_parts_ended_total',
   ];
   new Gauge({
     name: names[0],
@@ -45,6 +51,17 @@ export function createRecorderMetrics(
     failures: new Counter({
       name: names[3],
       help: 'Room recordings given up because their ffmpeg kept dying',
+      registers,
+    }),
+    partsStarted: new Counter({
+      name: names[4],
+      help: 'Recording parts (one ffmpeg process each) started',
+      registers,
+    }),
+    partsEnded: new Counter({
+      name: names[5],
+      help: 'Recording parts ended, by how: stopped (cleanly), crash, idle (no media arrived), interrupted',
+      labelNames: ['end'],
       registers,
     }),
     unregister() {

@@ -185,7 +185,9 @@ export class RoomRecorder {
       return;
     }
     this.part = part;
+    this.core.metrics.partsStarted.inc();
     void part.done.then((end) => {
+      this.core.metrics.partsEnded.inc({ end: end.kind === 'stopped' ? 'stopped' : end.cause });
       if (end.kind === 'died' && this.part === part) {
         this.part = null;
         this.died(end);

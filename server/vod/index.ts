@@ -94,7 +94,7 @@ export interface VodService {
   close(): Promise<void>;
 }
 
-const trimSchema = z
+export const trimSchema = z
   .strictObject({
     startSeconds: z.number().finite().min(0),
     endSeconds: z.number().finite().positive().nullable(),
@@ -104,7 +104,7 @@ const trimSchema = z
     path: ['endSeconds'],
   });
 
-const progressSchema = z
+export const progressSchema = z
   .strictObject({
     contentId: id.optional(),
     roomId: id.optional(),

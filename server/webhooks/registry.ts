@@ -36,7 +36,7 @@ export interface WebhookRegistry {
 export const MAX_WEBHOOKS_PER_OWNER = 20;
 const URL_MAX = 2048;
 
-const registerSchema = z.strictObject({
+export const registerSchema = z.strictObject({
   url: z.string().trim().min(1).max(URL_MAX),
   events: z
     .array(z.enum(WEBHOOK_EVENTS))
@@ -46,7 +46,7 @@ const registerSchema = z.strictObject({
   scope: z.enum(['creator', 'platform']).default('creator'),
 });
 
-const deliveriesQuery = z.strictObject({
+export const deliveriesQuery = z.strictObject({
   status: z.enum(['pending', 'succeeded', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   offset: z.coerce.number().int().min(0).max(100_000).default(0),

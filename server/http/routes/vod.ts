@@ -5,7 +5,7 @@ import { parse } from '../../validation';
 import type { HttpDeps } from '../deps';
 import { accepts, principal, requireRole } from '../middleware';
 
-const filenameQuery = z.strictObject({ filename: z.string().min(1).max(200).optional() });
+export const filenameQuery = z.strictObject({ filename: z.string().min(1).max(200).optional() });
 
 /**
  * Videos after the fact: a lesson's video and attachments, a content's cover, a room's replay,

@@ -56,3 +56,64 @@ export function recommenderMetrics(registry: Registry): RecommenderMetrics {
     }),
   };
 }
+
+/** What the status gauges read (the recommender's `status()`), at scrape time. */
+export interface RecommenderStatusSource {
+  policy: string;
+  serving: { version: string; since: string | null };
+  trainer: { lastLoss: number | null; examplesTrained: number } | null;
+  lastValidation: {
+    version: string;
+    promoted: boolean;
+    validation: { examples: number; candidate: { logLoss: number }; serving: { logLoss: number } };
+  } | null;
+}
+
+/**
+ * `lectern_recommender_*` gauges of the model: which version serves (and since when), the
+ * trainer's last training loss, and the held-out log-loss of the last version offered against
+ * the one serving then. Read from `status()` when Prometheus scrapes.
+ */
+export function recommenderStatusMetrics(registry: Registry, status: () => RecommenderStatusSource): void {
+  new Gauge({
+    name: 'lectern_recommender_model_info',
+    help: 'The model version serving suggestions on this node (value 1), with the policy',
+    labelNames: ['version', 'policy'],
+    registers: [registry],
+    collect() {
+      const s = status();
+      this.reset();
+      this.set({ version: s.serving.version, policy: s.policy }, 1);
+    },
+  });
+  new Gauge({
+    name: 'lectern_recommender_model_age_seconds',
+    help: 'Seconds since the serving model version was swapped in (0 for the cold-start scorer)',
+    registers: [registry],
+    collect() {
+      const { since } = status().serving;
+      this.set(since ? Math.max(0, (Date.now() - Date.parse(since)) / 1000) : 0);
+    },
+  });
+  new Gauge({
+    name: 'lectern_recommender_training_loss',
+    help: "The trainer's loss on its last training batch (NaN on a node without a trainer, or before it trained)",
+    registers: [registry],
+    collect() {
+      this.set(status().trainer?.lastLoss ?? Number.NaN);
+    },
+  });
+  new Gauge({
+    name: 'lectern_recommender_validation_log_loss',
+    help: 'Held-out log-loss of the last version offered (model="candidate") and of the version serving then (model="serving")',
+    labelNames: ['model'],
+    registers: [registry],
+    collect() {
+      const last = status().lastValidation;
+      this.reset();
+      if (!last) return;
+      this.set({ model: 'candidate' }, last.validation.candidate.logLoss);
+      this.set({ model: 'serving' }, last.validation.serving.logLoss);
+    },
+  });
+}
