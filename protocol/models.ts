@@ -115,6 +115,31 @@ export interface RoomListItem extends Room {
   viewerCount?: number;
 }
 
+/** Why a room is suggested in "Live now for you": a stable code a page can word itself. */
+export type LiveReasonCode =
+  | 'watched_before'
+  | 'following'
+  | 'subscribed'
+  | 'similar_viewers'
+  | 'tags'
+  | 'popular_now'
+  | 'upcoming';
+
+/** One room of `GET /api/rooms/for-you`: the room as listed, its score for this viewer, and why. */
+export interface RoomForYou {
+  room: RoomListItem;
+  /** Higher first; comparable only within one answer. */
+  score: number;
+  /** `text` is short English (e.g. "You watched this creator 3 times"). */
+  reason: { code: LiveReasonCode; text: string };
+}
+
+/** `GET /api/rooms/for-you`: live rooms ranked for the viewer, and scheduled ones they may like. */
+export interface RoomsForYou {
+  rooms: RoomForYou[];
+  upcoming: RoomForYou[];
+}
+
 export interface Purchase {
   id: string;
   buyerId: string;

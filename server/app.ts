@@ -13,7 +13,7 @@ import { type Database, openDatabase } from './db';
 import { DomainEvents } from './domain-events';
 import { createEvents, type EngagementEvent, type Events, OutboxRelay } from './events';
 import { createGateway, type Gateway } from './gateway';
-import { createHttpApp, type Health, summarize } from './http';
+import { answerClientErrors, createHttpApp, type Health, summarize } from './http';
 import { createLogger, type Logger } from './log';
 import { createMediaPlane, type MediaPlane } from './media';
 import { createMetrics, type Metrics } from './metrics';
@@ -21,6 +21,8 @@ import { createPaymentsService, type PaymentProvider, type PaymentsService, Sand
 import { createPollsService } from './polls';
 import { TokenBucketLimiter } from './ratelimit';
 import { createRecommender, type Recommender } from './recommender';
+import { createLiveForYou } from './recommender/live/for-you';
+import { createLiveRanker } from './recommender/live/ranker';
 import { createRecorder, type Recorder } from './recording';
 import { createRoomsService, type RoomsService } from './rooms';
 import { createMediaStore, createUrlSigner, type MediaStore } from './storage';
@@ -173,12 +175,23 @@ async function assemble(
   // The recommender is built after the gateway (it needs the audience) and sees every event this
   // node records: room engagement features, purchases of what it suggested.
   let recommender: Recommender | undefined;
+  // "Live now for you": the learned live ranker learns who watches which creator from the joins
+  // this node records (server/recommender/live/ranker.ts); guests and cold starts, and any
+  // failure of it, fall back to the heuristic (createLiveForYou below).
+  const liveRanker = createLiveRanker();
   const observe = (event: EngagementEvent) => {
     // Apart from recording: a recommender failure must not read as a lost engagement event.
     try {
       recommender?.observe(event);
     } catch (err) {
       log.warn({ err, type: event.type }, 'recommender could not observe an event');
+    }
+    try {
+      if (event.type === 'room.joined' && event.userId && event.creatorId) {
+        liveRanker.observeWatch(event.userId, event.creatorId, event.at);
+      }
+    } catch (err) {
+      log.warn({ err, type: event.type }, 'live ranker could not observe an event');
     }
   };
   const record = (event: EngagementEvent) => {
@@ -299,6 +312,17 @@ async function assemble(
     return summarize(checks);
   }
 
+  // "Live now for you" (GET /api/rooms/for-you): the learned ranker for viewers with a history;
+  // the heuristic (server/recommender/live/heuristic.ts) for guests and cold starts, and whenever
+  // the learned one throws.
+  const liveForYou = createLiveForYou({
+    db,
+    config,
+    log: log.child({ component: 'live-for-you' }),
+    // The gateway is attached to the HTTP server below; this is asked only once it serves.
+    viewerCounts: (roomIds) => gateway.viewerCounts(roomIds),
+    learned: liveRanker,
+  });
   const app = createHttpApp({
     config,
     log,
@@ -312,6 +336,7 @@ async function assemble(
     vod,
     // The gateway is attached to the HTTP server below; rooms are listed only once it serves.
     viewerCounts: (roomIds) => gateway.viewerCounts(roomIds),
+    liveForYou,
     store,
     signer,
     health,
@@ -321,6 +346,7 @@ async function assemble(
     },
   });
   const httpServer: Server = createServer(app);
+  answerClientErrors(httpServer);
   const gateway = createGateway(httpServer, {
     userChanges,
     config,
@@ -403,14 +429,18 @@ async function connectRedis(url: string, log: Logger): Promise<Redis> {
   });
   // The Socket.IO adapter duplicates this client for its blocking XREAD loop, which retries at
   // once on errors: that copy must wait for the connection (offline queue) instead of spinning.
-  // The adapter also stores a disconnected socket's session with a SET whose promise nobody awaits; with
-  // Redis down that rejection must not become an unhandled one (the session just is not kept).
-  const set = redis.set.bind(redis) as (...args: unknown[]) => Promise<unknown>;
-  redis.set = ((...args: unknown[]) => {
-    const pending = set(...args);
-    pending.catch(() => {});
-    return pending;
-  }) as typeof redis.set;
+  // The adapter also stores a disconnected socket's session with a SET, and publishes what nodes
+  // tell each other (`serverSideEmit`) with a PUBLISH, whose promises nobody awaits; with Redis
+  // down those rejections must not become unhandled ones (the session is not kept, the message
+  // goes nowhere, as on a single node).
+  for (const command of ['set', 'publish', 'spublish'] as const) {
+    const send = (redis[command] as (...args: unknown[]) => Promise<unknown>).bind(redis);
+    (redis as unknown as Record<string, unknown>)[command] = (...args: unknown[]) => {
+      const pending = send(...args);
+      pending.catch(() => {});
+      return pending;
+    };
+  }
   const duplicate = redis.duplicate.bind(redis);
   redis.duplicate = (override) =>
     duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, ...override } as RedisOptions);

@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { PaymentsService } from '../payments';
 import type { TokenBucketLimiter } from '../ratelimit';
+import type { LiveForYou } from '../recommender/live/for-you';
 import type { RoomsService } from '../rooms';
 import type { MediaStore, MediaUrlSigner } from '../storage';
 import type { VodService } from '../vod';
@@ -43,6 +44,8 @@ export interface HttpDeps {
   vod: VodService;
   /** Viewers of live rooms right now, from the gateway (it is built after the HTTP app). */
   viewerCounts: (roomIds: string[]) => Promise<Map<string, number>>;
+  /** "Live now for you": live and upcoming rooms ranked per viewer (`GET /api/rooms/for-you`). */
+  liveForYou: LiveForYou;
   store: MediaStore;
   signer: MediaUrlSigner;
   health: () => Promise<Health>;

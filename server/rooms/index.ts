@@ -93,7 +93,32 @@ export function toRoom(row: RoomRow, config: Pick<Config, 'mediaPublicBaseUrl'>)
   };
 }
 
-const listSchema = z.strictObject({
+/** Rooms (`r`) with their creator's name and avatar: what a room list item is made of. */
+export function selectRoomListRows(db: Kysely<DB>) {
+  return db
+    .selectFrom('rooms as r')
+    .innerJoin('users as u', 'u.id', 'r.owner_id')
+    .leftJoin('creator_profiles as p', 'p.user_id', 'r.owner_id')
+    .selectAll('r')
+    .select([sql<string>`coalesce(nullif(p.display_name, ''), u.username)`.as('creator_name'), 'p.avatar_key']);
+}
+
+/** A row of {@link selectRoomListRows} as `GET /api/rooms` lists it (without a viewer count). */
+export function toRoomListItem(
+  { creator_name, avatar_key, ...row }: RoomRow & { creator_name: string; avatar_key: string | null },
+  config: Pick<Config, 'mediaPublicBaseUrl'>,
+): RoomListItem {
+  return {
+    ...toRoom(row, config),
+    creator: {
+      userId: row.owner_id,
+      displayName: creator_name,
+      avatarUrl: avatar_key ? mediaUrl(config, avatar_key) : null,
+    },
+  };
+}
+
+export const listSchema = z.strictObject({
   status: z.enum(['scheduled', 'live', 'ended']).optional(),
   /** `true`: scheduled rooms that have a start time (what a page lists as upcoming). */
   upcoming: z
@@ -106,14 +131,9 @@ const listSchema = z.strictObject({
   offset: z.coerce.number().int().min(0).max(100_000).default(0),
 });
 
-export function createRoomsService(deps: {
-  db: Kysely<DB>;
-  config: Pick<Config, 'currency' | 'maxPrice' | 'mediaPublicBaseUrl'>;
-  events: DomainEvents;
-  images: PublicImages;
-}): RoomsService {
-  const { db, config, events, images } = deps;
-  const createSchema = z
+/** The bodies the rooms service validates (also the API's OpenAPI description, server/http/openapi.ts). */
+export function roomSchemas(config: Pick<Config, 'maxPrice'>) {
+  const create = z
     .strictObject({
       title,
       access: z.enum(['free', 'ticket', 'subscribers']),
@@ -130,7 +150,7 @@ export function createRoomsService(deps: {
       path: ['ticketPrice'],
     });
 
-  const updateSchema = z
+  const update = z
     .strictObject({
       title: title.optional(),
       tags: tags.optional(),
@@ -140,6 +160,17 @@ export function createRoomsService(deps: {
       scheduledAt: startTime.nullable().optional(),
     })
     .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change' });
+  return { create, update };
+}
+
+export function createRoomsService(deps: {
+  db: Kysely<DB>;
+  config: Pick<Config, 'currency' | 'maxPrice' | 'mediaPublicBaseUrl'>;
+  events: DomainEvents;
+  images: PublicImages;
+}): RoomsService {
+  const { db, config, events, images } = deps;
+  const { create: createSchema, update: updateSchema } = roomSchemas(config);
 
   async function get(roomId: string): Promise<Room> {
     const row = await db.selectFrom('rooms').selectAll().where('id', '=', parse(id, roomId)).executeTakeFirst();
@@ -205,12 +236,7 @@ export function createRoomsService(deps: {
         throw invalidArgument('upcoming rooms are scheduled ones: leave status out or make it scheduled');
       }
       const status = q.upcoming ? 'scheduled' : q.status;
-      let select = db
-        .selectFrom('rooms as r')
-        .innerJoin('users as u', 'u.id', 'r.owner_id')
-        .leftJoin('creator_profiles as p', 'p.user_id', 'r.owner_id')
-        .selectAll('r')
-        .select([sql<string>`coalesce(nullif(p.display_name, ''), u.username)`.as('creator_name'), 'p.avatar_key']);
+      let select = selectRoomListRows(db);
       if (status) select = select.where('r.status', '=', status);
       if (q.upcoming) select = select.where('r.scheduled_at', 'is not', null);
       if (q.ownerId) select = select.where('r.owner_id', '=', q.ownerId);
@@ -220,14 +246,7 @@ export function createRoomsService(deps: {
           ? select.orderBy(sql`r.scheduled_at ASC NULLS LAST`).orderBy('r.created_at', 'desc')
           : select.orderBy(sql`coalesce(r.started_at, r.created_at)`, 'desc');
       const rows = await select.orderBy('r.id').limit(q.limit).offset(q.offset).execute();
-      return rows.map(({ creator_name, avatar_key, ...row }) => ({
-        ...toRoom(row, config),
-        creator: {
-          userId: row.owner_id,
-          displayName: creator_name,
-          avatarUrl: avatar_key ? mediaUrl(config, avatar_key) : null,
-        },
-      }));
+      return rows.map((row) => toRoomListItem(row, config));
     },
 
     async update(actor, roomId, input) {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { HttpDeps } from '../deps';
 import { accepts, principal } from '../middleware';
 
-export function roomRoutes({ rooms, viewerCounts }: HttpDeps): Router {
+export function roomRoutes({ rooms, viewerCounts, liveForYou }: HttpDeps): Router {
   const router = Router();
   router.get('/rooms', async (req, res) => {
     accepts(req, 'query');
@@ -19,6 +19,14 @@ export function roomRoutes({ rooms, viewerCounts }: HttpDeps): Router {
     const owner = principal(req);
     accepts(req, 'body');
     res.status(201).json({ room: await rooms.create(owner, req.body) });
+  });
+  // "Live now for you": before `/rooms/:id`, which would take `for-you` for an id.
+  router.get('/rooms/for-you', async (req, res) => {
+    accepts(req, 'query');
+    const answer = await liveForYou.forViewer(req.principal?.id ?? null, req.query);
+    // Ranked for this viewer, with live counts: nobody else's, and stale in seconds.
+    res.set('Cache-Control', 'private, no-store');
+    res.json(answer);
   });
   router.get('/rooms/:id', async (req, res) => {
     accepts(req);

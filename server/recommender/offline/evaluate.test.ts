@@ -36,7 +36,13 @@ describe('evaluateLog', () => {
     expect(report.model.hr10).toBeGreaterThan(3 * chance);
     expect(report.model.ndcg10).toBeGreaterThan(report.popularity.ndcg10);
     expect(report.bpr.hr10).toBeGreaterThan(report.popularity.hr10);
-    for (const m of [report.model, report.popularity, report.bpr]) {
+    expect(report.itemKnn!.hr10).toBeGreaterThan(report.popularity.hr10);
+    // the model as reported is the blend with item-kNN whose weight validation chose (0 = alone)
+    expect(report.details.blend.alpha).toBeGreaterThanOrEqual(0);
+    expect(report.details.blend.alpha).toBeLessThanOrEqual(1);
+    expect(report.details.blend.validation).toHaveLength(11);
+    if (report.details.blend.alpha === 0) expect(report.model).toEqual(report.details.modelAlone);
+    for (const m of [report.model, report.popularity, report.itemKnn!, report.bpr]) {
       expect(m.ndcg10).toBeLessThanOrEqual(m.hr10);
     }
   });

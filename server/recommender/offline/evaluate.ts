@@ -2,6 +2,7 @@ import { DEFAULT_MODEL_CONFIG, type ModelConfig, ScoringModel } from '../model';
 import { Random } from '../model/random';
 import { BprModel, type BprOptions } from './bpr';
 import type { InteractionLog } from './csv';
+import { blendScorers, CosineSimilarity, itemKnnScorer, MAX_KNN_ITEMS, userSets } from './item-knn';
 import { type CatalogScorer, evaluateFullRanking, type RankingMetrics } from './metrics';
 import { fitOnSequences, modelScorer } from './model-adapter';
 import { popularityScorer } from './popularity';
@@ -21,6 +22,8 @@ export interface EvaluationOptions {
   validationUsers: number;
   model: Partial<ModelConfig>;
   bpr: Partial<BprOptions>;
+  /** Blend the model with item-kNN (weight chosen on validation, 0 = the model alone). */
+  blendItemKnn: boolean;
   progress: Progress;
 }
 
@@ -33,6 +36,7 @@ export const DEFAULT_EVALUATION: EvaluationOptions = {
   validationUsers: 2000,
   model: {},
   bpr: {},
+  blendItemKnn: true,
   progress: silentProgress,
 };
 
@@ -42,8 +46,11 @@ export interface Metrics10 {
 }
 
 export interface EvaluationReport {
+  /** The model, blended with item-kNN by the weight chosen on validation (`details.blend`). */
   model: Metrics10;
   popularity: Metrics10;
+  /** Cosine item-kNN (null past MAX_KNN_ITEMS items). */
+  itemKnn: Metrics10 | null;
   bpr: Metrics10;
   users: number;
   items: number;
@@ -58,7 +65,11 @@ export interface EvaluationReport {
     modelValidation: number[];
     bprValidation: [epoch: number, hr10: number][];
     bprEpochs: number;
-    seconds: { split: number; popularity: number; bpr: number; model: number; total: number };
+    /** The model without item-kNN. */
+    modelAlone: Metrics10;
+    /** The item-kNN weight chosen, and validation HR@10 for each weight tried. */
+    blend: { alpha: number; validation: [alpha: number, hr10: number][] };
+    seconds: { split: number; popularity: number; itemKnn: number; bpr: number; model: number; total: number };
   };
 }
 
@@ -104,9 +115,15 @@ export function evaluateLog(log: InteractionLog, options: Partial<EvaluationOpti
   const popularity = test(popularityScorer(split.train, nItems), 'popularity: ranking');
   const tPopularity = clock();
 
+  const useKnn = nItems <= MAX_KNN_ITEMS;
+  const testSimilarity = useKnn ? new CosineSimilarity(nItems, userSets(split.train)) : null;
+  const itemKnn = testSimilarity ? test(itemKnnScorer(split.train, nItems, testSimilarity), 'item-kNN: ranking') : null;
+  const tKnn = clock();
+
   // BPR: choose the epoch count on validation, then refit on all training data.
   const bprOptions = { ...o.bpr, seed: o.seed };
   const bprDeadline = clock() + o.bprMaxSeconds / 2;
+  const tBprStart = clock();
   const bprValidation: [number, number][] = [];
   let bprEpochs = Math.min(o.bprEpochs, 20);
   if (validation.validationUsers.length > 0) {
@@ -118,7 +135,7 @@ export function evaluateLog(log: InteractionLog, options: Partial<EvaluationOpti
       probe.trainEpoch();
       o.progress.update(
         'bpr: choosing epochs',
-        Math.max(epoch / o.bprEpochs, (clock() - tPopularity) / (o.bprMaxSeconds / 2)),
+        Math.max(epoch / o.bprEpochs, (clock() - tBprStart) / (o.bprMaxSeconds / 2)),
       );
       if (epoch % every !== 0 && epoch !== o.bprEpochs) continue;
       const hr = validate(validation.train, probe.scorer());
@@ -180,13 +197,46 @@ export function evaluateLog(log: InteractionLog, options: Partial<EvaluationOpti
   if (useValidation && modelValidation[modelValidation.length - 1] < best)
     model = ScoringModel.deserialize(bestCheckpoint);
   if (!useValidation) modelEpochs = fitted.epochs;
-  const modelMetrics = test(modelScorer(model, split.train, split.userIds, split.itemIds), 'model: ranking');
+
+  // The blend with item-kNN: its weight chosen on validation like the epochs (ties: less kNN).
+  let alpha = 0;
+  const blendValidation: [number, number][] = [];
+  if (useValidation && testSimilarity && o.blendItemKnn) {
+    const validationSimilarity = new CosineSimilarity(nItems, userSets(validation.train));
+    const modelPart = memoScorer(modelScorer(model, validation.train, split.userIds, split.itemIds), nItems);
+    const knnPart = memoScorer(itemKnnScorer(validation.train, nItems, validationSimilarity), nItems);
+    let bestBlend = -1;
+    for (let step = 0; step <= 10; step++) {
+      const a = step / 10;
+      const hr = validate(validation.train, blendScorers(modelPart, knnPart, a, nItems));
+      blendValidation.push([a, round4(hr)]);
+      if (hr > bestBlend + 1e-12) {
+        bestBlend = hr;
+        alpha = a;
+      }
+      o.progress.update('model: item-kNN blend', (step + 1) / 11);
+    }
+  }
+  const modelAlone = test(modelScorer(model, split.train, split.userIds, split.itemIds), 'model: ranking');
+  const modelMetrics =
+    alpha > 0 && testSimilarity
+      ? test(
+          blendScorers(
+            modelScorer(model, split.train, split.userIds, split.itemIds),
+            itemKnnScorer(split.train, nItems, testSimilarity),
+            alpha,
+            nItems,
+          ),
+          'model + item-kNN: ranking',
+        )
+      : modelAlone;
   const tModel = clock();
   o.progress.done();
 
   return {
     model: at10(modelMetrics),
     popularity: at10(popularity),
+    itemKnn: itemKnn ? at10(itemKnn) : null,
     bpr: at10(bpr),
     users: log.userIds.length,
     items: nItems,
@@ -200,14 +250,34 @@ export function evaluateLog(log: InteractionLog, options: Partial<EvaluationOpti
       modelValidation,
       bprValidation,
       bprEpochs: bprTrained,
+      modelAlone: at10(modelAlone),
+      blend: { alpha, validation: blendValidation },
       seconds: {
         split: round(tSplit),
         popularity: round(tPopularity - tSplit),
-        bpr: round(tBpr - tPopularity),
+        itemKnn: round(tKnn - tPopularity),
+        bpr: round(tBpr - tKnn),
         model: round(tModel - tBpr),
         total: round(tModel),
       },
     },
+  };
+}
+
+/**
+ * Keeps a copy of each batch's scores, so scoring the same validation users for several blend
+ * weights runs the model once. (The evaluator overwrites the rows it is given; copies stay clean.)
+ */
+function memoScorer(scorer: CatalogScorer, nItems: number): CatalogScorer {
+  const cache = new Map<string, Float32Array>();
+  return (users) => {
+    const key = `${users[0]}:${users.length}:${users[users.length - 1]}`;
+    let scores = cache.get(key);
+    if (!scores) {
+      scores = scorer(users).slice(0, users.length * nItems);
+      cache.set(key, scores);
+    }
+    return scores;
   };
 }
 

@@ -1,7 +1,7 @@
-import type { CreatorSummary, Room, RoomListItem } from '../../../protocol';
+import type { CreatorSummary, Room, RoomForYou, RoomListItem } from '../../../protocol';
 import { append, h } from './dom';
 import { money } from './format';
-import { formatDate, formatNumber, messages } from './i18n';
+import { formatDate, formatNumber, locale, messages } from './i18n';
 import type { Owned } from './owned';
 import { coverOf } from './shell';
 
@@ -18,6 +18,14 @@ const t = messages({
     dayTime: (day: string, time: string) => `${day}, ${time}`,
     live: 'Live',
     watching: (n: string) => `${n} watching`,
+    reasonWatched: 'You watched this creator before',
+    reasonFollowing: 'You follow this creator',
+    reasonSubscribed: 'You subscribe to this creator',
+    reasonSimilar: 'Viewers like you are watching',
+    reasonTags: 'On a topic you like',
+    reasonPopular: 'Popular right now',
+    reasonFirst: 'Be one of the first to watch',
+    reasonUpcoming: 'Picked for you',
   },
   'zh-CN': {
     ticket: (price: string) => `门票 ${price}`,
@@ -31,6 +39,14 @@ const t = messages({
     dayTime: (day: string, time: string) => `${day} ${time}`,
     live: '直播中',
     watching: (n: string) => `${n} 人在看`,
+    reasonWatched: '你看过这位主播的直播',
+    reasonFollowing: '你关注了这位主播',
+    reasonSubscribed: '你订阅了这位主播',
+    reasonSimilar: '和你口味相近的观众在看',
+    reasonTags: '你感兴趣的话题',
+    reasonPopular: '正在热播',
+    reasonFirst: '快来抢先观看',
+    reasonUpcoming: '为你挑选',
   },
 });
 
@@ -122,6 +138,27 @@ export interface RoomCardOptions {
   creator?: boolean;
   /** What the viewer holds: a ticket or a subscription shows instead of the price. */
   owned?: Owned;
+  /** Why the room is suggested ("Live now for you"): a small line under the creator. */
+  reason?: RoomForYou['reason'];
+}
+
+/**
+ * A suggestion's reason as the viewer reads it: the server's own short English, or in another
+ * language the wording of its code.
+ */
+export function reasonText(reason: RoomForYou['reason'], room?: Pick<RoomListItem, 'viewerCount'>): string {
+  if (locale() === 'en' && reason.text) return reason.text;
+  if (reason.code === 'popular_now' && room?.viewerCount === 0) return t.reasonFirst;
+  const worded: Record<RoomForYou['reason']['code'], string> = {
+    watched_before: t.reasonWatched,
+    following: t.reasonFollowing,
+    subscribed: t.reasonSubscribed,
+    similar_viewers: t.reasonSimilar,
+    tags: t.reasonTags,
+    popular_now: t.reasonPopular,
+    upcoming: t.reasonUpcoming,
+  };
+  return worded[reason.code] ?? reason.text;
 }
 
 /** One room's card. */
@@ -162,6 +199,13 @@ export function roomCard(room: RoomListItem, options: RoomCardOptions = {}): HTM
             h('span', {}, room.creator.displayName),
           )
         : null,
+      options.reason
+        ? h(
+            'p',
+            { class: 'room-tile-reason small', 'data-reason': options.reason.code },
+            reasonText(options.reason, room),
+          )
+        : null,
       h(
         'div',
         { class: 'room-tile-foot' },
@@ -185,5 +229,19 @@ export function roomCard(room: RoomListItem, options: RoomCardOptions = {}): HTM
 export function roomGrid(list: HTMLElement, rooms: RoomListItem[], empty: string, options?: RoomCardOptions) {
   list.replaceChildren(
     ...(rooms.length ? rooms.map((room) => roomCard(room, options)) : [h('p', { class: 'empty muted' }, empty)]),
+  );
+}
+
+/** A grid of suggested rooms ("Live now for you"), each card saying why. */
+export function suggestedGrid(
+  list: HTMLElement,
+  suggested: RoomForYou[],
+  empty: string,
+  options: Omit<RoomCardOptions, 'reason'> = {},
+) {
+  list.replaceChildren(
+    ...(suggested.length
+      ? suggested.map(({ room, reason }) => roomCard(room, { ...options, reason }))
+      : [h('p', { class: 'empty muted' }, empty)]),
   );
 }

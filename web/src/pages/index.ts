@@ -1,4 +1,4 @@
-import type { RoomListItem } from '../../../protocol';
+import type { RoomForYou, RoomListItem, RoomsForYou } from '../../../protocol';
 import { renderAccount } from '../lib/account';
 import { api } from '../lib/api';
 import { authForm } from '../lib/auth';
@@ -6,15 +6,17 @@ import { byId, h, show } from '../lib/dom';
 import { messages } from '../lib/i18n';
 import { nothingOwned, type Owned, ownedAll } from '../lib/owned';
 import { fillText } from '../lib/page-text';
-import { roomGrid } from '../lib/room-cards';
+import { roomGrid, suggestedGrid } from '../lib/room-cards';
 import { isCreator, loadSession } from '../lib/session';
 import { exposeForTests } from '../lib/test-hook';
 
 /**
- * The home page: the rooms live now (with how many are watching) and the upcoming ones (soonest
- * first); sign in or create an account; creators get their studio, content manager, dashboard
- * and public page. A room that ends leaves "Live now" at the next refresh: every 15 s while the
- * page is visible, and at once when it becomes visible again.
+ * The home page: "Live now for you" — the rooms live now ranked for this viewer, each saying why
+ * (`GET /api/rooms/for-you`; guests: the busiest first) — "Upcoming for you" when some scheduled
+ * room is picked for them, and the other upcoming rooms (soonest first); sign in or create an
+ * account; creators get their studio, content manager, dashboard and public page. A room that
+ * ends leaves "Live now" at the next refresh: every 15 s while the page is visible, and at once
+ * when it becomes visible again.
  */
 
 const t = messages({
@@ -30,9 +32,12 @@ const t = messages({
     dashboard: 'Dashboard',
     yourPage: 'Your page',
     liveNow: 'Live now',
+    liveForYou: 'Live now for you',
+    upcomingForYou: 'Upcoming for you',
     upcoming: 'Upcoming',
     noneLive: 'Nobody is live right now. Check the upcoming streams below.',
     noneUpcoming: 'Nothing is scheduled yet. Check back soon.',
+    noneElseUpcoming: 'Nothing else is scheduled yet.',
     failed: 'The room list could not be loaded. It is tried again in a moment.',
   },
   'zh-CN': {
@@ -46,9 +51,12 @@ const t = messages({
     dashboard: '数据看板',
     yourPage: '我的主页',
     liveNow: '正在直播',
+    liveForYou: '正在直播 · 为你推荐',
+    upcomingForYou: '为你挑选的预约直播',
     upcoming: '即将开播',
     noneLive: '现在没有人在直播。看看下面即将开始的直播吧。',
     noneUpcoming: '暂时还没有预约的直播，稍后再来看看。',
+    noneElseUpcoming: '暂时没有其他预约的直播。',
     failed: '直播列表加载失败，稍后会自动重试。',
   },
 });
@@ -56,6 +64,8 @@ const t = messages({
 const REFRESH_MS = 15_000;
 /** Upcoming rooms shown: the soonest. */
 const UPCOMING_LIMIT = 12;
+/** Live rooms shown, ranked for the viewer (the most the API gives). */
+const LIVE_LIMIT = 50;
 
 let owned: Owned = nothingOwned();
 /** What of it the cards show: a change redraws them. */
@@ -63,11 +73,28 @@ let ownedSig = '';
 /** Answers older than the latest asked are dropped (a slow one must not bring an ended room back). */
 let asked = 0;
 /** What each list shows now: it is redrawn only when that changes (no flicker, no lost focus). */
-const shown = { live: '', upcoming: '' };
+const shown = { live: '', upcomingForYou: '', upcoming: '' };
 
-const signature = (rooms: RoomListItem[]) =>
+const signature = (rooms: RoomListItem[], reasons: (RoomForYou['reason'] | undefined)[] = []) =>
   ownedSig +
-  JSON.stringify(rooms.map((r) => [r.id, r.status, r.title, r.viewerCount, r.coverUrl, r.scheduledAt, r.access]));
+  JSON.stringify(
+    rooms.map((r, i) => [
+      r.id,
+      r.status,
+      r.title,
+      r.viewerCount,
+      r.coverUrl,
+      r.scheduledAt,
+      r.access,
+      reasons[i]?.code,
+      reasons[i]?.text,
+    ]),
+  );
+const suggestedSignature = (list: RoomForYou[]) =>
+  signature(
+    list.map((s) => s.room),
+    list.map((s) => s.reason),
+  );
 
 /** Tickets and subscriptions, asked again when the viewer comes back (they may have bought meanwhile). */
 async function loadOwned(): Promise<void> {
@@ -77,24 +104,32 @@ async function loadOwned(): Promise<void> {
 
 async function renderRooms(): Promise<void> {
   const call = ++asked;
-  const [live, upcoming] = await Promise.all([
-    api<{ rooms: RoomListItem[] }>('GET', '/api/rooms?status=live&limit=50'),
+  const [forYou, upcoming] = await Promise.all([
+    api<RoomsForYou>('GET', `/api/rooms/for-you?limit=${LIVE_LIMIT}`),
     api<{ rooms: RoomListItem[] }>('GET', `/api/rooms?upcoming=true&limit=${UPCOMING_LIMIT}`),
   ]);
   if (call !== asked) return;
-  // Only rooms live now: the busiest first, that is where people are.
-  const byViewers = live.rooms
-    .filter((r) => r.status === 'live')
-    .sort((a, b) => (b.viewerCount ?? 0) - (a.viewerCount ?? 0));
-  const liveSig = signature(byViewers);
+  // Only rooms live now, in the order ranked for this viewer (a guest: the busiest first).
+  const live = forYou.rooms.filter((s) => s.room.status === 'live');
+  const liveSig = suggestedSignature(live);
   if (liveSig !== shown.live) {
     shown.live = liveSig;
-    roomGrid(byId('rooms'), byViewers, t.noneLive, { owned });
+    suggestedGrid(byId('rooms'), live, t.noneLive, { owned });
   }
-  const upcomingSig = signature(upcoming.rooms);
+  // Scheduled rooms picked for the viewer, then the others, soonest first (none shown twice).
+  const picked = forYou.upcoming.filter((s) => s.room.status === 'scheduled');
+  const pickedSig = suggestedSignature(picked);
+  if (pickedSig !== shown.upcomingForYou) {
+    shown.upcomingForYou = pickedSig;
+    suggestedGrid(byId('upcoming-for-you'), picked, '', { owned });
+    show(byId('upcoming-for-you-section'), picked.length > 0);
+  }
+  const pickedIds = new Set(picked.map((s) => s.room.id));
+  const others = upcoming.rooms.filter((r) => !pickedIds.has(r.id));
+  const upcomingSig = signature(others) + String(picked.length > 0);
   if (upcomingSig !== shown.upcoming) {
     shown.upcoming = upcomingSig;
-    roomGrid(byId('upcoming'), upcoming.rooms, t.noneUpcoming, { owned });
+    roomGrid(byId('upcoming'), others, picked.length ? t.noneElseUpcoming : t.noneUpcoming, { owned });
   }
   document.body.dataset.loaded = 'true';
 }
@@ -110,6 +145,8 @@ function main(): void {
   renderAccount(byId('account'), session, { onSignIn: showSignIn });
   fillText(t);
   document.title = t.title;
+  // A guest's list is the busiest rooms: "for you" only when it is.
+  byId('live-heading').textContent = session ? t.liveForYou : t.liveNow;
   if (!session) {
     signin.append(authForm({ role: 'viewer', onSignedIn: () => location.reload() }));
     show(signin, true);
@@ -119,9 +156,10 @@ function main(): void {
   const refresh = () =>
     renderRooms().catch(() => {
       // Nothing stale stays on screen: a room shown as live may have ended meanwhile.
-      shown.live = shown.upcoming = '';
+      shown.live = shown.upcomingForYou = shown.upcoming = '';
       const failed = () => h('p', { class: 'error' }, t.failed);
       byId('rooms').replaceChildren(failed());
+      show(byId('upcoming-for-you-section'), false);
       byId('upcoming').replaceChildren(failed());
     });
   exposeForTests({ refresh });

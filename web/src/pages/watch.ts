@@ -23,6 +23,7 @@ import { formatNumber, messages } from '../lib/i18n';
 import { ModerationTools } from '../lib/moderation';
 import { chatRefusal, mutedText, rulesText, untilText } from '../lib/moderation-text';
 import { type StandingChange, ViewerStanding } from '../lib/moderation-viewer';
+import { MoreLiveRooms } from '../lib/more-live';
 import { ownedAll } from '../lib/owned';
 import { fillText } from '../lib/page-text';
 import { PinnedBar } from '../lib/pinned';
@@ -75,6 +76,8 @@ const t = messages({
     thanksReplay: 'Thanks for watching. Its replay is on its way.',
     watchReplay: 'Watch the replay',
     findAnother: 'Find another live room',
+    moreLive: 'More live rooms',
+    seeOthers: 'See other live rooms',
     removedTitle: 'You were removed from this room by a moderator',
     removedText: 'You can no longer watch or chat here.',
     reasonGiven: (reason: string) => `Reason given: “${reason}”`,
@@ -170,6 +173,8 @@ const t = messages({
     thanksReplay: '感谢观看，回放正在生成中。',
     watchReplay: '观看回放',
     findAnother: '看看其他直播',
+    moreLive: '更多直播',
+    seeOthers: '看看其他正在直播的房间',
     removedTitle: '你已被管理员移出本直播间',
     removedText: '你不能再在这里观看或聊天。',
     reasonGiven: (reason: string) => `原因：“${reason}”`,
@@ -278,6 +283,8 @@ class WatchPage {
   private readonly standing: ViewerStanding;
   /** For the owner and moderators (and a viewer made one while watching); none for guests. */
   private readonly moderation: ModerationTools | undefined;
+  /** Other rooms live now: by its button, and by itself once this room is over for the viewer. */
+  private readonly moreLive: MoreLiveRooms;
 
   constructor(
     private readonly shell: Shell,
@@ -298,6 +305,7 @@ class WatchPage {
       }
     }, state.room.ownerId);
     this.standing = new ViewerStanding(client, live.id, (change) => this.standingChanged(change));
+    this.moreLive = new MoreLiveRooms(live.id);
     this.moderation = session
       ? new ModerationTools(client, state.room, session.user.id, this.chat, state.role)
       : undefined;
@@ -377,6 +385,7 @@ class WatchPage {
     this.wireTabs();
     this.listen();
     this.renderAll(this.live.state);
+    if (this.ended) this.offerOtherRooms();
     this.chat.scrollToEnd();
     exposeForTests({
       stats: () => this.viewing?.getStats() ?? Promise.resolve([]),
@@ -478,7 +487,10 @@ class WatchPage {
       this.polls.setStaff(role === 'owner' || role === 'moderator');
       toast(role === 'moderator' ? t.nowModerator : t.noLongerModerator, 'success');
     });
-    live.on('ended', () => this.renderAccess());
+    live.on('ended', () => {
+      this.renderAccess();
+      this.offerOtherRooms();
+    });
     client.on('suggestion', (p) => {
       if (p.roomId === live.id) this.suggestions.show(p.items);
     });
@@ -511,8 +523,15 @@ class WatchPage {
     } else if (change === 'removed') {
       // The server has taken this connection out of the room and released its media.
       void this.viewing?.stop();
+      this.offerOtherRooms();
     }
     this.renderAccess();
+  }
+
+  /** The room is over for this viewer (it ended, or they were removed): other live rooms, shown at once. */
+  private offerOtherRooms(): void {
+    this.moreLive.hideToggle();
+    void this.moreLive.open().then((count) => mark(`more-live:${count}`));
   }
 
   // --- actions -------------------------------------------------------------------------------------
@@ -847,7 +866,8 @@ class WatchPage {
           'div',
           { class: 'row buttons' },
           replay ? h('a', { class: 'button primary', href: `/replay/${this.room.id}` }, t.watchReplay) : null,
-          h('a', { class: 'button', href: '/' }, t.findAnother),
+          // The list of other live rooms, under the stage (it takes the focus: tabindex -1).
+          h('a', { class: 'button', href: '#more-live' }, t.seeOthers),
         ),
       ];
     } else if (what === 'removed') {
@@ -1016,6 +1036,11 @@ async function endedRoom(roomId: string): Promise<void> {
   if (room?.hasReplay) fatal(t.streamEnded, t.canReplay, room.id);
   else fatal(t.streamEnded, t.over);
   if (room) byId('room-title').textContent = room.title;
+  // Other rooms live now, with this one's topic as the context.
+  byId('watch').classList.add('over');
+  const more = new MoreLiveRooms(roomId);
+  more.hideToggle();
+  void more.open().then((count) => mark(`more-live:${count}`));
 }
 
 const DEFAULT_LIMITS = { tipPinThreshold: 500, tipPinBaseSeconds: 30, tipPinMaxSeconds: 600 };
