@@ -30,7 +30,14 @@ export interface ViewerContext {
   contextRoomId?: string;
 }
 
-export type LiveReason = 'watched_before' | 'following' | 'subscribed' | 'similar_viewers' | 'tags' | 'popular_now' | 'upcoming';
+export type LiveReason =
+  | 'watched_before'
+  | 'following'
+  | 'subscribed'
+  | 'similar_viewers'
+  | 'tags'
+  | 'popular_now'
+  | 'upcoming';
 
 export interface RankedRoom {
   roomId: string;
