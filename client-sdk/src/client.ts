@@ -3,6 +3,7 @@ import {
   type AckResponse,
   type ChatMessage,
   type ClientToServerEvents,
+  type ErrorBody,
   type ErrorCode,
   Limits,
   type ModerationList,
@@ -10,6 +11,7 @@ import {
   type Question,
   type RoomJoinResult,
   type RoomSettings,
+  type RoomsForYou,
   type ServerToClientEvents,
   type Subscription,
   type Tip,
@@ -83,9 +85,14 @@ export class LecternClient extends Emitter<ClientEvents> {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly likeFlushMs: number;
+  /** For the few HTTP calls (`roomsForYou`): the server and the caller's token. */
+  private readonly baseUrl: string;
+  private readonly token: string | undefined;
 
   constructor(options: LecternClientOptions) {
     super();
+    this.baseUrl = options.url.replace(/\/+$/, '');
+    this.token = options.token;
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.retries = options.retries ?? 3;
     this.likeFlushMs = options.likeFlushMs ?? 250;
@@ -267,6 +274,53 @@ export class LecternClient extends Emitter<ClientEvents> {
   private forgetRoom(roomId: string): void {
     this.rooms.delete(roomId);
     this.pendingLikes.delete(roomId);
+  }
+
+  /**
+   * "Live now for you" (`GET /api/rooms/for-you`, over HTTP: no connection needed): the rooms live
+   * now ranked for this client's user (a guest: the busiest first), each with `score` and
+   * `reason {code, text}`, and the scheduled rooms they may like (`upcoming`). `limit`: 1–50
+   * (20); `contextRoomId`: the room the viewer is on — left out, its topic counts.
+   */
+  async roomsForYou(options: { limit?: number; contextRoomId?: string } = {}): Promise<RoomsForYou> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.contextRoomId !== undefined) query.set('contextRoomId', options.contextRoomId);
+    const search = query.toString() ? `?${query}` : '';
+    return this.http<RoomsForYou>('GET', `/api/rooms/for-you${search}`);
+  }
+
+  /** A JSON API call with this client's token; refusals reject with the server's code. */
+  private async http<T>(method: 'GET', path: string): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+        signal: controller.signal,
+      });
+      text = await res.text();
+    } catch {
+      throw new LecternError('UNAVAILABLE', `no answer to ${method} ${path} within ${this.timeoutMs} ms`);
+    } finally {
+      clearTimeout(timer);
+    }
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (!res.ok) {
+      const error = (body as { error?: ErrorBody } | undefined)?.error;
+      throw error?.code
+        ? LecternError.from(error)
+        : new LecternError(res.status >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `${method} ${path}: ${res.status}`);
+    }
+    return body as T;
   }
 
   // --- chat, likes, questions --------------------------------------------------------------------
