@@ -3,9 +3,9 @@ import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { Server } from 'socket.io';
-import type { RoomJoinResult } from '../../protocol';
+import { isErrorCode, type RoomJoinResult } from '../../protocol';
 import type { AuthService } from '../auth';
 import type { UserChanges, UserNow } from '../auth/user-changes';
 import type { Config } from '../config';
@@ -14,11 +14,13 @@ import type { DomainEvents } from '../domain-events';
 import { type EngagementEvent, withCreatorId } from '../events';
 import type { Logger } from '../log';
 import type { MediaPlane } from '../media';
+import { errorCounter } from '../metrics';
 import type { PaymentsService } from '../payments';
 import type { PollsService } from '../polls';
 import { TokenBucketLimiter } from '../ratelimit';
 import type { RoomsService } from '../rooms';
 import { AccessPolicy } from './access';
+import { installAdminUi } from './admin-ui';
 import { type RoomAudience, roomAudience, type SuggestionFeedback } from './audience';
 import { ChatManager } from './chat';
 import { type GatewayContext, requireMember, requireUser } from './context';
@@ -165,6 +167,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     labelNames: ['event', 'outcome'],
     registers: [deps.registry],
   });
+  const ackSeconds = new Histogram({
+    name: 'lectern_socket_ack_duration_seconds',
+    help: 'Time from a client event arriving to its ack (validation, handler and all), by event',
+    labelNames: ['event'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [deps.registry],
+  });
+  const errors = errorCounter(deps.registry);
   new Gauge({
     name: 'lectern_socket_connections',
     help: 'Open Socket.IO connections on this node',
@@ -303,7 +313,11 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     'suggestion:dismiss': (socket, p) => suggestionFeedback(socket, p.roomId, p.contentId, 'dismiss'),
   };
   const dispatcher = new Dispatcher(handlers, admit, log, {
-    onOutcome: (event, outcome) => eventsHandled.inc({ event, outcome }),
+    onOutcome(event, outcome, seconds) {
+      eventsHandled.inc({ event, outcome });
+      if (seconds !== undefined) ackSeconds.observe({ event }, seconds);
+      if (isErrorCode(outcome)) errors.inc({ transport: 'socket', code: outcome });
+    },
     ready: (socket) => restoring.get(socket),
   });
 
@@ -315,6 +329,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   }
 
   installHandshake(io, deps.auth, config);
+  installAdminUi(io, config, log);
   // A connection holds its user's role as it is now, not as it was at the handshake: a demoted
   // admin stops moderating, a deleted account is disconnected (on every node, at once).
   deps.userChanges.watch({
