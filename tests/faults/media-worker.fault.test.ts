@@ -168,8 +168,14 @@ async function waitForFrames(
     );
     return { producerId: after!.producerId, advancingAt, framesDecoded: after!.framesDecoded };
   } catch (err) {
+    const media = await open.page
+      .evaluate(() => {
+        const state = (globalThis as any).__lectern?.state?.();
+        return { media: state?.media, tracks: state?.tracks, history: (globalThis as any).__lectern?.mediaHistory };
+      })
+      .catch((e: Error) => e.message);
     throw new Error(
-      `${(err as Error).message} (last stats: ${JSON.stringify(last) ?? 'none'}; page said: ${open.errors.slice(-10).join(' | ')})${serverTail()}`,
+      `${(err as Error).message} (last stats: ${JSON.stringify(last) ?? 'none'}; page media: ${JSON.stringify(media)}; page said: ${open.errors.slice(-10).join(' | ')})${serverTail()}`,
     );
   }
 }

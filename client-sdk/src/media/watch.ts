@@ -37,6 +37,9 @@ export interface WatchOptions {
   spatialLayer?: number;
 }
 
+/** Wait before consuming a producer again after a passing refusal. */
+const CONSUME_RETRY_MS = 1000;
+
 const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code;
 
 /**
@@ -50,6 +53,12 @@ export class Viewing extends RoomMedia<ViewingEvents> {
   /** Producers the server has announced on the current link: from `media:join` and `media:producer:new`. */
   private readonly announced = new Map<string, MediaProducer>();
   private readonly consuming = new Set<string>();
+  /**
+   * Consumers the server closed while ours were still being created: `media:consumer:closed`
+   * can arrive before `transport.consume()` returns, and such a consumer would otherwise stay
+   * as a silent track nobody replaces.
+   */
+  private readonly closedEarly = new Set<string>();
   private transport: Transport | undefined;
   private spatialLayer: number | undefined;
 
@@ -68,9 +77,10 @@ export class Viewing extends RoomMedia<ViewingEvents> {
       for (const [id, { remote }] of this.consumers)
         if (remote.producerId === producerId) this.removeConsumer(id, 'producerClosed');
     });
-    this.listen('media:consumer:closed', ({ consumerId, reason }: { consumerId: string; reason: TrackEndReason }) =>
-      this.removeConsumer(consumerId, reason),
-    );
+    this.listen('media:consumer:closed', ({ consumerId, reason }: { consumerId: string; reason: TrackEndReason }) => {
+      if (this.consumers.has(consumerId)) this.removeConsumer(consumerId, reason);
+      else if (this.consuming.size) this.closedEarly.add(consumerId);
+    });
     this.listen('media:producer:paused', ({ producerId }: { producerId: string }) => this.markPaused(producerId, true));
     this.listen('media:producer:resumed', ({ producerId }: { producerId: string }) =>
       this.markPaused(producerId, false),
@@ -136,6 +146,7 @@ export class Viewing extends RoomMedia<ViewingEvents> {
     this.transport = undefined;
     this.announced.clear();
     this.consuming.clear();
+    this.closedEarly.clear();
     for (const id of [...this.consumers.keys()]) this.removeConsumer(id, reason);
   }
 
@@ -170,7 +181,12 @@ export class Viewing extends RoomMedia<ViewingEvents> {
         kind: options.kind,
         rtpParameters: options.rtpParameters as unknown as RtpParameters,
       });
-      if (this.transport !== transport || !this.announced.has(producerId)) return consumer.close();
+      if (this.transport !== transport || !this.announced.has(producerId) || this.closedEarly.delete(consumer.id)) {
+        consumer.close();
+        // Closed by the server while it was being made, for a producer still on offer: ask again.
+        if (this.transport === transport && this.announced.has(producerId)) this.consumeLater(transport, producerId);
+        return;
+      }
       const remote: RemoteTrack = {
         producerId,
         consumerId: consumer.id,
@@ -189,9 +205,22 @@ export class Viewing extends RoomMedia<ViewingEvents> {
       // The producer may have closed meanwhile, or access ended; both arrive as their own events.
       const code = codeOf(err);
       if (code !== 'NOT_FOUND' && code !== 'PAYMENT_REQUIRED') this.report(err);
+      // A passing refusal (the producer not yet piped to this viewer's router, no answer in
+      // time) is asked again; a lasting one arrives as a reset or an access change.
+      if (code === 'UNAVAILABLE') this.consumeLater(transport, producerId);
     } finally {
-      this.consuming.delete(producerId);
+      // A newer link has its own record (cleared when this one was torn down).
+      if (this.transport === transport) this.consuming.delete(producerId);
     }
+  }
+
+  /** Consumes the producer again shortly, if it is still on offer on the same transport. */
+  private consumeLater(transport: Transport, producerId: string): void {
+    setTimeout(() => {
+      const producer = this.announced.get(producerId);
+      if (producer && this.transport === transport && !transport.closed && !this.finished)
+        void this.consume(transport, producer);
+    }, CONSUME_RETRY_MS);
   }
 
   private async applyLayer(consumer: Consumer): Promise<void> {

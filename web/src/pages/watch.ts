@@ -424,8 +424,13 @@ class WatchPage {
       return;
     }
     this.viewing.on('trackpaused', () => this.renderStage());
+    // Every change, with when (ms since the page loaded), bounded: why media is where it is.
+    const mediaHistory: string[] = [];
+    exposeForTests({ mediaHistory });
     this.viewing.on('state', ({ state }) => {
       mark(`media:${state}`);
+      mediaHistory.push(`${Math.round(performance.now())} ${state}`);
+      if (mediaHistory.length > 50) mediaHistory.shift();
       this.renderStage();
     });
     this.viewing.on('error', ({ error }) => console.warn('media:', error));
