@@ -253,6 +253,14 @@ export interface ClientToServerEvents {
 
 export interface ServerToClientEvents {
   'chat:message': (p: ChatMessage) => void;
+  /**
+   * To connections that asked for it in the handshake (`auth.capabilities: ['chat:batch']`),
+   * instead of `chat:message`: a room's messages, oldest first. A message in a quiet room comes
+   * at once, alone; in a busy room those sent within `CHAT_BATCH_INTERVAL_MS` come together, so
+   * a viewer gets a bounded number of frames a second however fast the room talks. The SDK asks
+   * for it and hands each message to its `chat:message` listeners.
+   */
+  'chat:batch': (p: RoomRef & { messages: ChatMessage[] }) => void;
   'chat:deleted': (p: RoomRef & { messageId: string }) => void;
   'like:count': (p: RoomRef & { total: number }) => void;
   'tip:new': (p: Tip) => void;
@@ -311,6 +319,26 @@ export interface InterServerEvents {
   'room:closed': (p: RoomRef) => void;
   /** A room went live: decide its local members' access again (free previews start now). */
   'room:started': (p: RoomRef) => void;
+}
+
+/**
+ * Optional behaviours a client asks for in its handshake (`auth.capabilities`); a server that
+ * does not know one ignores it, and a client that asks for none gets the plain protocol.
+ */
+export const Capabilities = {
+  /** Chat as `chat:batch` (several messages per event in a busy room) instead of `chat:message`. */
+  chatBatch: 'chat:batch',
+} as const;
+export type Capability = (typeof Capabilities)[keyof typeof Capabilities];
+
+/** How often, at most, a busy room's chat goes out as a `chat:batch` (milliseconds). */
+export const CHAT_BATCH_INTERVAL_MS = 100;
+
+/** The Socket.IO handshake's `auth` object. */
+export interface HandshakeAuth {
+  /** An access token; none connects as a guest. */
+  token?: string;
+  capabilities?: Capability[];
 }
 
 /** What the gateway knows about a connected socket, set at the handshake. */

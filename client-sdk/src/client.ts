@@ -1,6 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   type AckResponse,
+  Capabilities,
   type ChatMessage,
   type ClientToServerEvents,
   type ErrorBody,
@@ -65,6 +66,12 @@ export interface LecternClientOptions {
   retries?: number;
   /** Likes are summed locally and sent at most this often, per room. Default 250 ms. */
   likeFlushMs?: number;
+  /**
+   * Take a busy room's chat in batches (`chat:batch`, one event per short interval) rather than
+   * one `chat:message` each: fewer frames for the server to send and for the client to handle.
+   * Listeners see no difference — every message still comes as `chat:message`, in order. Default true.
+   */
+  chatBatches?: boolean;
   /** Passed to socket.io-client (e.g. `transports: ['websocket']`). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -98,7 +105,10 @@ export class LecternClient extends Emitter<ClientEvents> {
     this.likeFlushMs = options.likeFlushMs ?? 250;
     this.socket = io(options.url, {
       autoConnect: false,
-      auth: options.token ? { token: options.token } : {},
+      auth: {
+        ...(options.token ? { token: options.token } : {}),
+        ...(options.chatBatches === false ? {} : { capabilities: [Capabilities.chatBatch] }),
+      },
       ...options.socketOptions,
     });
     this.socket.onAny((event: string, payload: unknown) => {
@@ -107,6 +117,11 @@ export class LecternClient extends Emitter<ClientEvents> {
     // Tips committed together arrive as one `tip:batch`; listeners get each as `tip:new`.
     this.socket.on('tip:batch', ({ tips }) => {
       for (const tip of tips) this.emit('tip:new', tip);
+    });
+    // A busy room's chat arrives as `chat:batch` (asked for in the handshake); listeners get each
+    // message as `chat:message`, in order.
+    this.socket.on('chat:batch', ({ messages }) => {
+      for (const message of messages) this.emit('chat:message', message);
     });
     this.socket.on('connect', () => {
       const again = this.everConnected;

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../protocol';
+import { Capabilities, CHAT_BATCH_INTERVAL_MS, type ChatMessage } from '../../protocol';
 import { AppError, forbidden, invalidArgument, notFound } from '../errors';
 import { newEvent } from '../events';
 import { TokenBucketLimiter } from '../ratelimit';
@@ -8,18 +8,132 @@ import { uuidv7 } from './ids';
 import type { Membership } from './memberships';
 import { activeRestriction, type RoomState, roleIn } from './room-state';
 import { LastSpoke } from './slow-mode';
-import { accessChannel, type IoSocket, type SignedInUser } from './types';
+import { accessChannel, type IoServer, type IoSocket, type SignedInUser } from './types';
+
+/**
+ * Marker channels of a room's access channel: each member of it is in one of the two, by how it
+ * takes chat. They only ever leave members out of a broadcast (`except`), never reach anyone: a
+ * marker left behind (a resumed session whose access channel was dropped) lets nobody hear
+ * the room; only the access channel does.
+ */
+export const batchedChatChannel = (roomId: string) => `${accessChannel(roomId)}:batched`;
+export const eachChatChannel = (roomId: string) => `${accessChannel(roomId)}:each`;
+const ACCESS_CHANNEL = /^room:(.+):access$/;
+const MARKER_CHANNEL = /^room:(.+):access:(?:batched|each)$/;
+
+/** The connection asked for `chat:batch` in its handshake (`auth.capabilities`). */
+export function takesChatBatches(socket: IoSocket): boolean {
+  const capabilities: unknown = socket.handshake.auth?.capabilities;
+  return Array.isArray(capabilities) && capabilities.includes(Capabilities.chatBatch);
+}
+
+/**
+ * Sends a room's chat to its members with access: `chat:message`, one per message, to those
+ * that take it so (every Socket.IO client understands it), and `chat:batch` to those that asked
+ * for batches — a message at once when the room is quiet, and in a busy room the messages of up
+ * to `intervalMs` in one event, so each of those viewers costs one frame per interval however
+ * fast the room talks. Each broadcast is encoded once for all its recipients (Socket.IO's
+ * `io.to().emit`) and reaches the other nodes through the adapter; each node batches the
+ * messages sent through it, in the order they were sent.
+ */
+export class ChatDelivery {
+  private readonly waiting = new Map<string, ChatMessage[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** When each room's last batch went out here (rooms quiet for an interval are dropped). */
+  private readonly lastBatch = new Map<string, number>();
+
+  constructor(
+    private readonly io: IoServer,
+    private readonly intervalMs = CHAT_BATCH_INTERVAL_MS,
+  ) {
+    // Every member of an access channel is put in one marker channel of it, and leaves both
+    // with it (a disconnect, a lost preview, a ban, the room's end).
+    const nsp = io.of('/');
+    const adapter = nsp.adapter;
+    const mark = (socket: IoSocket, roomId: string) => {
+      const batched = takesChatBatches(socket);
+      adapter.addAll(socket.id, new Set([batched ? batchedChatChannel(roomId) : eachChatChannel(roomId)]));
+      adapter.del(socket.id, batched ? eachChatChannel(roomId) : batchedChatChannel(roomId));
+    };
+    adapter.on('join-room', (channel: string, id: string) => {
+      const roomId = ACCESS_CHANNEL.exec(channel)?.[1];
+      if (!roomId) return;
+      // A resumed session gets its channels back before it is connected: 'connection' marks it.
+      const socket = nsp.sockets.get(id);
+      if (socket) mark(socket, roomId);
+    });
+    adapter.on('leave-room', (channel: string, id: string) => {
+      const roomId = ACCESS_CHANNEL.exec(channel)?.[1];
+      if (!roomId) return;
+      adapter.del(id, batchedChatChannel(roomId));
+      adapter.del(id, eachChatChannel(roomId));
+    });
+    // A resumed session: marked by what it asks for now; markers of access channels it did not
+    // get back (dropped by the recovery guard) go.
+    io.on('connection', (socket) => {
+      if (!socket.recovered) return;
+      for (const channel of [...socket.rooms]) {
+        const roomId = ACCESS_CHANNEL.exec(channel)?.[1];
+        if (roomId) mark(socket, roomId);
+        const markedRoomId = MARKER_CHANNEL.exec(channel)?.[1];
+        if (markedRoomId && !socket.rooms.has(accessChannel(markedRoomId))) adapter.del(socket.id, channel);
+      }
+    });
+  }
+
+  send(message: ChatMessage): void {
+    const { roomId } = message;
+    this.io.to(accessChannel(roomId)).except(batchedChatChannel(roomId)).emit('chat:message', message);
+    const waiting = this.waiting.get(roomId);
+    if (waiting) {
+      waiting.push(message);
+      return;
+    }
+    this.waiting.set(roomId, [message]);
+    // The first message since the last batch went out an interval ago goes at once (with any
+    // sent in the same turn of the event loop); otherwise when the interval is up.
+    const wait = (this.lastBatch.get(roomId) ?? 0) + this.intervalMs - Date.now();
+    if (wait <= 0) {
+      setImmediate(() => this.flush(roomId));
+      return;
+    }
+    const timer = setTimeout(() => this.flush(roomId), wait);
+    timer.unref();
+    this.timers.set(roomId, timer);
+  }
+
+  /** Sends the room's waiting messages now (before an event that must follow them, e.g. a deletion). */
+  flush(roomId: string): void {
+    clearTimeout(this.timers.get(roomId));
+    this.timers.delete(roomId);
+    const messages = this.waiting.get(roomId);
+    if (!messages) return;
+    this.waiting.delete(roomId);
+    const now = Date.now();
+    if (this.lastBatch.size > 256) {
+      for (const [id, at] of this.lastBatch) if (now - at >= this.intervalMs) this.lastBatch.delete(id);
+    }
+    this.lastBatch.set(roomId, now);
+    this.io.to(accessChannel(roomId)).except(eachChatChannel(roomId)).emit('chat:batch', { roomId, messages });
+  }
+
+  close(): void {
+    for (const roomId of [...this.waiting.keys()]) this.flush(roomId);
+  }
+}
 
 /** Room chat: the checks a message must pass, group-committed persistence, and history. */
 export class ChatManager {
   readonly history: ChatHistory;
   private readonly writer: ChatWriter;
+  private readonly delivery: ChatDelivery;
   private readonly limiter: TokenBucketLimiter;
   /** (roomId, userId) → when the user last spoke, for slow mode. */
   private readonly lastSpoke = new LastSpoke();
 
   constructor(private readonly ctx: GatewayContext) {
     this.writer = new ChatWriter(ctx.db);
+    this.delivery = new ChatDelivery(ctx.io);
     this.history = new ChatHistory(ctx.db, ctx.config.chatHistorySize, 1000, ctx.cacheLookup('chat_history'));
     this.limiter = new TokenBucketLimiter(ctx.config.chatBurst, ctx.config.chatMessagesPerSecond);
   }
@@ -73,7 +187,7 @@ export class ChatManager {
       throw new AppError('UNAVAILABLE', 'the message could not be saved; try again', { cause: err });
     }
     this.history.invalidate(roomId);
-    this.ctx.io.to(accessChannel(roomId)).emit('chat:message', message);
+    this.delivery.send(message);
     this.ctx.record(
       newEvent('chat.sent', { roomId, userId: user.id, data: { messageId: message.id, length: text.length } }),
     );
@@ -98,11 +212,14 @@ export class ChatManager {
       throw forbidden('only moderators can delete others’ messages');
     await this.ctx.rooms.moderation.deleteMessage({ roomId, actorId: user.id, messageId, authorId });
     this.history.invalidate(roomId);
+    // A message still waiting for its batch goes before its deletion.
+    this.delivery.flush(roomId);
     this.ctx.io.to(accessChannel(roomId)).emit('chat:deleted', { roomId, messageId });
     return {};
   }
 
   close(): Promise<void> {
+    this.delivery.close();
     return this.writer.close();
   }
 }

@@ -25,6 +25,7 @@ import { type RoomAudience, roomAudience, type SuggestionFeedback } from './audi
 import { ChatManager } from './chat';
 import { type GatewayContext, requireMember, requireUser } from './context';
 import { Dispatcher, type Handlers } from './dispatch';
+import { fastBroadcasts } from './frames';
 import { installHandshake, originAllowed } from './handshake';
 import { LikeAggregator } from './likes';
 import { MediaSignalling } from './media';
@@ -90,8 +91,12 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     allowRequest: (req, callback) => callback(null, originAllowed(config.allowedOrigins, req)),
     cors: { origin: config.allowedOrigins.includes('*') ? true : config.allowedOrigins },
     connectionStateRecovery: { maxDisconnectionDuration: config.recoveryWindowSeconds * 1000, skipMiddlewares: false },
+    // Engine.IO's default, said out loud: compressing would deflate every broadcast once per
+    // recipient instead of sending the frame built once (docs/benchmarks.md).
+    perMessageDeflate: false,
     ...(deps.redis ? { adapter: createAdapter(deps.redis, { streamName: `${config.redisKeyPrefix}socket.io` }) } : {}),
   });
+  fastBroadcasts(io);
 
   /** Other gateway processes hear this through the adapter; a single node has nobody to tell. */
   const tellOtherNodes: IoServer['serverSideEmit'] = deps.redis ? (...args) => io.serverSideEmit(...args) : () => true;

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { io } from 'socket.io-client';
+import type { ChatMessage } from '../../protocol';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { TEST_REDIS_URL } from '../helpers/env';
+import { type ServerProcess, spawnServer } from '../helpers/process';
+import { Api, TEST_JWT_SECRET } from '../helpers/server';
+import { type ClientSocket, closeAllSockets, connect, eventually, ok, record } from '../helpers/socket';
+
+/**
+ * Batched chat across gateway processes (Socket.IO Redis Streams adapter): each node decides
+ * which of its own connections take `chat:batch` and which `chat:message`, for messages sent
+ * through any node.
+ */
+let database: TestDatabase;
+let nodes: ServerProcess[];
+const prefix = `lectern-test-${randomBytes(4).toString('hex')}:`;
+const batching: ClientSocket[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    JWT_SECRET: TEST_JWT_SECRET,
+    MIGRATE_ON_START: 'false',
+    PORT: '0',
+    MEDIA_ENABLED: 'false',
+    RECOMMENDER_ENABLED: 'false',
+    CHAT_BURST: '50',
+    CHAT_MESSAGES_PER_SECOND: '50',
+  };
+  nodes = await Promise.all([spawnServer(env), spawnServer(env)]);
+}, 90_000);
+
+afterAll(async () => {
+  closeAllSockets();
+  for (const sock of batching) sock.close();
+  await Promise.all(nodes.map((n) => n.stop()));
+  await database.drop();
+  const redis = new Redis(TEST_REDIS_URL);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+it('plain and batching viewers on either node get every message, once, each in their own event', async () => {
+  const [A, B] = nodes.map((n) => new Api(n.url));
+  const owner = await A.register('creator');
+  const room = await A.room(owner.token);
+  await A.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+
+  const viewers = await Promise.all(
+    nodes.flatMap((node) =>
+      [false, true].map(async (batched) => {
+        const token = (await A.register()).token;
+        let sock: ClientSocket;
+        if (batched) {
+          sock = io(node.url, {
+            auth: { token, capabilities: ['chat:batch'] },
+            transports: ['websocket'],
+            forceNew: true,
+          });
+          batching.push(sock);
+          await new Promise((r) => sock.once('connect', () => r(undefined)));
+        } else sock = await connect(node.url, token);
+        await ok(sock, 'room:join', { roomId: room.id });
+        const heard: ChatMessage[] = [];
+        const singles = record(sock, 'chat:message');
+        let batches = 0;
+        sock.on('chat:batch', (p) => {
+          batches++;
+          heard.push(...p.messages);
+        });
+        return { batched, singles, heard, batches: () => batches };
+      }),
+    ),
+  );
+  const talkers = await Promise.all(
+    [A, B].map(async (api, i) => {
+      const sock = await connect(nodes[i].url, (await api.register()).token);
+      await ok(sock, 'room:join', { roomId: room.id });
+      return sock;
+    }),
+  );
+  const sent = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => ok(talkers[i % 2], 'chat:send', { roomId: room.id, text: `m${i}` })),
+  );
+  const ids = new Set(sent.map((r) => r.message.id));
+  const got = (v: (typeof viewers)[number]) => (v.batched ? v.heard : v.singles);
+  await eventually(() => viewers.every((v) => got(v).length === 20), 10_000, 'every message everywhere');
+  for (const v of viewers) {
+    expect(new Set(got(v).map((m) => m.id))).toEqual(ids);
+    if (v.batched) {
+      expect(v.singles).toEqual([]);
+      expect(v.batches()).toBeGreaterThan(0);
+    } else {
+      expect(v.heard).toEqual([]);
+    }
+  }
+  // Messages sent through one node reach every viewer in the same order (the one it sent them in).
+  for (const node of [0, 1]) {
+    const through = (v: (typeof viewers)[number]) =>
+      got(v)
+        .filter((m) => Number(m.text.slice(1)) % 2 === node)
+        .map((m) => m.id);
+    for (const v of viewers) expect(through(v)).toEqual(through(viewers[0]));
+  }
+});
