@@ -1,9 +1,12 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { ModerationList, RestrictedUser, RoomRole } from '../../protocol';
 import { type DB, isConstraintViolation } from '../db';
 import { notFound } from '../errors';
 
 export type Restrictable = 'mute' | 'unmute' | 'ban' | 'unban';
+
+/** A `room_restrictions` row still in force: a ban until lifted, a timeout until it runs out. */
+const inForce = () => sql<boolean>`(expires_at is null or expires_at > ${new Date()})`;
 
 /** A running restriction: a timeout (`mute`) until a time, or a ban (until lifted when null). */
 export interface RestrictionRow {
@@ -160,7 +163,7 @@ export function createModerationStore(db: Kysely<DB>): ModerationStore {
           .select(['r.user_id', 'u.username', 'r.expires_at'])
           .where('r.room_id', '=', roomId)
           .where('r.kind', '=', kind)
-          .where((eb) => eb.or([eb('r.expires_at', 'is', null), eb('r.expires_at', '>', new Date())]))
+          .where(inForce())
           .orderBy('r.created_at', 'desc')
           .limit(max)
           .execute();
@@ -194,7 +197,7 @@ export function createModerationStore(db: Kysely<DB>): ModerationStore {
           .selectFrom('room_restrictions')
           .select(['user_id', 'kind', 'expires_at'])
           .where('room_id', '=', roomId)
-          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
+          .where(inForce())
           .execute(),
       ]);
       return {
