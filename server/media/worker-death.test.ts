@@ -97,3 +97,23 @@ describe('a media worker that keeps dying', () => {
     }
   });
 });
+
+describe('a call in flight when its worker dies', () => {
+  let plane: MediaPlane;
+  beforeAll(async () => {
+    plane = await createMediaPlane(testOptions({ numWorkers: 2 }), { log: testLog(), registry: new Registry() });
+  });
+  afterAll(() => plane.close());
+
+  it('is refused UNAVAILABLE (ask again), not CONFLICT (clients give up on that)', async () => {
+    const stats = await plane.stats();
+    const ready = Promise.all(stats.perWorker.map((w) => nextEvent(plane, 'workerReady', (e) => e.index === w.index)));
+    // Every worker killed; the server has not noticed yet, so the room is placed on a dead one
+    // and mediasoup aborts the request when the worker's channel closes.
+    for (const w of stats.perWorker) process.kill(w.pid!, 'SIGKILL');
+    expect(await codeOf(() => plane.openRoom('doomed'))).toBe('UNAVAILABLE');
+    await ready;
+    expect((await plane.openRoom('doomed')).roomId).toBe('doomed');
+    plane.closeRoom('doomed');
+  });
+});

@@ -320,9 +320,15 @@ it('a mediasoup worker SIGKILLed: a replacement starts, the streamer and both vi
         'the studio publishing its camera again (media:producer:new)',
         RECOVERY_BUDGET_MS + 5_000,
         50,
-      ).catch((err) => {
+      ).catch(async (err) => {
+        const media = await studio.page
+          .evaluate(() => ({
+            state: (globalThis as any).__lectern?.publication?.(),
+            history: (globalThis as any).__lectern?.mediaHistory,
+          }))
+          .catch((e: Error) => e.message);
         throw new Error(
-          `${(err as Error).message} (page said: ${studio.errors.slice(-10).join(' | ')})${serverTail()}`,
+          `${(err as Error).message} (page media: ${JSON.stringify(media)}; page said: ${studio.errors.slice(-10).join(' | ')})${serverTail()}`,
         );
       });
       // …and the page is connected and encoding frames onto the new producer.

@@ -18,8 +18,12 @@ type Listener = (payload: any) => void;
 /** Shortest and longest wait before trying again after a failed re-establishment (a worker restarting). */
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10_000;
-/** Refusals that another attempt would only repeat; anything else (UNAVAILABLE, ICE, …) is retried. */
-const FINAL_CODES = new Set(['FORBIDDEN', 'BANNED', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'INVALID_ARGUMENT']);
+/**
+ * Refusals that another attempt would only repeat; anything else is retried with back-off:
+ * UNAVAILABLE, ICE, and CONFLICT too — the room's media changed under the attempt (a worker
+ * died mid-way, a reset raced the join), which the next attempt sees settled.
+ */
+const FINAL_CODES = new Set(['FORBIDDEN', 'BANNED', 'NOT_FOUND', 'UNAUTHENTICATED', 'INVALID_ARGUMENT']);
 
 const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 

@@ -520,8 +520,18 @@ class Studio {
       this.setStatus(t.connecting);
       const publication = await publish(client, room.id, { ...this.local.current(), simulcast: true });
       this.publication = publication;
-      publication.on('state', ({ state }) => this.setStatus(statusText(state), state === 'connected'));
-      publication.on('error', ({ error }) => toast(t.media(describeError(error)), 'error'));
+      // Every change, with when (ms since the page loaded), bounded: why media is where it is.
+      const mediaHistory: string[] = [];
+      exposeForTests({ mediaHistory });
+      publication.on('state', ({ state }) => {
+        this.setStatus(statusText(state), state === 'connected');
+        mediaHistory.push(`${Math.round(performance.now())} ${state}`);
+        if (mediaHistory.length > 50) mediaHistory.shift();
+      });
+      publication.on('error', ({ error }) => {
+        console.warn('media:', error);
+        toast(t.media(describeError(error)), 'error');
+      });
       publication.on('trackended', ({ source }) => source === 'screen' && this.local.stopScreen());
       if (this.cameraOff) await publication.pause('camera');
       if (this.micMuted) await publication.pause('microphone');
