@@ -180,7 +180,16 @@ it('an analytics consumer killed with entries pending: the other node claims and
   let heldByAAtKill = 0;
   try {
     await chat(sockets[0], rooms[0].id, 'first');
-    await eventually(async () => (await pending(stream)).total === 1, 10_000, 'a consumer to take the first event');
+    await eventually(
+      async () => (await pending(stream)).total === 1,
+      10_000,
+      'a consumer to take the first event',
+    ).catch(async (err) => {
+      const p = await pending(stream);
+      throw new Error(
+        `${(err as Error).message}: pending ${JSON.stringify([...p.byConsumer])}, group ${JSON.stringify(await groupInfo(stream))}`,
+      );
+    });
     const firstTaker = [...(await pending(stream)).byConsumer].find(([, n]) => n > 0)![0];
     await chat(sockets[0], rooms[1].id, 'second');
     await eventually(
