@@ -13,6 +13,7 @@ import * as m0011 from './0011_polls';
 import * as m0012 from './0012_derived_balances';
 import * as m0013 from './0013_ledger_statement_checks';
 import * as m0014 from './0014_user_changes_notify';
+import * as m0015 from './0015_follows';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_derived_balances': m0012,
   '0013_ledger_statement_checks': m0013,
   '0014_user_changes_notify': m0014,
+  '0015_follows': m0015,
 };

@@ -34,6 +34,25 @@ export interface CreatorProfile {
   avatarUrl: string | null;
   /** Links shown on the creator's page, in order (at most `Limits.profileLinksMax`). */
   links: ProfileLink[];
+  /** How many viewers follow this creator. */
+  followers: number;
+}
+
+/** The answer to following or unfollowing a creator (`PUT`/`DELETE /api/creators/:id/follow`). */
+export interface FollowState {
+  /** Whether the caller follows the creator now. */
+  following: boolean;
+  /** The creator's followers now, the caller included when following. */
+  followers: number;
+}
+
+/** A creator the caller follows (`GET /api/me/follows`), the latest follow first. */
+export interface FollowedCreator {
+  creator: CreatorSummary;
+  /** When the caller followed them (ISO). */
+  followedAt: string;
+  /** The creator's room live now, if any (its id). */
+  liveRoomId: string | null;
 }
 
 /** A link on a creator's page: a label and an http(s) URL. */

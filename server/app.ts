@@ -12,6 +12,7 @@ import type { Config } from './config';
 import { type Database, openDatabase } from './db';
 import { DomainEvents } from './domain-events';
 import { createEvents, type EngagementEvent, type Events, OutboxRelay } from './events';
+import { createFollowsService } from './follows';
 import { createGateway, type Gateway } from './gateway';
 import { answerClientErrors, createHttpApp, type Health, summarize } from './http';
 import { createLogger, type Logger } from './log';
@@ -22,7 +23,8 @@ import { createPollsService } from './polls';
 import { TokenBucketLimiter } from './ratelimit';
 import { createRecommender, type Recommender } from './recommender';
 import { createLiveForYou } from './recommender/live/for-you';
-import { createLiveRanker } from './recommender/live/ranker';
+import { createLiveLearner, type LiveLearner } from './recommender/live/online';
+import { createLiveRanker, type OnlineLiveRanker } from './recommender/live/ranker';
 import { createRecorder, type Recorder } from './recording';
 import { createRoomsService, type RoomsService } from './rooms';
 import { createMediaStore, createUrlSigner, type MediaStore } from './storage';
@@ -52,6 +54,8 @@ export interface Lectern {
   readonly webhooks: Webhooks;
   /** The online recommender (RECOMMENDER_ENABLED): suggestions pushed into live rooms, trained online. */
   readonly recommender?: Recommender;
+  /** "Live now for you": the learned live ranker and what trains it online from the joins. */
+  readonly live: { ranker: OnlineLiveRanker; learner: LiveLearner };
   /** Where videos, attachments and covers are kept. */
   readonly store: MediaStore;
   /** Lesson videos, room replays (from the recorder) and their packaging jobs. */
@@ -179,6 +183,18 @@ async function assemble(
   // this node records (server/recommender/live/ranker.ts); guests and cold starts, and any
   // failure of it, fall back to the heuristic (createLiveForYou below).
   const liveRanker = createLiveRanker();
+  // … and learns its weights online from the same joins (server/recommender/live/online.ts): a
+  // bounded queue, processed in the background on this thread, off every request's path.
+  const liveLearner = createLiveLearner({
+    ranker: liveRanker,
+    db,
+    config,
+    log: log.child({ component: 'live-learner' }),
+    // The gateway is built below; joins are recorded only once it serves.
+    viewerCounts: (roomIds) => gateway.viewerCounts(roomIds),
+    registry: metrics.registry,
+  });
+  onClose(() => liveLearner.close());
   const observe = (event: EngagementEvent) => {
     // Apart from recording: a recommender failure must not read as a lost engagement event.
     try {
@@ -193,6 +209,7 @@ async function assemble(
     } catch (err) {
       log.warn({ err, type: event.type }, 'live ranker could not observe an event');
     }
+    liveLearner.observe(event);
   };
   const record = (event: EngagementEvent) => {
     engagement.publish(event);
@@ -323,6 +340,13 @@ async function assemble(
     viewerCounts: (roomIds) => gateway.viewerCounts(roomIds),
     learned: liveRanker,
   });
+  const follows = createFollowsService({
+    db,
+    config,
+    record,
+    // What the viewer follows is part of their "Live now for you" context: read it again.
+    changed: (viewerId) => liveForYou.forget(viewerId),
+  });
   const app = createHttpApp({
     config,
     log,
@@ -330,6 +354,7 @@ async function assemble(
     auth,
     catalog,
     rooms,
+    follows,
     payments,
     analytics,
     webhooks: webhooks.registry,
@@ -406,6 +431,7 @@ async function assemble(
     analytics,
     webhooks,
     recommender,
+    live: { ranker: liveRanker, learner: liveLearner },
     store,
     vod,
     recorder,

@@ -6,6 +6,8 @@ import {
   type ClientToServerEvents,
   type ErrorBody,
   type ErrorCode,
+  type FollowedCreator,
+  type FollowState,
   Limits,
   type ModerationList,
   type Purchase,
@@ -92,7 +94,7 @@ export class LecternClient extends Emitter<ClientEvents> {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly likeFlushMs: number;
-  /** For the few HTTP calls (`roomsForYou`): the server and the caller's token. */
+  /** For the few HTTP calls (`roomsForYou`, follows): the server and the caller's token. */
   private readonly baseUrl: string;
   private readonly token: string | undefined;
 
@@ -305,8 +307,35 @@ export class LecternClient extends Emitter<ClientEvents> {
     return this.http<RoomsForYou>('GET', `/api/rooms/for-you${search}`);
   }
 
+  /**
+   * Follows creator `creatorId` (`PUT /api/creators/:id/follow`, over HTTP): idempotent, resolves
+   * `{following: true, followers}`. Needs a token (`UNAUTHENTICATED` otherwise); `NOT_FOUND` for
+   * anyone who is not a creator, `INVALID_ARGUMENT` for oneself or a malformed id.
+   */
+  async follow(creatorId: string): Promise<FollowState> {
+    return this.http<FollowState>('PUT', `/api/creators/${encodeURIComponent(creatorId)}/follow`);
+  }
+
+  /** Stops following creator `creatorId` (idempotent); resolves `{following: false, followers}`. */
+  async unfollow(creatorId: string): Promise<FollowState> {
+    return this.http<FollowState>('DELETE', `/api/creators/${encodeURIComponent(creatorId)}/follow`);
+  }
+
+  /**
+   * The creators this client's user follows, the latest follow first (`GET /api/me/follows`):
+   * `{creator: {userId, displayName, avatarUrl}, followedAt, liveRoomId}` each. `limit` 1–100
+   * (50), `offset` for the next page.
+   */
+  async follows(options: { limit?: number; offset?: number } = {}): Promise<FollowedCreator[]> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.offset !== undefined) query.set('offset', String(options.offset));
+    const search = query.toString() ? `?${query}` : '';
+    return (await this.http<{ follows: FollowedCreator[] }>('GET', `/api/me/follows${search}`)).follows;
+  }
+
   /** A JSON API call with this client's token; refusals reject with the server's code. */
-  private async http<T>(method: 'GET', path: string): Promise<T> {
+  private async http<T>(method: 'GET' | 'PUT' | 'DELETE', path: string): Promise<T> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     let res: Response;

@@ -9,6 +9,8 @@ export type {
   Content,
   CreatorSummary,
   ErrorCode,
+  FollowedCreator,
+  FollowState,
   LeaderboardEntry,
   LiveReasonCode,
   ModerationList,

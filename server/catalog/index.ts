@@ -219,6 +219,13 @@ export function createCatalogService({
     const row = await db
       .selectFrom('creator_profiles')
       .selectAll()
+      .select((eb) =>
+        eb
+          .selectFrom('follows')
+          .select(sql<string>`count(*)`.as('n'))
+          .whereRef('follows.creator_id', '=', 'creator_profiles.user_id')
+          .as('followers'),
+      )
       .where('user_id', '=', parse(id, userId))
       .executeTakeFirst();
     if (!row) throw notFound('creator');
@@ -231,6 +238,7 @@ export function createCatalogService({
       subscriptionPeriodDays: row.subscription_period_days,
       avatarUrl: row.avatar_key ? mediaUrl(config, row.avatar_key) : null,
       links: row.links,
+      followers: Number(row.followers ?? 0),
     };
   }
 

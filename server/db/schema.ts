@@ -204,6 +204,13 @@ export interface SubscriptionsTable {
   updated_at: Generated<Date>;
 }
 
+/** A viewer follows a creator (migrations/0015_follows.ts). */
+export interface FollowsTable {
+  follower_id: string;
+  creator_id: string;
+  created_at: CreatedAt;
+}
+
 export interface TipsTable {
   id: Generated<string>;
   room_id: string;
@@ -585,6 +592,7 @@ export interface DB {
   purchases: PurchasesTable;
   entitlements: EntitlementsTable;
   subscriptions: SubscriptionsTable;
+  follows: FollowsTable;
   tips: TipsTable;
   chat_messages: ChatMessagesTable;
   moderation_actions: ModerationActionsTable;

@@ -60,6 +60,8 @@ const samples: EngagementEvent[] = [
     roomId,
     data: { item: 'replay', seconds: 0, positionSeconds: 590, durationSeconds: 600 },
   }),
+  newEvent('creator.followed', { userId, creatorId, data: {} }),
+  newEvent('creator.unfollowed', { userId, creatorId, data: {} }),
 ];
 
 describe('engagement events', () => {

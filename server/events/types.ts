@@ -117,6 +117,16 @@ export interface MediaWatchData {
 export type MediaProgressEvent = With<Envelope<'media.progress', MediaWatchData>, 'userId' | 'creatorId'>;
 export type MediaCompletedEvent = With<Envelope<'media.completed', MediaWatchData>, 'userId' | 'creatorId'>;
 
+/**
+ * A viewer (`userId`) started or stopped following a creator (`creatorId`). Recorded once per
+ * change: following again someone already followed records nothing.
+ */
+export type CreatorFollowedEvent = With<Envelope<'creator.followed', Record<string, never>>, 'userId' | 'creatorId'>;
+export type CreatorUnfollowedEvent = With<
+  Envelope<'creator.unfollowed', Record<string, never>>,
+  'userId' | 'creatorId'
+>;
+
 export type EngagementEvent =
   | RoomJoinedEvent
   | RoomLeftEvent
@@ -135,7 +145,9 @@ export type EngagementEvent =
   | SuggestionClickedEvent
   | SuggestionDismissedEvent
   | MediaProgressEvent
-  | MediaCompletedEvent;
+  | MediaCompletedEvent
+  | CreatorFollowedEvent
+  | CreatorUnfollowedEvent;
 
 export type EngagementEventType = EngagementEvent['type'];
 export type EventOf<T extends EngagementEventType> = Extract<EngagementEvent, { type: T }>;
@@ -282,6 +294,20 @@ const schemas = [
   z.strictObject({ ...envelope, type: z.literal('suggestion.dismissed'), roomId: id, contentId: id, data: suggestion }),
   z.strictObject({ ...envelope, type: z.literal('media.progress'), userId: id, creatorId: id, data: mediaWatch }),
   z.strictObject({ ...envelope, type: z.literal('media.completed'), userId: id, creatorId: id, data: mediaWatch }),
+  z.strictObject({
+    ...envelope,
+    type: z.literal('creator.followed'),
+    userId: id,
+    creatorId: id,
+    data: z.strictObject({}),
+  }),
+  z.strictObject({
+    ...envelope,
+    type: z.literal('creator.unfollowed'),
+    userId: id,
+    creatorId: id,
+    data: z.strictObject({}),
+  }),
 ] as const;
 
 export const engagementEventSchema = z.discriminatedUnion('type', schemas);

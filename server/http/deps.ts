@@ -2,6 +2,7 @@ import type { Analytics } from '../analytics';
 import type { AuthService } from '../auth';
 import type { CatalogService } from '../catalog';
 import type { Config } from '../config';
+import type { FollowsService } from '../follows';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { PaymentsService } from '../payments';
@@ -38,6 +39,8 @@ export interface HttpDeps {
   auth: AuthService;
   catalog: CatalogService;
   rooms: RoomsService;
+  /** Viewers following creators (`PUT`/`DELETE /api/creators/:id/follow`, `GET /api/me/follows`). */
+  follows: FollowsService;
   payments: PaymentsService;
   analytics: Pick<Analytics, 'roomReport' | 'creatorReport'>;
   webhooks: WebhookRegistry;

@@ -11,6 +11,7 @@ import { pageRoutes } from './pages';
 import { analyticsRoutes } from './routes/analytics';
 import { authRoutes } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
+import { followRoutes } from './routes/follows';
 import { moneyRoutes } from './routes/money';
 import { roomRoutes } from './routes/rooms';
 import { vodRoutes } from './routes/vod';
@@ -84,7 +85,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   api.use(authenticate(deps.auth));
   api.use(rateLimit(deps.limiters.api, (req) => (req.principal ? `u:${req.principal.id}` : `ip:${req.ip}`)));
   api.use(authRoutes(deps), catalogRoutes(deps), roomRoutes(deps), moneyRoutes(deps));
-  api.use(analyticsRoutes(deps), webhookRoutes(deps), vodRoutes(deps));
+  api.use(analyticsRoutes(deps), webhookRoutes(deps), vodRoutes(deps), followRoutes(deps));
   api.use(() => {
     throw notFound('route');
   });

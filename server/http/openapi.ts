@@ -4,6 +4,7 @@ import { creatorQuery } from '../analytics';
 import { loginSchema, registerSchema } from '../auth';
 import { catalogSchemas, listSchema as contentListSchema } from '../catalog';
 import type { Config } from '../config';
+import { followsQuerySchema } from '../follows';
 import { paymentSchemas } from '../payments';
 import { ordersQuerySchema } from '../payments/orders';
 import { payoutSchemas } from '../payments/payouts';
@@ -25,7 +26,7 @@ import { filenameQuery } from './routes/vod';
 export type Access = 'public' | 'optional' | 'user' | 'creator' | 'admin';
 
 export interface RouteDoc {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express-style, in full: `/api/rooms/:id`. */
   path: string;
   tag: string;
@@ -58,6 +59,8 @@ export function apiRoutes(config: Pick<Config, 'maxPrice' | 'maxTopupAmount'>): 
     ({ method: 'post', path, tag, access, summary, ...more }) as RouteDoc;
   const patch = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
     ({ method: 'patch', path, tag, access, summary, ...more }) as RouteDoc;
+  const put = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
+    ({ method: 'put', path, tag, access, summary, ...more }) as RouteDoc;
   const del = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
     ({ method: 'delete', path, tag, access, summary, status: 204, ...more }) as RouteDoc;
 
@@ -116,7 +119,21 @@ export function apiRoutes(config: Pick<Config, 'maxPrice' | 'maxTopupAmount'>): 
       status: 201,
       answer: '`{profile}` with the new `avatarUrl`',
     }),
-    get('/api/creators/:id', 'catalog', 'public', "A creator's profile", { answer: '`{profile}`' }),
+    get('/api/creators/:id', 'catalog', 'optional', "A creator's profile, and whether the caller follows them", {
+      answer: '`{profile, following}` (`profile.followers`: how many follow them; `following`: false for a guest)',
+    }),
+    put('/api/creators/:id/follow', 'catalog', 'user', 'Follow a creator (idempotent)', {
+      answer: '`{following: true, followers}`',
+    }),
+    {
+      ...del('/api/creators/:id/follow', 'catalog', 'user', 'Stop following a creator (idempotent)'),
+      status: 200,
+      answer: '`{following: false, followers}`',
+    },
+    get('/api/me/follows', 'accounts', 'user', 'The creators the caller follows, the latest first', {
+      query: followsQuerySchema,
+      answer: '`{follows: [{creator: {userId, displayName, avatarUrl}, followedAt, liveRoomId}]}`',
+    }),
 
     // Rooms
     get('/api/rooms', 'rooms', 'public', 'List rooms', { query: roomListSchema, answer: '`{rooms}`' }),

@@ -1099,6 +1099,14 @@ const ROUTES: RouteSpec[] = [
     weight: 0.15,
   },
   { method: 'GET', path: '/api/creators/:id', params: { id: 'users' }, need: 'public' },
+  { method: 'PUT', path: '/api/creators/:id/follow', params: { id: 'users' }, need: 'user' },
+  { method: 'DELETE', path: '/api/creators/:id/follow', params: { id: 'users' }, need: 'user' },
+  {
+    method: 'GET',
+    path: '/api/me/follows',
+    need: 'user',
+    query: (r) => some(r, { limit: `${r.int(1, 100)}`, offset: `${r.int(0, 5)}` }) as Record<string, string>,
+  },
 
   // rooms
   {
@@ -1441,7 +1449,7 @@ const STRAY_PATHS = [
 function declaredRoutes(): string[] {
   const routes: string[] = [];
   const dir = path.join(ROOT, 'server/http/routes');
-  for (const file of ['analytics', 'auth', 'catalog', 'money', 'rooms', 'vod', 'webhooks']) {
+  for (const file of ['analytics', 'auth', 'catalog', 'follows', 'money', 'rooms', 'vod', 'webhooks']) {
     const source = readFileSync(path.join(dir, `${file}.ts`), 'utf8');
     for (const m of source.matchAll(/router\.(get|post|patch|put|delete)\(\s*'([^']+)'/g))
       routes.push(`${m[1].toUpperCase()} /api${m[2]}`);

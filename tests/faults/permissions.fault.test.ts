@@ -248,6 +248,18 @@ const ACTIONS: Action[] = [
   },
   { name: 'GET /api/me', expected: SIGNED_IN, run: (x) => http(x, 'GET', '/api/me') },
   { name: 'GET /api/wallet (one’s own)', expected: SIGNED_IN, run: (x) => http(x, 'GET', '/api/wallet') },
+  {
+    // Anyone signed in follows a creator; nobody follows themselves.
+    name: 'PUT /api/creators/:id/follow (the owner)',
+    expected: row(U, OK, OK, OK, OK, OK, 'INVALID_ARGUMENT', OK, OK),
+    run: (x) => http(x, 'PUT', `/api/creators/${accounts.owner.user.id}/follow`),
+  },
+  {
+    name: 'DELETE /api/creators/:id/follow (the owner)',
+    expected: SIGNED_IN,
+    run: (x) => http(x, 'DELETE', `/api/creators/${accounts.owner.user.id}/follow`),
+  },
+  { name: 'GET /api/me/follows (one’s own)', expected: SIGNED_IN, run: (x) => http(x, 'GET', '/api/me/follows') },
 
   // --- HTTP: contents and rooms ------------------------------------------------------------------
   {

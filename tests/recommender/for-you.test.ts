@@ -184,6 +184,35 @@ describe('GET /api/rooms/for-you', () => {
     expect(idsOf(answer.upcoming)).not.toContain(theirs.id);
   });
 
+  it('a followed creator’s live room comes first for a viewer with no history, with reason following', async () => {
+    const busyCreator = await s.api.register('creator');
+    const followed = await s.api.register('creator');
+    const busy = await liveRoom(busyCreator, { title: 'Crowded' });
+    await audience(busy.id, 4);
+    const theirs = await liveRoom(followed, { title: 'The one I follow' });
+    const viewer = await s.api.register();
+    // Before following: a cold start, the busiest first (and the answer is cached for a few seconds).
+    expect(orderOf((await forYou('?limit=50', viewer.token)).rooms, [busy.id, theirs.id])).toEqual([
+      busy.id,
+      theirs.id,
+    ]);
+
+    const res = await s.api.request('PUT', `/api/creators/${followed.user.id}/follow`, { token: viewer.token });
+    expect(res.body).toEqual({ following: true, followers: 1 });
+    const mine = await forYou('?limit=50', viewer.token);
+    expect(mine.rooms[0]).toMatchObject({
+      room: { id: theirs.id, creator: { userId: followed.user.id } },
+      reason: { code: 'following', text: expect.stringMatching(/follow/i) },
+    });
+    expect(mine.rooms.find((r) => r.room.id === busy.id)?.reason.code).toBe('popular_now');
+
+    // Unfollowed: a cold start again, at once.
+    await s.api.request('DELETE', `/api/creators/${followed.user.id}/follow`, { token: viewer.token });
+    const after = await forYou('?limit=50', viewer.token);
+    expect(orderOf(after.rooms, [busy.id, theirs.id])).toEqual([busy.id, theirs.id]);
+    expect(after.rooms.every((r) => r.reason.code !== 'following')).toBe(true);
+  });
+
   it('leaves out rooms the viewer is banned from', async () => {
     const owner = await s.api.register('creator');
     const viewer = await s.api.register();

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { HttpDeps } from '../deps';
 import { accepts, principal, requireRole } from '../middleware';
 
-export function catalogRoutes({ catalog, payments, vod }: HttpDeps): Router {
+export function catalogRoutes({ catalog, payments, vod, follows }: HttpDeps): Router {
   const router = Router();
   router.get('/contents', async (req, res) => {
     accepts(req, 'query');
@@ -71,7 +71,11 @@ export function catalogRoutes({ catalog, payments, vod }: HttpDeps): Router {
   });
   router.get('/creators/:id', async (req, res) => {
     accepts(req);
-    res.json({ profile: await catalog.getProfile(req.params.id) });
+    const profile = await catalog.getProfile(req.params.id);
+    // `following`: whether the caller follows them (always false for a guest).
+    const following = req.principal ? await follows.isFollowing(req.principal.id, profile.userId) : false;
+    if (req.principal) res.set('Cache-Control', 'private, no-store');
+    res.json({ profile, following });
   });
   return router;
 }

@@ -89,11 +89,12 @@ export async function loadCandidates(
 }
 
 /** Weights of the viewer's interest tags by where they come from. */
-const TAG_WEIGHT = { watched: 1, subscribed: 2, bought: 3 } as const;
+const TAG_WEIGHT = { watched: 1, followed: 2, subscribed: 2, bought: 3 } as const;
 /** How much of the viewer's history is read. */
 const MAX_ROOMS_WATCHED = 200;
 const MAX_MEDIA_WATCHED = 100;
 const MAX_PURCHASES = 100;
+const MAX_FOLLOWS = 500;
 /** A lesson or replay counts as watched from this many seconds on (or once finished). */
 const MEDIA_WATCHED_SECONDS = 60;
 /** Tags kept, the heaviest. */
@@ -112,13 +113,21 @@ export function emptyContext(viewerId: string | null): ViewerContext {
  *   (`watch_progress`) — each room or item once, so a creator watched three times counts 3 —
  *   most recent first, with the last time;
  * - **subscriptions**: creators subscribed to now;
- * - **follows**: none — Lectern has no follows yet (the field stays empty until it does);
- * - **tags**: of the rooms and items watched (1 each), subscribed creators' profiles (2) and
- *   contents bought (3).
+ * - **follows**: creators followed (`follows`), the latest first;
+ * - **tags**: of the rooms and items watched (1 each), followed (2) and subscribed (2) creators'
+ *   profiles and contents bought (3).
  * The viewer's own rooms and contents are left out.
+ *
+ * `asOf` (online learning): the context as it was just before the viewer joined room `roomId` at
+ * `at` — that room, and what was watched or followed from `at` on, are left out.
  */
-export async function loadViewerContext(db: Kysely<DB>, viewerId: string): Promise<ViewerContext> {
-  const [watched, subscriptions, bought] = await Promise.all([
+export async function loadViewerContext(
+  db: Kysely<DB>,
+  viewerId: string,
+  asOf?: { roomId: string; at: Date },
+): Promise<ViewerContext> {
+  const before = (column: string) => (asOf ? sql`AND ${sql.ref(column)} < ${asOf.at}` : sql``);
+  const [watched, subscriptions, bought, follows] = await Promise.all([
     sql<{ creator_id: string; tags: string[] | null; at: Date }>`
       WITH rooms_seen AS (
         SELECT room_id, min(at) AS at FROM (
@@ -126,6 +135,7 @@ export async function loadViewerContext(db: Kysely<DB>, viewerId: string): Promi
           UNION ALL
           SELECT room_id, started_at FROM room_previews WHERE user_id = ${viewerId}
         ) s
+        WHERE ${asOf ? sql`room_id <> ${asOf.roomId} AND at < ${asOf.at}` : sql`true`}
         GROUP BY room_id
         ORDER BY at DESC
         LIMIT ${MAX_ROOMS_WATCHED}
@@ -133,6 +143,7 @@ export async function loadViewerContext(db: Kysely<DB>, viewerId: string): Promi
         SELECT content_id, room_id, updated_at AS at FROM watch_progress
         WHERE user_id = ${viewerId}
           AND (completed_at IS NOT NULL OR watched_seconds >= ${MEDIA_WATCHED_SECONDS})
+          ${before('updated_at')}
         ORDER BY updated_at DESC
         LIMIT ${MAX_MEDIA_WATCHED}
       )
@@ -154,6 +165,13 @@ export async function loadViewerContext(db: Kysely<DB>, viewerId: string): Promi
       ORDER BY p.created_at DESC
       LIMIT ${MAX_PURCHASES}
     `.execute(db),
+    sql<{ creator_id: string; tags: string[] | null }>`
+      SELECT f.creator_id, p.tags
+      FROM follows f LEFT JOIN creator_profiles p ON p.user_id = f.creator_id
+      WHERE f.follower_id = ${viewerId} ${before('f.created_at')}
+      ORDER BY f.created_at DESC
+      LIMIT ${MAX_FOLLOWS}
+    `.execute(db),
   ]);
 
   const tags = new Map<string, number>();
@@ -174,12 +192,13 @@ export async function loadViewerContext(db: Kysely<DB>, viewerId: string): Promi
     addTags(row.tags, TAG_WEIGHT.watched);
   }
   for (const row of subscriptions.rows) addTags(row.tags, TAG_WEIGHT.subscribed);
+  for (const row of follows.rows) addTags(row.tags, TAG_WEIGHT.followed);
   for (const row of bought.rows) addTags(row.tags, TAG_WEIGHT.bought);
 
   return {
     viewerId,
     watched: [...byCreator.values()].sort((a, b) => b.lastAt - a.lastAt),
-    follows: [],
+    follows: follows.rows.map((r) => r.creator_id),
     subscriptions: subscriptions.rows.map((r) => r.creator_id).filter((id) => id !== viewerId),
     tags: Object.fromEntries([...tags].sort((a, b) => b[1] - a[1]).slice(0, MAX_TAGS)),
   };

@@ -26,6 +26,8 @@ import type { LiveRanker, RankedRoom, ViewerContext } from './types';
 export interface LiveForYou {
   /** `query`: `{limit?, contextRoomId?}` as the route received it (validated here). */
   forViewer(viewerId: string | null, query: unknown): Promise<RoomsForYou>;
+  /** Forgets what is cached of the viewer's history (they followed or unfollowed someone). */
+  forget(viewerId: string): void;
 }
 
 export interface LiveForYouDeps {
@@ -138,6 +140,9 @@ export function createLiveForYou(deps: LiveForYouDeps): LiveForYou {
   }
 
   return {
+    forget(viewerId) {
+      contexts.delete(viewerId);
+    },
     async forViewer(viewerId, query) {
       const q = parse(querySchema, query);
       const [candidates, known] = await Promise.all([

@@ -20,7 +20,7 @@ export class ApiError extends Error {
  * idempotency key; pass one made once per intent (see {@link newIdempotencyKey}).
  */
 export async function api<T>(
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
   options: { idempotencyKey?: string } = {},

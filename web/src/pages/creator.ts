@@ -10,6 +10,7 @@ import {
 import { api } from '../lib/api';
 import { append, busy, h, show } from '../lib/dom';
 import { codeOf, describeError } from '../lib/errors';
+import { followButton, followersText } from '../lib/follow';
 import { duration, money, perPeriod, shortDate } from '../lib/format';
 import { messages } from '../lib/i18n';
 import { nothingOwned, type Owned, ownedAll } from '../lib/owned';
@@ -147,6 +148,8 @@ const IMAGE_TYPES = 'image/png,image/jpeg,image/webp,image/gif';
 
 class CreatorPage {
   private profile!: CreatorProfile;
+  /** Whether the signed-in viewer follows this creator. */
+  private following = false;
   private subscription: Subscription | undefined;
   /** What the viewer has: owned contents show as such, tickets and subscriptions on the room cards. */
   private owned: Owned = nothingOwned();
@@ -176,7 +179,12 @@ class CreatorPage {
 
   async start(): Promise<void> {
     try {
-      this.profile = (await api<{ profile: CreatorProfile }>('GET', `/api/creators/${this.creatorId}`)).profile;
+      const answer = await api<{ profile: CreatorProfile; following: boolean }>(
+        'GET',
+        `/api/creators/${this.creatorId}`,
+      );
+      this.profile = answer.profile;
+      this.following = answer.following;
     } catch (err) {
       return this.fatal(err);
     }
@@ -283,12 +291,37 @@ class CreatorPage {
           'div',
           { class: 'profile-text' },
           h('h1', {}, p.displayName),
+          this.followRow(),
           p.tags.length ? h('p', { class: 'muted small' }, p.tags.map((t) => `#${t}`).join(' ')) : null,
           p.bio ? h('p', { class: 'description profile-bio' }, p.bio) : null,
           links,
         ),
       ),
       this.mine ? this.ownerBox() : this.subscribeBox(),
+    );
+  }
+
+  /** How many follow them, and (for anyone but the creator) Follow / Following. */
+  private followRow(): HTMLElement {
+    const count = h('span', { class: 'muted small', id: 'followers' }, followersText(this.profile.followers));
+    return h(
+      'p',
+      { class: 'follow-row' },
+      this.mine
+        ? null
+        : followButton({
+            creatorId: this.creatorId,
+            name: this.profile.displayName,
+            following: this.following,
+            signedIn: !!this.shell.session,
+            signIn: () => this.shell.signIn(),
+            onChange: ({ following, followers }) => {
+              this.following = following;
+              this.profile.followers = followers;
+              count.textContent = followersText(followers);
+            },
+          }),
+      count,
     );
   }
 

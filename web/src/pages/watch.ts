@@ -18,6 +18,7 @@ import { connectClient } from '../lib/client';
 import { Danmaku } from '../lib/danmaku';
 import { busy, byId, h, show } from '../lib/dom';
 import { codeOf, describeError, UserFacingError } from '../lib/errors';
+import { followButton } from '../lib/follow';
 import { clock, money, perPeriod } from '../lib/format';
 import { formatNumber, messages } from '../lib/i18n';
 import { ModerationTools } from '../lib/moderation';
@@ -978,9 +979,8 @@ class WatchPage {
 
   private async loadCreator(): Promise<void> {
     const { room } = this;
-    const [profile, owned, catalog] = await Promise.all([
-      api<{ profile: CreatorProfile }>('GET', `/api/creators/${room.ownerId}`)
-        .then((r) => r.profile)
+    const [answer, owned, catalog] = await Promise.all([
+      api<{ profile: CreatorProfile; following: boolean }>('GET', `/api/creators/${room.ownerId}`)
         // An older account without a profile: the room still plays.
         .catch(() => undefined),
       ownedAll(),
@@ -989,6 +989,7 @@ class WatchPage {
         // Optional: the stream matters more than the shop.
         .catch(() => [] as Content[]),
     ]);
+    const profile = answer?.profile;
     this.creator = profile;
     // What the viewer owns says so after a reload too, on both panels.
     const ids = [...owned.contents, ...owned.subscribedTo];
@@ -996,12 +997,32 @@ class WatchPage {
     this.contents.markOwned(...ids);
     // The creator's name opens their page (profile, upcoming streams, subscription).
     const rest = [accessLabel(room), ...room.tags.map((tag) => `#${tag}`)].join(' · ');
+    // Next to the name: Follow / Following (not in one's own room).
+    const follow =
+      profile && this.shell.session?.user.id !== room.ownerId
+        ? followButton({
+            creatorId: room.ownerId,
+            name: profile.displayName,
+            following: answer?.following ?? false,
+            signedIn: !!this.shell.session,
+            signIn: () => this.signIn(),
+          })
+        : null;
     byId('room-meta').replaceChildren(
       ...(this.creator
-        ? [h('a', { href: `/creators/${room.ownerId}`, class: 'creator-link' }, this.creator.displayName), ' · ']
+        ? [
+            h(
+              'span',
+              { class: 'creator-line' },
+              h('a', { href: `/creators/${room.ownerId}`, class: 'creator-link' }, this.creator.displayName),
+              follow,
+            ),
+            ' · ',
+          ]
         : []),
       rest,
     );
+    if (follow) mark('follow:ready');
     this.contents.show(
       catalog.map((c) => ({ contentId: c.id, title: c.title, price: c.price, score: 0, reason: '', kind: c.kind })),
     );
