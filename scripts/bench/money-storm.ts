@@ -11,20 +11,18 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort, type ServerProcess, spawnServer } from '../../tests/helpers/process';
 import { adminQuery, createMigratedDatabase, databaseUrl, percentiles } from './harness';
+import { cpuSeconds, postJson, profileFlags, register, sleep } from './pinned';
 import { WireClient } from './wire-client';
 
 const run = promisify(execFile);
 const CLIENTS = Number(process.env.BENCH_MONEY_CLIENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_MONEY_SECONDS ?? 8);
 const SECRET = 'money-storm-secret-money-storm-secret-0000';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The server on CPU 0 and the load on CPU 1 (BENCH_MONEY_PIN=0: the scheduler decides). */
 const PINNED = availableParallelism() >= 2 && process.env.BENCH_MONEY_PIN !== '0';
 /** An open loop this far behind its schedule gives up (the rate is out of reach). */
@@ -61,11 +59,6 @@ interface Storm {
   env: Record<string, string>;
 }
 
-/** BENCH_CPU_PROF_DIR=dir: the server writes a V8 CPU profile there when it stops. */
-const profileFlags = process.env.BENCH_CPU_PROF_DIR
-  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
-  : [];
-
 async function startServer(): Promise<Storm> {
   const db = `lectern_storm_${randomBytes(4).toString('hex')}`;
   await createMigratedDatabase(db);
@@ -94,62 +87,7 @@ async function restart(storm: Storm): Promise<void> {
   storm.server = await spawnServer(storm.env, 60_000, storm.cpus, profileFlags);
 }
 
-/** CPU seconds (user + system) the process has used. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 // --- clients ---------------------------------------------------------------------------------------
-
-/** Keep-alive connections: the load generator's HTTP must cost less than the server's. */
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-
-function postJson<T>(url: string, body: unknown, token?: string, key?: string): Promise<{ status: number; body: T }> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(key ? { 'idempotency-key': key } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => {
-          text += chunk;
-        });
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T });
-          } catch (err) {
-            reject(err);
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-async function register(url: string, role = 'viewer'): Promise<{ token: string; id: string }> {
-  const { body } = await postJson<{ token: string; user: { id: string } }>(`${url}/api/auth/register`, {
-    username: `s_${randomUUID().slice(0, 12)}`,
-    password: 'storm-password',
-    role,
-  });
-  return { token: body.token, id: body.user.id };
-}
 
 async function inBatches<T, R>(items: T[], size: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out: R[] = [];

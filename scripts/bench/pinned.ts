@@ -161,9 +161,16 @@ export async function spawnLectern(env: Record<string, string> = {}): Promise<Sp
 
 // --- HTTP set-up ---------------------------------------------------------------------------------
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+/** Keep-alive connections: the load generator's HTTP must cost less than the server's. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 
-export function postJson<T>(url: string, body: unknown, token?: string): Promise<{ status: number; body: T }> {
+/** POSTs JSON; `key` is sent as the `Idempotency-Key`. */
+export function postJson<T>(
+  url: string,
+  body: unknown,
+  token?: string,
+  key?: string,
+): Promise<{ status: number; body: T }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -175,6 +182,7 @@ export function postJson<T>(url: string, body: unknown, token?: string): Promise
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(key ? { 'idempotency-key': key } : {}),
         },
       },
       (res) => {
