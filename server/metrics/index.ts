@@ -9,7 +9,6 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
-  readonly moneyMovements: Counter<'kind' | 'result'>;
   /** Error answers by transport (`http`, `socket`) and code. */
   readonly errors: Counter<'transport' | 'code'>;
 }
@@ -50,12 +49,6 @@ export function createMetrics(): Metrics {
       help: 'HTTP request latency',
       labelNames: ['method', 'route'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
-    moneyMovements: new Counter({
-      name: 'lectern_money_operations_total',
-      help: 'Money operations (topup, purchase, subscription, tip, refund) by result',
-      labelNames: ['kind', 'result'],
       registers: [registry],
     }),
     errors: errorCounter(registry),

@@ -41,6 +41,7 @@ import {
 import { splitFee } from './fees';
 import { idempotent, type Outcome, storedOutcome, sweepIdempotencyKeys } from './idempotency';
 import { Accounts, balanceOf, lockBuyer, openTransaction, postEntries, postTransaction, type Trx } from './ledger';
+import { countOperations } from './operation-metrics';
 import { ordersOf } from './orders';
 import { Payouts } from './payouts';
 import type { PaymentProvider } from './provider';
@@ -466,7 +467,7 @@ export function createPaymentsService({
     return outcome;
   };
 
-  return {
+  const service: PaymentsService = {
     async wallet(userId) {
       const row = await db
         .selectFrom('accounts')
@@ -842,4 +843,5 @@ export function createPaymentsService({
     roomEntitlement: (user, room) => roomEntitlement(db, user, room),
     sweepIdempotencyKeys: () => sweepIdempotencyKeys(db, config.idempotencyTtlHours),
   };
+  return countOperations(service, registry);
 }

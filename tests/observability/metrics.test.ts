@@ -69,6 +69,7 @@ const REQUIRED: Record<string, string[]> = {
     'lectern_recording_parts_ended_total',
     'lectern_recorder_failures_total',
   ],
+  'money operations': ['lectern_money_operations_total'],
   payouts: [
     'lectern_payouts_requested_total',
     'lectern_payouts_settled_total',
@@ -127,6 +128,30 @@ describe('/metrics', () => {
     expect(value(after, 'lectern_recommender_model_info')).toBe(1);
     expect(after.samples.some((x) => x.name === 'lectern_payouts_in_flight' && x.value === 0)).toBe(true);
     expect(value(after, 'lectern_media_workers')).toBe(0); // MEDIA_ENABLED=false in tests
+  });
+
+  it('counts money operations by kind and answer: ok, replayed, refused', async () => {
+    const before = await scrape();
+    const viewer = await s.api.register();
+    const key = 'metrics-topup-1';
+    const topUp = (amount: number, k: string) => s.api.post('/api/wallet/topup', { amount }, viewer.token, k);
+    expect((await topUp(500, key)).status).toBe(200);
+    expect((await topUp(500, key)).status).toBe(200); // the retry: the first answer again
+    const creator = await s.api.register('creator');
+    const room = await s.api.room(creator.token);
+    await s.api.post(`/api/rooms/${room.id}/start`, {}, creator.token);
+    const socket = await connect(s.url, viewer.token);
+    await ok(socket, 'room:join', { roomId: room.id });
+    expect(
+      await refused(socket, 'tip:send', { roomId: room.id, amount: 10_000, idempotencyKey: 'metrics-tip-1' }),
+    ).toBe('INSUFFICIENT_FUNDS');
+
+    const after = await scrape();
+    const delta = (labels: Record<string, string>) =>
+      value(after, 'lectern_money_operations_total', labels) - value(before, 'lectern_money_operations_total', labels);
+    expect(delta({ kind: 'topup', result: 'ok' })).toBe(1);
+    expect(delta({ kind: 'topup', result: 'replayed' })).toBe(1);
+    expect(delta({ kind: 'tip', result: 'INSUFFICIENT_FUNDS' })).toBe(1);
   });
 
   it('has every metric the Grafana dashboard charts', async () => {
