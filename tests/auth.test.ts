@@ -119,6 +119,25 @@ describe('tokens', () => {
     }
   });
 
+  it('refuses a token with characters added that base64url decoding would skip', async () => {
+    const viewer = await s.api.register();
+    expect((await s.api.get('/api/wallet', viewer.token)).status).toBe(200);
+    const [header, payload, signature] = viewer.token.split('.');
+    for (const altered of [
+      `${viewer.token}=`,
+      `${viewer.token}==`,
+      `${header}.${payload}.=${signature}`,
+      `${header}=.${payload}.${signature}`,
+    ]) {
+      const res = await s.api.get('/api/wallet', altered);
+      expect([altered.slice(-4), res.status, res.body.error?.code]).toEqual([
+        altered.slice(-4),
+        401,
+        'UNAUTHENTICATED',
+      ]);
+    }
+  });
+
   it('refuses a well-signed token whose subject is not a user id', async () => {
     const token = await new SignJWT({ username: 'x', role: 'admin' })
       .setProtectedHeader({ alg: 'HS256' })
