@@ -96,6 +96,23 @@ describe.each(variants)('Consumer on the %s', (kind, createLog) => {
     expect(reclaimed.sort()).toEqual(ids.slice(0, 6).sort());
   });
 
+  it('looks for idle entries as often as its claimMinIdleMs asks, not every 15 s', async () => {
+    const stream = uniqueName('s');
+    await log.createGroup(stream, 'g');
+    const ids = await log.append(stream, chatEvents(3));
+    await log.read(stream, 'g', 'killed', { count: 3 });
+    const handled: LogEntry[] = [];
+    start({
+      stream,
+      group: 'g',
+      claimMinIdleMs: 300,
+      reclaimIntervalMs: undefined,
+      handler: async (batch) => void handled.push(...batch),
+    });
+    await waitFor(() => handled.length === 3, { what: 'the idle entries claimed', timeoutMs: 3000 });
+    expect(handled.map((e) => e.id).sort()).toEqual([...ids].sort());
+  });
+
   it('moves a poison entry to the dead-letter stream with its error and lets the rest through', async () => {
     const stream = uniqueName('s');
     await log.append(stream, chatEvents(10));

@@ -33,7 +33,7 @@ export interface ConsumerOptions {
    * retried. Default 60,000 ms.
    */
   claimMinIdleMs?: number;
-  /** How often to look for such entries. Default 15,000 ms. */
+  /** How often to look for such entries. Default a quarter of `claimMinIdleMs`, at most 15,000 ms. */
   reclaimIntervalMs?: number;
   /**
    * Deliveries an entry gets. One that fails on its last delivery, or is claimed after more
@@ -120,7 +120,8 @@ export class Consumer {
     this.batchSize = options.batchSize ?? 100;
     this.blockMs = options.blockMs ?? 2_000;
     this.claimMinIdleMs = options.claimMinIdleMs ?? 60_000;
-    this.reclaimIntervalMs = options.reclaimIntervalMs ?? 15_000;
+    // Often enough that an entry is claimed soon after it has been idle long enough.
+    this.reclaimIntervalMs = options.reclaimIntervalMs ?? Math.min(15_000, Math.max(100, this.claimMinIdleMs / 4));
     this.maxDeliveries = options.maxDeliveries ?? 5;
     this.startId = options.startId ?? '0';
     this.backoffMinMs = options.errorBackoffMs ?? 250;
