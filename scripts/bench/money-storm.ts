@@ -16,13 +16,12 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort, type ServerProcess, spawnServer } from '../../tests/helpers/process';
 import { adminQuery, createMigratedDatabase, databaseUrl, percentiles } from './harness';
-import { cpuSeconds, postJson, profileFlags, register, sleep } from './pinned';
+import { cpuSeconds, LECTERN_BENCH_ENV, postJson, profileFlags, register, sleep } from './pinned';
 import { WireClient } from './wire-client';
 
 const run = promisify(execFile);
 const CLIENTS = Number(process.env.BENCH_MONEY_CLIENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_MONEY_SECONDS ?? 8);
-const SECRET = 'money-storm-secret-money-storm-secret-0000';
 /** The server on CPU 0 and the load on CPU 1 (BENCH_MONEY_PIN=0: the scheduler decides). */
 const PINNED = availableParallelism() >= 2 && process.env.BENCH_MONEY_PIN !== '0';
 /** An open loop this far behind its schedule gives up (the rate is out of reach). */
@@ -63,21 +62,7 @@ async function startServer(): Promise<Storm> {
   const db = `lectern_storm_${randomBytes(4).toString('hex')}`;
   await createMigratedDatabase(db);
   const port = await freePort();
-  const env = {
-    DATABASE_URL: databaseUrl(db),
-    JWT_SECRET: SECRET,
-    PORT: String(port),
-    // info: the start-up line says where it serves (spawnServer waits for it).
-    LOG_LEVEL: 'info',
-    MIGRATE_ON_START: 'false',
-    MEDIA_ENABLED: 'false',
-    RECOMMENDER_ENABLED: 'false',
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    HTTP_RATE_LIMIT_PER_MINUTE: '1000000',
-    MAX_CONNECTIONS_PER_IP: '100000',
-    SOCKET_EVENTS_PER_SECOND: '10000',
-    DATA_DIR: `/tmp/${db}`,
-  };
+  const env = { ...LECTERN_BENCH_ENV, DATABASE_URL: databaseUrl(db), PORT: String(port), DATA_DIR: `/tmp/${db}` };
   const cpus = PINNED ? '0' : undefined;
   const server = await spawnServer(env, 60_000, cpus, profileFlags);
   return { server, url: server.url, port, db, cpus, env };
