@@ -184,7 +184,9 @@ async function assemble(
   // failure of it, fall back to the heuristic (createLiveForYou below).
   const liveRanker = createLiveRanker();
   // … and learns its weights online from the same joins (server/recommender/live/online.ts): a
-  // bounded queue, processed in the background on this thread, off every request's path.
+  // bounded queue, processed in the background off every request's path; the features are
+  // prepared on this thread and the steps taken in the recommender's trainer worker when this node
+  // runs one (below), on this thread otherwise.
   const liveLearner = createLiveLearner({
     ranker: liveRanker,
     db,
@@ -193,6 +195,7 @@ async function assemble(
     // The gateway is built below; joins are recorded only once it serves.
     viewerCounts: (roomIds) => gateway.viewerCounts(roomIds),
     registry: metrics.registry,
+    remote: () => recommender,
   });
   onClose(() => liveLearner.close());
   const observe = (event: EngagementEvent) => {

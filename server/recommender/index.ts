@@ -8,6 +8,7 @@ import { type EngagementEvent, type Events, newEvent } from '../events';
 import type { RoomAudience, SuggestionFeedback } from '../gateway';
 import type { Logger } from '../log';
 import { PeriodicTasks } from '../periodic';
+import type { LiveLearnFrom, LiveLearnResult, LiveStep } from './live/scorer';
 import { Random } from './model/random';
 import { ActivityReporter } from './online/activity';
 import { CatalogCache } from './online/catalog';
@@ -48,6 +49,14 @@ export interface Recommender extends SuggestionFeedback {
   retrainNow(): Promise<VersionOutcome | null>;
   /** Recorded model versions, newest first. */
   versions(limit?: number): Promise<StoredVersion[]>;
+  /**
+   * Steps of the live ranker ("Live now for you") in the trainer's host — its worker thread with
+   * `RECOMMENDER_TRAINER_THREAD=worker` — prepared by the caller (`OnlineLiveRanker.choice`); the
+   * answer's weights are for `OnlineLiveRanker.setWeights`. Null when this node has no trainer
+   * host now (training off, starting, restarting, closed): the caller learns inline. Rejects when
+   * the host fails (the worker died); the steps' buffers are transferred either way.
+   */
+  learnLive(steps: LiveStep[], from?: LiveLearnFrom): Promise<LiveLearnResult> | null;
   /** Stops the timers, the consumer and the trainer. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -363,6 +372,7 @@ export function createRecommender(deps: RecommenderDeps): Recommender {
     publishNow: async () => (trainer ? trainer.publishNow() : null),
     retrainNow: async () => (trainer ? trainer.retrainNow() : null),
     versions: (limit) => store.versions(limit),
+    learnLive: (steps, from) => (closed ? null : (trainer?.learnLive(steps, from) ?? null)),
 
     close() {
       closing ??= (async () => {

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { newEvent } from '../../events';
+import { createTrainerHost } from '../online/trainer-host';
 import { emptyContext } from './candidates';
-import { createLiveLearner, type LiveLearnerDeps, sampleOthers } from './online';
+import { createLiveLearner, type LiveLearnerDeps, type LiveStepRunner, sampleOthers } from './online';
 import { createLiveRanker } from './ranker';
 import type { LiveCandidate, ViewerContext } from './types';
 
@@ -152,5 +153,91 @@ describe('the live learner (online learning from joins)', () => {
     expect(picked.slice(0, 50).map((r) => r.viewers)).toEqual(Array.from({ length: 50 }, (_, i) => 299 - i));
     expect(picked.slice(50).every((r) => r.viewers < 250)).toBe(true);
     expect(sampleOthers(many.slice(0, 10), 100)).toHaveLength(10);
+  });
+});
+
+describe("the live learner with the recommender's trainer host (steps off this thread)", () => {
+  const joins = (n: number) => Array.from({ length: n }, (_, i) => join(randomUUID(), rooms[i % 3 === 0 ? 1 : 2]));
+
+  it('sends the prepared steps in batches, serves the weights answered, and never calls learn here', async () => {
+    const host = createTrainerHost('inline', {});
+    const calls: number[] = [];
+    const remote: LiveStepRunner = {
+      learnLive: (steps, from) => {
+        calls.push(steps.length);
+        return host.learnLive(steps, from);
+      },
+    };
+    const { learner, ranker, registry } = setup({ remote: () => remote, batchSize: 16 });
+    const learn = jest.spyOn(ranker, 'learn');
+    const events = joins(40);
+    for (const e of events) learner.observe(e);
+    await learner.idle();
+    expect(learn).not.toHaveBeenCalled();
+    expect(calls).toEqual([16, 16, 8]);
+    expect(learner.stats()).toMatchObject({
+      learned: 40,
+      failed: 0,
+      worker: { batches: 3, steps: 40, failed: 0 },
+    });
+    expect(await registry.metrics()).toMatch(/lectern_live_learn_seconds_count 40/);
+    expect(await registry.metrics()).toMatch(/lectern_live_learn_batches_total\{outcome="ok"\} 3/);
+
+    // The same joins learned inline, one `learn` at a time: the same weights, to the last bit.
+    const inline = setup();
+    for (const e of events) inline.learner.observe(e);
+    await inline.learner.idle();
+    expect(ranker.weights()).toEqual(inline.ranker.weights());
+    expect(ranker.weights()).not.toEqual(createLiveRanker().weights());
+    await host.close();
+  });
+
+  it('learns inline when the host fails (even with the features transferred away), has none, or does not answer', async () => {
+    // Fails after taking the buffers, as a worker that died would.
+    const failing: LiveStepRunner = {
+      learnLive: async (steps) => {
+        structuredClone(steps, { transfer: steps.map((s) => s.x.buffer as ArrayBuffer) });
+        throw new Error('trainer worker exited with code 1');
+      },
+    };
+    const a = setup({ remote: () => failing });
+    const learnA = jest.spyOn(a.ranker, 'learn');
+    for (const e of joins(5)) a.learner.observe(e);
+    await a.learner.idle();
+    expect(a.learner.stats()).toMatchObject({ learned: 5, failed: 0, worker: { batches: 0, failed: 1 } });
+    expect(learnA).toHaveBeenCalledTimes(5);
+    expect(await a.registry.metrics()).toMatch(/lectern_live_learn_batches_total\{outcome="failed"\} 1/);
+
+    const b = setup({ remote: () => ({ learnLive: () => null }) });
+    for (const e of joins(5)) b.learner.observe(e);
+    await b.learner.idle();
+    expect(b.learner.stats()).toMatchObject({ learned: 5, worker: { batches: 0, failed: 0 } });
+    expect(b.ranker.weights()).not.toEqual(createLiveRanker().weights());
+
+    // No answer in time: learned inline, and nothing more is sent until the host answers.
+    let answer: (() => void) | undefined;
+    let sent = 0;
+    const stuck: LiveStepRunner = {
+      learnLive: (steps, from) => {
+        sent++;
+        return new Promise((resolve) => {
+          answer = () => resolve({ weights: from!.weights, loss: 0, steps: steps.length });
+        });
+      },
+    };
+    const c = setup({ remote: () => stuck, remoteTimeoutMs: 30 });
+    for (const e of joins(3)) c.learner.observe(e);
+    await c.learner.idle();
+    for (const e of joins(3)) c.learner.observe(e);
+    await c.learner.idle();
+    expect(sent).toBe(1);
+    expect(c.learner.stats()).toMatchObject({ learned: 6, worker: { batches: 0, failed: 1 } });
+    const weights = c.ranker.weights();
+    answer!(); // late: ignored
+    await new Promise((r) => setImmediate(r));
+    expect(c.ranker.weights()).toEqual(weights);
+    for (const e of joins(2)) c.learner.observe(e);
+    await c.learner.idle();
+    expect(sent).toBe(2);
   });
 });

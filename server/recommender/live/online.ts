@@ -7,19 +7,27 @@ import type { EngagementEvent } from '../../events';
 import type { Logger } from '../../log';
 import { loadCandidates, loadViewerContext } from './candidates';
 import type { OnlineLiveRanker } from './ranker';
+import type { LiveLearnFrom, LiveLearnResult, LiveStep } from './scorer';
 import type { LiveCandidate, ViewerContext } from './types';
 
 /**
  * Online learning of the live ranker from the engagement stream: every time a signed-in viewer
  * joins a live room (`room.joined`), that is a choice among the rooms live at that moment, and the
- * ranker takes one step of its conditional logit on it (`OnlineLiveRanker.learn`), with the
- * viewer's history as it was just before the join.
+ * ranker takes one step of its conditional logit on it, with the viewer's history as it was just
+ * before the join.
  *
  * Off the request path: `observe` only queues (bounded; a full queue drops the join and counts
  * it), and one background loop reads Postgres (the viewer's history; the live rooms, shared by
- * the joins of a couple of seconds) and learns, one join at a time. It runs on the main thread,
- * next to the ranker it updates, which scores pages there; a step is a few microseconds per live
- * room (`lectern_live_learn_seconds` measures it). Errors are logged, never thrown.
+ * the joins of a couple of seconds) and prepares each choice's features on this thread
+ * (`OnlineLiveRanker.choice`: they need the co-watch statistics, which live here). The steps
+ * themselves run in the recommender's trainer worker thread when there is one (`remote`, the
+ * recommender with a trainer): the prepared choices go over in batches (up to `batchSize`, their
+ * buffers transferred), the worker's `LiveScorer` takes the AdaGrad steps, and the weights it
+ * answers are served from then on (`setWeights`). Without a recommender trainer, or when the worker
+ * fails or does not answer in time, the steps are taken here (`OnlineLiveRanker.learn`), as the
+ * fallback. `lectern_live_learn_seconds` measures, per step, this thread's preparation plus its
+ * share of the batch's round trip to the worker (or the inline `learn` call). Errors are logged,
+ * never thrown.
  */
 export interface LiveLearner {
   /** Hands an engagement event over (only `room.joined` of a signed-in viewer is used). Never throws. */
@@ -40,9 +48,20 @@ export interface LiveLearnerStats {
   /** Joins dropped because the queue was full. */
   dropped: number;
   failed: number;
-  /** Time of the `learn` calls (ms): the mean and the slowest. */
+  /**
+   * Time of a step (ms), the mean and the slowest: inline, the `learn` call; in the worker, the
+   * preparation of its features here plus its share of the batch's round trip.
+   */
   learnMsMean: number;
   learnMsMax: number;
+  /** Batches learned in the trainer's worker (`remote`): how many, their steps, failures (then learned inline), round trips (ms). */
+  worker: { batches: number; steps: number; failed: number; roundTripMsMean: number; roundTripMsMax: number };
+}
+
+/** Where steps can be taken off this thread: the recommender (`Recommender.learnLive`). */
+export interface LiveStepRunner {
+  /** Null: no host to take them now (learned inline). */
+  learnLive(steps: LiveStep[], from?: LiveLearnFrom): Promise<LiveLearnResult> | null;
 }
 
 export interface LiveLearnerDeps {
@@ -66,9 +85,32 @@ export interface LiveLearnerDeps {
    * and a random sample of the rest, so that its cost does not grow with the rooms live.
    */
   maxOthers?: number;
+  /**
+   * The recommender, if this node runs one: its trainer host (a worker thread) takes the steps.
+   * Read at each batch (the recommender is built after the learner, and its worker may restart).
+   */
+  remote?: () => LiveStepRunner | undefined;
+  /** Prepared steps sent to the worker in one message at most (default 32). */
+  batchSize?: number;
+  /** A batch the worker has not answered in this long (ms) is learned inline (default 5000); the worker gets no more until it answers. */
+  remoteTimeoutMs?: number;
   /** Stand-ins for the Postgres reads (unit tests): the live rooms, and a viewer's history before a join. */
   loadLive?: () => Promise<LiveCandidate[]>;
   loadContext?: (viewerId: string, asOf: { roomId: string; at: Date }) => Promise<ViewerContext>;
+}
+
+interface Choice {
+  viewer: ViewerContext;
+  candidates: LiveCandidate[];
+  roomId: string;
+  now: Date;
+}
+
+/** A choice with its features, waiting to go to the worker. */
+interface Prepared {
+  choice: Choice;
+  step: LiveStep;
+  prepareMs: number;
 }
 
 interface Join {
@@ -88,6 +130,8 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
   const rejoinMs = deps.rejoinWindowMs ?? 30 * 60_000;
   const maxLive = deps.maxLive ?? 500;
   const maxOthers = deps.maxOthers ?? 100;
+  const batchSize = Math.max(1, deps.batchSize ?? 32);
+  const remoteTimeoutMs = deps.remoteTimeoutMs ?? 5000;
 
   const loadLive =
     deps.loadLive ??
@@ -102,6 +146,9 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
   const counts = { learned: 0, skipped: 0, dropped: 0, failed: 0 };
   let learnMsTotal = 0;
   let learnMsMax = 0;
+  const worker = { batches: 0, steps: 0, failed: 0, roundTripMsTotal: 0, roundTripMsMax: 0 };
+  /** A batch is with the worker (possibly past its timeout): the next ones are learned inline until it answers. */
+  let remoteBusy = false;
 
   const metrics = deps.registry
     ? {
@@ -113,8 +160,14 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
         }),
         seconds: new Histogram({
           name: 'lectern_live_learn_seconds',
-          help: 'Time of one online learning step of the live ranker (the learn call, main thread)',
+          help: 'Time of one online learning step of the live ranker: in the worker, its feature preparation (main thread) plus its share of the batch round trip; inline, the learn call',
           buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025],
+          registers: [deps.registry],
+        }),
+        remote: new Counter({
+          name: 'lectern_live_learn_batches_total',
+          help: "Batches of live ranker steps sent to the recommender's trainer worker, by outcome (ok; failed: learned inline)",
+          labelNames: ['outcome'],
           registers: [deps.registry],
         }),
         queue: new Gauge({
@@ -151,13 +204,14 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
     return live.rooms;
   };
 
-  async function learnFrom(join: Join): Promise<void> {
+  /** What a join is a choice among, as the viewer saw it; null when it is none (the room is gone). */
+  async function choiceOf(join: Join): Promise<Choice | null> {
     let rooms = await liveRooms(false);
     // A room that went live after the list was read: read it again, once.
     if (!rooms.some((r) => r.roomId === join.roomId) && live && Date.now() - live.at > 50) {
       rooms = await liveRooms(true);
     }
-    if (!rooms.some((r) => r.roomId === join.roomId)) return count('skipped');
+    if (!rooms.some((r) => r.roomId === join.roomId)) return null;
     const viewer = await loadContext(join.viewerId, { roomId: join.roomId, at: new Date(join.at) });
     // The rooms as the viewer saw them: without themselves in the room they chose.
     const chosen = rooms.find((r) => r.roomId === join.roomId)!;
@@ -168,24 +222,119 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
         maxOthers,
       ),
     ];
-    const started = performance.now();
-    const loss = ranker.learn(viewer, candidates, join.roomId, new Date(join.at));
-    const ms = performance.now() - started;
-    if (loss === null) return count('skipped');
+    return { viewer, candidates, roomId: join.roomId, now: new Date(join.at) };
+  }
+
+  const learnedStep = (ms: number) => {
     learnMsTotal += ms;
     learnMsMax = Math.max(learnMsMax, ms);
     metrics?.seconds.observe(ms / 1000);
     count('learned');
+  };
+
+  /** One step on this thread (`ranker.learn`): no worker, or the worker failed. */
+  function learnInline(c: Choice): void {
+    const started = performance.now();
+    const loss = ranker.learn(c.viewer, c.candidates, c.roomId, c.now);
+    const ms = performance.now() - started;
+    if (loss === null) count('skipped');
+    else learnedStep(ms);
+  }
+
+  /** Where the steps go now: the recommender's trainer host, unless there is none or it still owes an answer. */
+  const remoteNow = (): LiveStepRunner | undefined => (remoteBusy ? undefined : deps.remote?.());
+
+  /**
+   * A batch of prepared steps to the trainer host; the weights it answers are served from then on.
+   * If it fails, does not answer in time, or has no host now, the batch is learned on this thread.
+   */
+  async function flush(batch: Prepared[]): Promise<void> {
+    if (batch.length === 0) return;
+    const started = performance.now();
+    let result: LiveLearnResult | null = null;
+    const runner = remoteNow();
+    let call: Promise<LiveLearnResult> | null = null;
+    try {
+      call =
+        runner?.learnLive(
+          batch.map((p) => p.step),
+          ranker.learningState(),
+        ) ?? null;
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    if (call) {
+      remoteBusy = true;
+      const settled = call.then(
+        () => undefined,
+        () => undefined,
+      );
+      void settled.then(() => {
+        remoteBusy = false;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), remoteTimeoutMs);
+        timer.unref?.();
+      });
+      try {
+        const answer = await Promise.race([call, timeout]);
+        if (answer === 'timeout') throw new Error(`no answer from the trainer host in ${remoteTimeoutMs} ms`);
+        ranker.setWeights(answer.weights);
+        result = answer;
+      } catch (err) {
+        worker.failed++;
+        metrics?.remote.inc({ outcome: 'failed' });
+        log.warn({ err, steps: batch.length }, 'the live ranker could not learn in the trainer host; learning inline');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    if (!result) {
+      // The steps' buffers may be gone (transferred): the choices are prepared again here.
+      for (const p of batch) {
+        try {
+          learnInline(p.choice);
+        } catch (err) {
+          count('failed');
+          log.warn({ err, roomId: p.choice.roomId }, 'the live ranker could not learn from a join');
+        }
+      }
+      return;
+    }
+    const roundTripMs = performance.now() - started;
+    worker.batches++;
+    worker.steps += batch.length;
+    worker.roundTripMsTotal += roundTripMs;
+    worker.roundTripMsMax = Math.max(worker.roundTripMsMax, roundTripMs);
+    metrics?.remote.inc({ outcome: 'ok' });
+    // Each step: its features, prepared here, and its share of the round trip.
+    for (const p of batch) learnedStep(p.prepareMs + roundTripMs / batch.length);
   }
 
   async function drain(): Promise<void> {
+    let batch: Prepared[] = [];
     while (queue.length > 0 && !closed) {
       const join = queue.shift()!;
       try {
-        await learnFrom(join);
+        const c = await choiceOf(join);
+        if (!c) count('skipped');
+        else if (!remoteNow()) learnInline(c);
+        else {
+          const started = performance.now();
+          const step = ranker.choice(c.viewer, c.candidates, c.roomId, c.now);
+          const prepareMs = performance.now() - started;
+          if (!step) count('skipped');
+          else batch.push({ choice: c, step, prepareMs });
+        }
       } catch (err) {
         count('failed');
         log.warn({ err, roomId: join.roomId }, 'the live ranker could not learn from a join');
+      }
+      if (closed) return; // what is prepared is dropped with the queue
+      if (batch.length >= batchSize || (batch.length > 0 && queue.length === 0)) {
+        await flush(batch);
+        batch = [];
       }
     }
   }
@@ -224,6 +373,13 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
       ...counts,
       learnMsMean: counts.learned ? learnMsTotal / counts.learned : 0,
       learnMsMax,
+      worker: {
+        batches: worker.batches,
+        steps: worker.steps,
+        failed: worker.failed,
+        roundTripMsMean: worker.batches ? worker.roundTripMsTotal / worker.batches : 0,
+        roundTripMsMax: worker.roundTripMsMax,
+      },
     }),
     close() {
       closed = true;

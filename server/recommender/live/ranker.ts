@@ -7,7 +7,14 @@ import {
   historyNorms,
   writeFeatures,
 } from './features';
-import { DEFAULT_LIVE_WEIGHTS, LiveScorer, type LiveWeights, type TrainOptions } from './scorer';
+import {
+  DEFAULT_LIVE_WEIGHTS,
+  type LiveLearnFrom,
+  LiveScorer,
+  type LiveStep,
+  type LiveWeights,
+  type TrainOptions,
+} from './scorer';
 import type { LiveCandidate, LiveRanker, LiveReason, RankedRoom, ViewerContext } from './types';
 
 /**
@@ -41,6 +48,16 @@ export interface OnlineLiveRanker extends LiveRanker {
    * when the room was not among the candidates (or there was no choice to make).
    */
   learn(viewer: ViewerContext, candidates: readonly LiveCandidate[], chosenRoomId: string, now: Date): number | null;
+  /**
+   * The features of one choice, for a step taken elsewhere (`LiveStepper`, in the recommender's
+   * worker thread): what `learn` prepares on this thread, without the step. Null when `learn`
+   * would return null. The array is the caller's (it may be transferred to a worker).
+   */
+  choice(viewer: ViewerContext, candidates: readonly LiveCandidate[], chosenRoomId: string, now: Date): LiveStep | null;
+  /** Serves weights learned elsewhere from now on (the AdaGrad state of this ranker's own `learn` is kept). */
+  setWeights(weights: LiveWeights): void;
+  /** What a step taken elsewhere starts from: the weights now, the prior and the training options. */
+  learningState(): Required<LiveLearnFrom>;
   weights(): LiveWeights;
   readonly stats: CoWatchStats;
 }
@@ -74,7 +91,8 @@ interface Prepared {
 
 export function createLiveRanker(options: Partial<LiveRankerOptions> = {}): OnlineLiveRanker {
   const stats = options.stats ?? new CoWatchStats(options.cowatch);
-  const scorer = new LiveScorer(options.weights ?? DEFAULT_LIVE_WEIGHTS, options.training);
+  const prior = options.weights ?? DEFAULT_LIVE_WEIGHTS;
+  const scorer = new LiveScorer(prior, options.training);
   const maxHistory = options.maxHistory ?? 100;
 
   const prepare = (viewer: ViewerContext, candidates: readonly LiveCandidate[], now: Date): Prepared => {
@@ -168,6 +186,18 @@ export function createLiveRanker(options: Partial<LiveRankerOptions> = {}): Onli
     });
   };
 
+  const choice = (
+    viewer: ViewerContext,
+    candidates: readonly LiveCandidate[],
+    chosenRoomId: string,
+    now: Date,
+  ): LiveStep | null => {
+    const { rooms, x } = prepare(viewer, candidates, now);
+    const positive = rooms.findIndex((r) => r.roomId === chosenRoomId);
+    if (positive < 0 || rooms.length < 2) return null;
+    return { x, n: rooms.length, positive };
+  };
+
   return {
     stats,
     rankNow,
@@ -176,11 +206,12 @@ export function createLiveRanker(options: Partial<LiveRankerOptions> = {}): Onli
       stats.observe(viewerId, creatorId);
     },
     learn(viewer, candidates, chosenRoomId, now) {
-      const { rooms, x } = prepare(viewer, candidates, now);
-      const positive = rooms.findIndex((r) => r.roomId === chosenRoomId);
-      if (positive < 0 || rooms.length < 2) return null;
-      return scorer.update(x, rooms.length, positive);
+      const step = choice(viewer, candidates, chosenRoomId, now);
+      return step && scorer.update(step.x, step.n, step.positive);
     },
+    choice,
+    setWeights: (weights) => scorer.setWeights(weights),
+    learningState: () => ({ weights: scorer.weights(), prior: { w: [...prior.w] }, training: { ...scorer.options } }),
     weights: () => scorer.weights(),
   };
 }

@@ -137,4 +137,67 @@ export class LiveScorer {
   weights(): LiveWeights {
     return { w: Array.from(this.w) };
   }
+
+  /**
+   * Replaces the weights (learned elsewhere: the recommender's worker thread). The prior and the
+   * AdaGrad accumulators stay: they belong to whoever takes the steps.
+   */
+  setWeights(weights: LiveWeights): void {
+    if (weights.w.length !== F || !weights.w.every(Number.isFinite)) {
+      throw new Error(`expected ${F} finite weights (${FEATURE_NAMES.join(', ')})`);
+    }
+    this.w.set(weights.w);
+  }
+}
+
+/** One choice, ready to learn from: the features of the `n` rooms that were available (row-major, F wide), the chosen one's index. */
+export interface LiveStep {
+  x: Float32Array;
+  n: number;
+  positive: number;
+}
+
+/**
+ * What steps taken away from the ranker start from: its weights now, and the prior and training
+ * options of its scorer (used once, when the scorer that takes the steps is created).
+ */
+export interface LiveLearnFrom {
+  weights: LiveWeights;
+  prior?: LiveWeights;
+  training?: Partial<TrainOptions>;
+}
+
+export interface LiveLearnResult {
+  weights: LiveWeights;
+  /** Mean negative log-likelihood of the steps, each before its step (0 when none was taken). */
+  loss: number;
+  /** Steps taken. */
+  steps: number;
+}
+
+/**
+ * Takes live ranker steps for a ranker elsewhere (the recommender's trainer host: its worker
+ * thread, or inline). The scorer is created at the first batch (from `from.prior` or
+ * `DEFAULT_LIVE_WEIGHTS`, and `from.training`) and keeps its AdaGrad accumulators from batch to
+ * batch; its weights are set to the ranker's (`from.weights`) before each batch, so the ranker
+ * stays the one owner of the weights it serves (a batch learned inline meanwhile is not lost).
+ */
+export class LiveStepper {
+  private scorer: LiveScorer | undefined;
+
+  apply(steps: readonly LiveStep[], from?: LiveLearnFrom): LiveLearnResult {
+    this.scorer ??= new LiveScorer(from?.prior ?? DEFAULT_LIVE_WEIGHTS, from?.training);
+    const scorer = this.scorer;
+    if (from?.weights) scorer.setWeights(from.weights);
+    let loss = 0;
+    let taken = 0;
+    let scratch = new Float64Array(0);
+    for (const { x, n, positive } of steps) {
+      if (!(n >= 2) || !(positive >= 0 && positive < n) || x.length < n * F) continue; // not a choice
+      if (scratch.length < n) scratch = new Float64Array(n);
+      loss += scorer.update(x, n, positive, scratch);
+      taken++;
+    }
+    return { weights: scorer.weights(), loss: taken ? loss / taken : 0, steps: taken };
+  }
 }

@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { isArrayBuffer } from 'node:util/types';
 import { Worker } from 'node:worker_threads';
+import { type LiveLearnFrom, type LiveLearnResult, type LiveStep, LiveStepper } from '../live/scorer';
 import type { TrainingExample } from '../model';
 import { type Offer, TrainerCore, type TrainerCoreOptions, type TrainerCoreStats } from './trainer-core';
 
@@ -31,6 +33,13 @@ export interface TrainerHost {
   retrain(data: RetrainData, budget: RetrainBudget): Promise<Offer | null>;
   /** The answer to an offer: the version it was promoted as, or undefined. */
   commit(offerId: number, version: string | undefined): Promise<void>;
+  /**
+   * Steps of the live ranker ("Live now for you", `live/ranker.ts`), prepared on the main thread:
+   * applied in order to a `LiveScorer` kept here (`LiveStepper`: created at the first call from
+   * `from`, its weights set to `from.weights` before each batch). Answers the new weights and the
+   * mean loss. The worker host transfers the steps' buffers: the caller's `x` arrays are detached.
+   */
+  learnLive(steps: LiveStep[], from?: LiveLearnFrom): Promise<LiveLearnResult>;
   /** The latest counters (updated with every answer). */
   stats(): TrainerCoreStats | undefined;
   /** Called once if the host dies (the worker crashed); it is unusable afterwards. */
@@ -51,6 +60,7 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 class InlineTrainerHost implements TrainerHost {
   readonly kind = 'inline';
   private readonly core: TrainerCore;
+  private readonly live = new LiveStepper();
   private closed = false;
   // Calls run one at a time, like messages to a worker.
   private queue: Promise<unknown> = Promise.resolve();
@@ -91,6 +101,10 @@ class InlineTrainerHost implements TrainerHost {
     return this.run(() => this.core.commit(offerId, version));
   }
 
+  learnLive(steps: LiveStep[], from?: LiveLearnFrom): Promise<LiveLearnResult> {
+    return this.run(() => this.live.apply(steps, from));
+  }
+
   stats(): TrainerCoreStats {
     return this.core.stats;
   }
@@ -110,6 +124,7 @@ export type WorkerRequest =
   | { id: number; type: 'stage'; examples: TrainingExample[]; heldOut: TrainingExample[] }
   | { id: number; type: 'retrain'; budget: RetrainBudget }
   | { id: number; type: 'commit'; offerId: number; version: string | undefined }
+  | { id: number; type: 'liveLearn'; steps: LiveStep[]; from?: LiveLearnFrom }
   | { id: number; type: 'close' };
 
 /** `Omit` of each member of a union (plain `Omit` would merge them). */
@@ -207,6 +222,19 @@ class WorkerTrainerHost implements TrainerHost {
 
   commit(offerId: number, version: string | undefined): Promise<void> {
     return this.call({ type: 'commit', offerId, version });
+  }
+
+  /** The features go over without a copy: each step's buffer is transferred (when `x` spans all of it). */
+  learnLive(steps: LiveStep[], from?: LiveLearnFrom): Promise<LiveLearnResult> {
+    const transfer = new Set<ArrayBuffer>();
+    for (const { x } of steps) {
+      const buffer = x.buffer;
+      // Not `instanceof`: under jest the array may come from another realm. A SharedArrayBuffer is not transferable.
+      if (isArrayBuffer(buffer) && x.byteOffset === 0 && x.byteLength === buffer.byteLength) {
+        transfer.add(buffer as ArrayBuffer);
+      }
+    }
+    return this.call<LiveLearnResult>({ type: 'liveLearn', steps, from }, [...transfer]);
   }
 
   stats(): TrainerCoreStats | undefined {

@@ -1,9 +1,11 @@
 /**
  * The trainer's worker thread (started by `trainer-host.ts`): a `TrainerCore` driven by
- * messages, one at a time. Training steps and full retrains block this thread only.
+ * messages, one at a time, and the live ranker's online steps (`liveLearn`). Training steps and
+ * full retrains block this thread only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { LiveStepper } from '../live/scorer';
 import type { TrainingExample } from '../model';
 import { type Offer, TrainerCore } from './trainer-core';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './trainer-host';
@@ -14,6 +16,8 @@ const port = parentPort;
 if (!port) throw new Error('trainer-worker must run in a worker thread');
 const init = workerData as WorkerInit;
 const core = new TrainerCore(init.options, init.initial);
+/** The live ranker's steps ("Live now for you"): its weights and AdaGrad state, plain TypeScript. */
+const live = new LiveStepper();
 /** Retrain data arrives in chunks (`stage`) before the `retrain` that uses it. */
 let staged: { examples: TrainingExample[]; heldOut: TrainingExample[] } = { examples: [], heldOut: [] };
 
@@ -52,6 +56,8 @@ port.on('message', (request: WorkerRequest) => {
       case 'commit':
         core.commit(request.offerId, request.version);
         return reply(request.id, null);
+      case 'liveLearn':
+        return reply(request.id, live.apply(request.steps, request.from));
       case 'close':
         reply(request.id, null);
         port.close();

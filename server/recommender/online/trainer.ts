@@ -3,6 +3,7 @@ import type { DB } from '../../db';
 import { type Consumer, type EngagementEvent, type Events, onceEach, seenOptionsFor } from '../../events';
 import type { Logger } from '../../log';
 import { PeriodicTasks } from '../../periodic';
+import type { LiveLearnFrom, LiveLearnResult, LiveStep } from '../live/scorer';
 import type { TrainingExample } from '../model';
 import type { CatalogCache } from './catalog';
 import { candidateOf, purchaseContextOf } from './context';
@@ -456,6 +457,16 @@ export class OnlineTrainer {
       lastTrainedAt: this.counts.lastTrainedAt,
       failed: this.counts.failed,
     };
+  }
+
+  /**
+   * Live ranker steps in the trainer's host (its worker thread by default); null when there is no
+   * host to take them (starting, restarting after a crash, closed): the caller learns inline.
+   */
+  learnLive(steps: LiveStep[], from?: LiveLearnFrom): Promise<LiveLearnResult> | null {
+    const host = this.host;
+    if (!host || this.closed) return null;
+    return host.learnLive(steps, from);
   }
 
   get lastVersionOutcome(): VersionOutcome | null {
