@@ -196,6 +196,7 @@ async function assemble(
     viewerCounts: (roomIds) => gateway.viewerCounts(roomIds),
     registry: metrics.registry,
     remote: () => recommender,
+    minWatchMs: config.liveLearnMinWatchSeconds * 1000,
   });
   onClose(() => liveLearner.close());
   const observe = (event: EngagementEvent) => {

@@ -491,6 +491,12 @@ export const configFields = {
     'true',
     'Push suggestions to signed-in viewers of live rooms on this node and take their clicks and dismissals.',
   ),
+  liveLearnMinWatchSeconds: field(
+    'LIVE_LEARN_MIN_WATCH_SECONDS',
+    int(0, 3600),
+    '30',
+    'How long a signed-in viewer must stay in a live room before the join trains the Live now for you ranker (0: at once); leaving sooner is not a choice.',
+  ),
   recommenderTraining: field(
     'RECOMMENDER_TRAINING',
     bool,

@@ -12,7 +12,7 @@ import { closeAllSockets, connect, ok } from '../helpers/socket';
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer({ RECOMMENDER_ENABLED: 'true' });
+  s = await startTestServer({ RECOMMENDER_ENABLED: 'true', LIVE_LEARN_MIN_WATCH_SECONDS: '0' });
   await s.lectern.recommender!.ready();
 });
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { closeAllSockets, connect, ok } from '../helpers/socket';
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ LIVE_LEARN_MIN_WATCH_SECONDS: '0' });
 });
 afterAll(async () => {
   closeAllSockets();

@@ -36,6 +36,8 @@ function setup(more: Partial<LiveLearnerDeps> = {}) {
       contexts.push({ viewerId, roomId: asOf.roomId });
       return { ...emptyContext(viewerId), follows: [creators[2]] };
     },
+    // Joins count at once here; the watch-time rule has a test of its own.
+    minWatchMs: 0,
     ...more,
   });
   return { ranker, learner, registry, contexts };
@@ -62,6 +64,22 @@ describe('the live learner (online learning from joins)', () => {
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/lectern_live_learn_total\{outcome="learned"\} 20/);
     expect(metrics).toMatch(/lectern_live_learn_seconds_count 20/);
+  });
+
+  it('counts a join as a choice only once the viewer has stayed minWatchMs: one who leaves at once chose nothing', async () => {
+    const { learner } = setup({ minWatchMs: 150 });
+    const stayed = randomUUID();
+    const left = randomUUID();
+    learner.observe(join(stayed, rooms[1]));
+    learner.observe(join(left, rooms[1]));
+    learner.observe(newEvent('room.left', { roomId: rooms[1].roomId, userId: left, data: { reason: 'left' } }));
+    // Another viewer's leave, and a leave of a room not waited on, change nothing.
+    learner.observe(newEvent('room.left', { roomId: rooms[0].roomId, userId: stayed, data: { reason: 'left' } }));
+    await learner.idle();
+    expect(learner.stats()).toMatchObject({ learned: 0, short: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    await learner.idle();
+    expect(learner.stats()).toMatchObject({ learned: 1, short: 1, dropped: 0 });
   });
 
   it('skips guests, owners, joins without access, rejoins, and rooms no longer live', async () => {

@@ -12,9 +12,10 @@ import type { LiveCandidate, ViewerContext } from './types';
 
 /**
  * Online learning of the live ranker from the engagement stream: every time a signed-in viewer
- * joins a live room (`room.joined`), that is a choice among the rooms live at that moment, and the
- * ranker takes one step of its conditional logit on it, with the viewer's history as it was just
- * before the join.
+ * joins a live room (`room.joined`) and stays (`minWatchMs`, 30 s by default: a viewer who leaves
+ * at once was looking, not choosing — the watch time qualifies the join, as a platform counts a
+ * view), that is a choice among the rooms live at that moment, and the ranker takes one step of
+ * its conditional logit on it, with the viewer's history as it was just before the join.
  *
  * Off the request path: `observe` only queues (bounded; a full queue drops the join and counts
  * it), and one background loop reads Postgres (the viewer's history; the live rooms, shared by
@@ -45,8 +46,10 @@ export interface LiveLearnerStats {
   learned: number;
   /** Joins with nothing to learn: a rejoin, one's own room, the only room live, a room gone. */
   skipped: number;
-  /** Joins dropped because the queue was full. */
+  /** Joins dropped because the queue (or the joins waiting out `minWatchMs`) was full. */
   dropped: number;
+  /** Joins left before `minWatchMs`: not choices. */
+  short: number;
   failed: number;
   /**
    * Time of a step (ms), the mean and the slowest: inline, the `learn` call; in the worker, the
@@ -78,6 +81,8 @@ export interface LiveLearnerDeps {
   candidatesTtlMs?: number;
   /** A viewer joining the same room again within this long (ms) is not a new choice (default 30 min). */
   rejoinWindowMs?: number;
+  /** A join counts as a choice once the viewer has stayed this long (ms, default 30,000; 0: at once). */
+  minWatchMs?: number;
   /** At most this many live rooms are candidates (the most recently started; default 500). */
   maxLive?: number;
   /**
@@ -143,7 +148,10 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
   const recent = new Map<string, number>();
   let running: Promise<void> | undefined;
   let closed = false;
-  const counts = { learned: 0, skipped: 0, dropped: 0, failed: 0 };
+  const minWatchMs = deps.minWatchMs ?? 30_000;
+  /** Joins waiting out `minWatchMs`, by viewer and room: a leave before then cancels them. */
+  const staying = new Map<string, NodeJS.Timeout>();
+  const counts = { learned: 0, skipped: 0, dropped: 0, short: 0, failed: 0 };
   let learnMsTotal = 0;
   let learnMsMax = 0;
   const worker = { batches: 0, steps: 0, failed: 0, roundTripMsTotal: 0, roundTripMsMax: 0 };
@@ -154,7 +162,7 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
     ? {
         outcomes: new Counter({
           name: 'lectern_live_learn_total',
-          help: 'Joins the live ranker learned from online, by outcome (learned, skipped, dropped, failed)',
+          help: 'Joins the live ranker learned from online, by outcome (learned, skipped, dropped, short: left too soon, failed)',
           labelNames: ['outcome'],
           registers: [deps.registry],
         }),
@@ -346,21 +354,45 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
     });
   };
 
+  function enqueue(join: Join): void {
+    if (closed) return;
+    if (queue.length >= maxQueue) {
+      count('dropped');
+      return;
+    }
+    queue.push(join);
+    kick();
+  }
+
   return {
     observe(event) {
       try {
-        if (closed || event.type !== 'room.joined' || !event.userId) return;
+        if (closed || !event.userId) return;
+        const key = `${event.userId}:${event.roomId}`;
+        if (event.type === 'room.left') {
+          const timer = staying.get(key);
+          if (timer === undefined) return;
+          clearTimeout(timer);
+          staying.delete(key);
+          return count('short');
+        }
+        if (event.type !== 'room.joined') return;
         // Owners opening their own room, and viewers with no access (a paid room's card), chose nothing.
         if (event.creatorId === event.userId || event.data.access === 'none') return;
-        const key = `${event.userId}:${event.roomId}`;
         const last = recent.get(key);
         recent.delete(key);
         recent.set(key, event.at);
         if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
         if (last !== undefined && event.at - last < rejoinMs) return count('skipped');
-        if (queue.length >= maxQueue) return count('dropped');
-        queue.push({ viewerId: event.userId, roomId: event.roomId, creatorId: event.creatorId, at: event.at });
-        kick();
+        const join = { viewerId: event.userId, roomId: event.roomId, creatorId: event.creatorId, at: event.at };
+        if (minWatchMs === 0) return enqueue(join);
+        if (staying.size >= RECENT_MAX) return count('dropped');
+        const timer = setTimeout(() => {
+          staying.delete(key);
+          enqueue(join);
+        }, minWatchMs);
+        timer.unref();
+        staying.set(key, timer);
       } catch (err) {
         log.warn({ err }, 'the live learner could not queue a join');
       }
@@ -384,6 +416,8 @@ export function createLiveLearner(deps: LiveLearnerDeps): LiveLearner {
     close() {
       closed = true;
       queue.length = 0;
+      for (const timer of staying.values()) clearTimeout(timer);
+      staying.clear();
     },
   };
 }
