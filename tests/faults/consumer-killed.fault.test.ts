@@ -161,8 +161,15 @@ it('an analytics consumer killed with entries pending: the other node claims and
   for (const s of sockets) for (const room of rooms) await ok(s, 'room:join', { roomId: room.id });
 
   const drained = async () => (await pending(stream)).total === 0 && Number((await groupInfo(stream)).lag) === 0;
-  // The joins applied (each room has its analytics row); both consumers idle in XREADGROUP.
-  await eventually(drained, 20_000, 'the joins to be applied');
+  // The joins applied (each room has its analytics row); both consumers idle in XREADGROUP. A
+  // join is acknowledged before its event is appended (the nodes' publishers batch), so the
+  // stream must first hold all of them: one per viewer and room.
+  const joins = viewers.length * rooms.length;
+  await eventually(
+    async () => (await admin.xlen(stream)) >= joins && (await drained()),
+    20_000,
+    'the joins to be appended and applied',
+  );
 
   const zero = () => ({ chat: 0, likes: 0, tips: 0, tipAmount: 0, purchases: 0, purchaseAmount: 0 });
   const sent = new Map<string, ReturnType<typeof zero>>(rooms.map((r) => [r.id, zero()]));
@@ -186,8 +193,11 @@ it('an analytics consumer killed with entries pending: the other node claims and
       'a consumer to take the first event',
     ).catch(async (err) => {
       const p = await pending(stream);
+      const last = ((await admin.xrevrange(stream, '+', '-', 'COUNT', 10)) as [string, string[]][]).map(
+        ([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1]).type,
+      );
       throw new Error(
-        `${(err as Error).message}: pending ${JSON.stringify([...p.byConsumer])}, group ${JSON.stringify(await groupInfo(stream))}`,
+        `${(err as Error).message}: pending ${JSON.stringify([...p.byConsumer])}, group ${JSON.stringify(await groupInfo(stream))}, latest entries ${last}`,
       );
     });
     const firstTaker = [...(await pending(stream)).byConsumer].find(([, n]) => n > 0)![0];
