@@ -6,6 +6,7 @@ import { ChatHistory, ChatWriter } from './chat-store';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
 import { uuidv7 } from './ids';
 import type { Membership } from './memberships';
+import { RoomBatcher } from './room-batcher';
 import { activeRestriction, type RoomState, roleIn } from './room-state';
 import { LastSpoke } from './slow-mode';
 import { accessChannel, type IoServer, type IoSocket, type SignedInUser } from './types';
@@ -37,15 +38,15 @@ export function takesChatBatches(socket: IoSocket): boolean {
  * messages sent through it, in the order they were sent.
  */
 export class ChatDelivery {
-  private readonly waiting = new Map<string, ChatMessage[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** When each room's last batch went out here (rooms quiet for an interval are dropped). */
-  private readonly lastBatch = new Map<string, number>();
+  private readonly batches: RoomBatcher<ChatMessage>;
 
   constructor(
     private readonly io: IoServer,
-    private readonly intervalMs = CHAT_BATCH_INTERVAL_MS,
+    intervalMs = CHAT_BATCH_INTERVAL_MS,
   ) {
+    this.batches = new RoomBatcher(intervalMs, (roomId, messages) =>
+      io.to(accessChannel(roomId)).except(eachChatChannel(roomId)).emit('chat:batch', { roomId, messages }),
+    );
     // Every member of an access channel is put in one marker channel of it, and leaves both
     // with it (a disconnect, a lost preview, a ban, the room's end).
     const nsp = io.of('/');
@@ -84,41 +85,16 @@ export class ChatDelivery {
   send(message: ChatMessage): void {
     const { roomId } = message;
     this.io.to(accessChannel(roomId)).except(batchedChatChannel(roomId)).emit('chat:message', message);
-    const waiting = this.waiting.get(roomId);
-    if (waiting) {
-      waiting.push(message);
-      return;
-    }
-    this.waiting.set(roomId, [message]);
-    // The first message since the last batch went out an interval ago goes at once (with any
-    // sent in the same turn of the event loop); otherwise when the interval is up.
-    const wait = (this.lastBatch.get(roomId) ?? 0) + this.intervalMs - Date.now();
-    if (wait <= 0) {
-      setImmediate(() => this.flush(roomId));
-      return;
-    }
-    const timer = setTimeout(() => this.flush(roomId), wait);
-    timer.unref();
-    this.timers.set(roomId, timer);
+    this.batches.push(roomId, message);
   }
 
   /** Sends the room's waiting messages now (before an event that must follow them, e.g. a deletion). */
   flush(roomId: string): void {
-    clearTimeout(this.timers.get(roomId));
-    this.timers.delete(roomId);
-    const messages = this.waiting.get(roomId);
-    if (!messages) return;
-    this.waiting.delete(roomId);
-    const now = Date.now();
-    if (this.lastBatch.size > 256) {
-      for (const [id, at] of this.lastBatch) if (now - at >= this.intervalMs) this.lastBatch.delete(id);
-    }
-    this.lastBatch.set(roomId, now);
-    this.io.to(accessChannel(roomId)).except(eachChatChannel(roomId)).emit('chat:batch', { roomId, messages });
+    this.batches.flush(roomId);
   }
 
   close(): void {
-    for (const roomId of [...this.waiting.keys()]) this.flush(roomId);
+    this.batches.close();
   }
 }
 

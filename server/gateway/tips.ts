@@ -2,6 +2,7 @@ import type { LeaderboardEntry, Purchase, Subscription, Tip } from '../../protoc
 import { AppError, invalidArgument } from '../errors';
 import type { Outcome } from '../payments';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
+import { RoomBatcher } from './room-batcher';
 import { ShortCache } from './short-cache';
 import { accessChannel, type IoSocket, roomChannel } from './types';
 
@@ -28,10 +29,18 @@ export class TipsManager {
   /** Rooms whose leaderboard is due to be sent. */
   private readonly boardDue = new Map<string, NodeJS.Timeout>();
 
-  /** Tips announced but not yet sent, per room (see `deliver`). */
-  private readonly undelivered = new Map<string, Tip[]>();
-  /** When each room's tips were last sent. */
-  private readonly lastDelivery = new Map<string, number>();
+  /**
+   * A room's committed tips, to the members with access (a tip's message is part of the room's
+   * conversation). A tip in a quiet room goes out at once (the next turn of the event loop, with
+   * the rest of its money batch); in a gift storm a room's tips go out at most every
+   * `TIP_DELIVERY_INTERVAL_MS`, one `tip:batch`, so N tips a second cost each member a bounded
+   * number of frames, not N.
+   */
+  private readonly delivery = new RoomBatcher<Tip>(TIP_DELIVERY_INTERVAL_MS, (roomId, tips) => {
+    const to = this.ctx.io.to(accessChannel(roomId));
+    if (tips.length === 1) to.emit('tip:new', tips[0]);
+    else to.emit('tip:batch', { roomId, tips });
+  });
 
   constructor(private readonly ctx: GatewayContext) {
     this.board = new ShortCache(1000, (roomId) => this.loadLeaderboard(roomId), {
@@ -160,14 +169,7 @@ export class TipsManager {
     // Joiners read it again (lazily); the room hears of it once the interval is up.
     this.board.invalidate(tip.roomId);
     this.pins.invalidate(tip.roomId);
-    const queued = this.undelivered.get(tip.roomId);
-    if (queued) queued.push(tip);
-    else {
-      this.undelivered.set(tip.roomId, [tip]);
-      const wait = (this.lastDelivery.get(tip.roomId) ?? 0) + TIP_DELIVERY_INTERVAL_MS - Date.now();
-      if (wait > 0) setTimeout(() => this.deliver(tip.roomId), wait).unref();
-      else setImmediate(() => this.deliver(tip.roomId));
-    }
+    this.delivery.push(tip.roomId, tip);
     if (this.boardDue.has(tip.roomId)) return;
     const timer = setTimeout(() => {
       this.boardDue.delete(tip.roomId);
@@ -177,26 +179,6 @@ export class TipsManager {
     }, LEADERBOARD_INTERVAL_MS);
     timer.unref();
     this.boardDue.set(tip.roomId, timer);
-  }
-
-  /**
-   * The room's tips announced since the last delivery, in one event. A tip in a quiet room goes
-   * out at once (the next turn of the event loop, with the rest of its money batch); in a gift
-   * storm a room's tips go out at most every `TIP_DELIVERY_INTERVAL_MS`, so N tips a second cost
-   * each member a bounded number of frames, not N.
-   */
-  private deliver(roomId: string): void {
-    const tips = this.undelivered.get(roomId) ?? [];
-    this.undelivered.delete(roomId);
-    const now = Date.now();
-    // Rooms quiet for longer than the interval need no entry (ended ones must not pile up).
-    if (this.lastDelivery.size > 256) {
-      for (const [id, at] of this.lastDelivery) if (now - at >= TIP_DELIVERY_INTERVAL_MS) this.lastDelivery.delete(id);
-    }
-    this.lastDelivery.set(roomId, now);
-    const to = this.ctx.io.to(accessChannel(roomId));
-    if (tips.length === 1) to.emit('tip:new', tips[0]);
-    else if (tips.length > 1) to.emit('tip:batch', { roomId, tips });
   }
 
   close(): void {
