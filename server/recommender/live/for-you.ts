@@ -15,6 +15,7 @@ import {
   loadViewerContext,
 } from './candidates';
 import { heuristicLiveRanker, rankHeuristically } from './heuristic';
+import { REASON_TEXT } from './ranker';
 import type { LiveRanker, RankedRoom, ViewerContext } from './types';
 
 /**
@@ -56,15 +57,8 @@ export const querySchema = z.strictObject({
   contextRoomId: id.optional(),
 });
 
-const REASONS = new Set<LiveReasonCode>([
-  'watched_before',
-  'following',
-  'subscribed',
-  'similar_viewers',
-  'tags',
-  'popular_now',
-  'upcoming',
-]);
+/** Every reason code (`REASON_TEXT` has one text per code, so the compiler keeps this complete). */
+const REASONS = new Set(Object.keys(REASON_TEXT) as LiveReasonCode[]);
 
 const round = (score: number) => Math.round(score * 10_000) / 10_000;
 

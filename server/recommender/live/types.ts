@@ -3,6 +3,7 @@
  * is given the candidates — only rooms that can be watched now, or upcoming ones — and what is
  * known of the viewer; it never adds a room of its own, so an ended room is never recommended.
  */
+import type { LiveReasonCode } from '../../../protocol';
 
 /** A room that can be recommended: live now, or scheduled (upcoming). */
 export interface LiveCandidate {
@@ -30,14 +31,8 @@ export interface ViewerContext {
   contextRoomId?: string;
 }
 
-export type LiveReason =
-  | 'watched_before'
-  | 'following'
-  | 'subscribed'
-  | 'similar_viewers'
-  | 'tags'
-  | 'popular_now'
-  | 'upcoming';
+/** The protocol's reason codes (`protocol/models.ts`): one list for the rankers and the API. */
+export type LiveReason = LiveReasonCode;
 
 export interface RankedRoom {
   roomId: string;
