@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { io } from 'socket.io-client';
 import type { ChatMessage } from '../../protocol';
+import { deleteRedisKeys } from '../analytics/drain';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { TEST_REDIS_URL } from '../helpers/env';
 import { type ServerProcess, spawnServer } from '../helpers/process';
 import { Api, TEST_JWT_SECRET } from '../helpers/server';
-import { type ClientSocket, closeAllSockets, connect, eventually, ok, record } from '../helpers/socket';
+import { closeAllSockets, connect, eventually, ok, record } from '../helpers/socket';
 
 /**
  * Batched chat across gateway processes (Socket.IO Redis Streams adapter): each node decides
@@ -16,7 +15,6 @@ import { type ClientSocket, closeAllSockets, connect, eventually, ok, record } f
 let database: TestDatabase;
 let nodes: ServerProcess[];
 const prefix = `lectern-test-${randomBytes(4).toString('hex')}:`;
-const batching: ClientSocket[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -37,13 +35,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   closeAllSockets();
-  for (const sock of batching) sock.close();
   await Promise.all(nodes.map((n) => n.stop()));
   await database.drop();
-  const redis = new Redis(TEST_REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await deleteRedisKeys(prefix);
 });
 
 it('plain and batching viewers on either node get every message, once, each in their own event', async () => {
@@ -56,16 +50,7 @@ it('plain and batching viewers on either node get every message, once, each in t
     nodes.flatMap((node) =>
       [false, true].map(async (batched) => {
         const token = (await A.register()).token;
-        let sock: ClientSocket;
-        if (batched) {
-          sock = io(node.url, {
-            auth: { token, capabilities: ['chat:batch'] },
-            transports: ['websocket'],
-            forceNew: true,
-          });
-          batching.push(sock);
-          await new Promise((r) => sock.once('connect', () => r(undefined)));
-        } else sock = await connect(node.url, token);
+        const sock = await connect(node.url, token, batched ? { capabilities: ['chat:batch'] } : {});
         await ok(sock, 'room:join', { roomId: room.id });
         const heard: ChatMessage[] = [];
         const singles = record(sock, 'chat:message');

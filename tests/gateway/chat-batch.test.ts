@@ -3,7 +3,16 @@ import { io } from 'socket.io-client';
 import type { ChatMessage } from '../../protocol';
 import { batchedChatChannel, eachChatChannel } from '../../server/gateway/chat';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
-import { type ClientSocket, closeAllSockets, connect, eventually, ok, record, refused } from '../helpers/socket';
+import {
+  type ClientSocket,
+  closeAllSockets,
+  connect,
+  dropAndResume,
+  eventually,
+  ok,
+  record,
+  refused,
+} from '../helpers/socket';
 
 /**
  * Batched chat (`auth.capabilities: ['chat:batch']`): the same messages, in the same order, in
@@ -188,18 +197,8 @@ it('members are in one marker channel per room, by what they asked for, and leav
 
 describe('a batching connection that resumes', () => {
   /** Drops the network, runs `meanwhile` once the server has seen the drop, then resumes. */
-  async function away(sock: ClientSocket, meanwhile: () => Promise<unknown>) {
-    const id = sock.id!;
-    sock.io.reconnection(false);
-    (sock.io as any).engine.close();
-    await eventually(() => !s.lectern.gateway.io.of('/').sockets.has(id), 5000, 'server saw the drop');
-    await meanwhile();
-    sock.io.reconnection(true);
-    const back = new Promise((r) => sock.once('connect', () => r(undefined)));
-    sock.connect();
-    await back;
-    expect(sock.recovered).toBe(true);
-  }
+  const away = (sock: ClientSocket, meanwhile: () => Promise<unknown>) =>
+    dropAndResume(s.lectern.gateway.io, sock, meanwhile);
 
   it('gets the batches it missed, and goes on getting batches, not chat:message', async () => {
     const room = await liveRoom();

@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
-import { type ClientSocket, closeAllSockets, connect, eventually, next, ok, record, refused } from '../helpers/socket';
+import {
+  type ClientSocket,
+  closeAllSockets,
+  connect,
+  dropAndResume,
+  eventually,
+  next,
+  ok,
+  record,
+  refused,
+} from '../helpers/socket';
 
 let s: TestServer;
 let owner: Account;
@@ -69,18 +79,8 @@ describe('what changed while a connection was away', () => {
   }
 
   /** Drops the network, runs `meanwhile` once the server has seen the drop, then resumes. */
-  async function away(sock: ClientSocket, meanwhile: () => Promise<unknown>) {
-    const id = sock.id!;
-    sock.io.reconnection(false);
-    (sock.io as any).engine.close();
-    await eventually(() => !s.lectern.gateway.io.of('/').sockets.has(id), 5000, 'server saw the drop');
-    await meanwhile();
-    sock.io.reconnection(true);
-    const back = new Promise((r) => sock.once('connect', () => r(undefined)));
-    sock.connect();
-    await back;
-    expect(sock.recovered).toBe(true);
-  }
+  const away = (sock: ClientSocket, meanwhile: () => Promise<unknown>) =>
+    dropAndResume(s.lectern.gateway.io, sock, meanwhile);
 
   it('an access change is told on return', async () => {
     const room = await s.api.room(owner.token, { access: 'ticket', ticketPrice: 300, previewSeconds: 600 });

@@ -8,10 +8,17 @@ type Data<E extends keyof ClientToServerEvents> =
 
 const open = new Set<ClientSocket>();
 
-/** A raw socket.io-client connection, as an outside client would open it. */
-export function connect(url: string, token?: string, options: { origin?: string } = {}): Promise<ClientSocket> {
+/**
+ * A raw socket.io-client connection, as an outside client would open it; `capabilities` are
+ * asked for in the handshake (`auth.capabilities`, e.g. `['chat:batch']`).
+ */
+export function connect(
+  url: string,
+  token?: string,
+  options: { origin?: string; capabilities?: string[] } = {},
+): Promise<ClientSocket> {
   const socket: ClientSocket = io(url, {
-    auth: token ? { token } : {},
+    auth: { ...(token ? { token } : {}), ...(options.capabilities ? { capabilities: options.capabilities } : {}) },
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
@@ -108,4 +115,25 @@ export async function eventually(
 export function closeAllSockets(): void {
   for (const s of open) s.close();
   open.clear();
+}
+
+/**
+ * Drops the connection's network, runs `meanwhile` once the server (`io`) has seen the drop,
+ * then resumes it, and checks the server recovered the session.
+ */
+export async function dropAndResume(
+  io: { of(nsp: '/'): { sockets: Map<string, unknown> } },
+  sock: ClientSocket,
+  meanwhile: () => Promise<unknown>,
+): Promise<void> {
+  const id = sock.id!;
+  sock.io.reconnection(false);
+  (sock.io as any).engine.close();
+  await eventually(() => !io.of('/').sockets.has(id), 5000, 'server saw the drop');
+  await meanwhile();
+  sock.io.reconnection(true);
+  const back = new Promise((r) => sock.once('connect', () => r(undefined)));
+  sock.connect();
+  await back;
+  expect(sock.recovered).toBe(true);
 }
