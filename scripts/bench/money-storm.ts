@@ -9,21 +9,28 @@
  *
  * `npx tsx scripts/bench/money-storm.ts` runs it alone; `npm run bench -- --only moneyStorm`.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort, type ServerProcess, spawnServer } from '../../tests/helpers/process';
 import { adminQuery, createMigratedDatabase, databaseUrl, percentiles } from './harness';
-import { cpuSeconds, LECTERN_BENCH_ENV, postJson, profileFlags, register, sleep } from './pinned';
+import {
+  cpuSeconds,
+  inParallel,
+  LECTERN_BENCH_ENV,
+  pinLoad,
+  postJson,
+  profileFlags,
+  register,
+  SERVER_CPUS,
+  sleep,
+} from './pinned';
 import { WireClient } from './wire-client';
 
 const run = promisify(execFile);
 const CLIENTS = Number(process.env.BENCH_MONEY_CLIENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_MONEY_SECONDS ?? 8);
-/** The server on CPU 0 and the load on CPU 1 (BENCH_MONEY_PIN=0: the scheduler decides). */
-const PINNED = availableParallelism() >= 2 && process.env.BENCH_MONEY_PIN !== '0';
 /** An open loop this far behind its schedule gives up (the rate is out of reach). */
 const MAX_LAG_MS = 5000;
 
@@ -63,7 +70,7 @@ async function startServer(): Promise<Storm> {
   await createMigratedDatabase(db);
   const port = await freePort();
   const env = { ...LECTERN_BENCH_ENV, DATABASE_URL: databaseUrl(db), PORT: String(port), DATA_DIR: `/tmp/${db}` };
-  const cpus = PINNED ? '0' : undefined;
+  const cpus = SERVER_CPUS;
   const server = await spawnServer(env, 60_000, cpus, profileFlags);
   return { server, url: server.url, port, db, cpus, env };
 }
@@ -73,14 +80,6 @@ async function restart(storm: Storm): Promise<void> {
 }
 
 // --- clients ---------------------------------------------------------------------------------------
-
-async function inBatches<T, R>(items: T[], size: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) {
-    out.push(...(await Promise.all(items.slice(i, i + size).map((item, j) => fn(item, i + j)))));
-  }
-  return out;
-}
 
 type BatchStats = { batches: number; operations: number; seconds: number };
 
@@ -204,7 +203,7 @@ async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise
     creator.token,
   );
   await postJson(`${url}/api/rooms/${body.room.id}/start`, {}, creator.token);
-  const ids = await inBatches(Array.from({ length: contents }), 20, async (_, i) => {
+  const ids = await inParallel(contents, 20, async (i) => {
     const res = await postJson<{ content: { id: string } }>(
       `${url}/api/contents`,
       { title: `Lesson ${i}`, kind: 'lesson', price: 100 },
@@ -212,10 +211,12 @@ async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise
     );
     return res.body.content.id;
   });
-  const users = await inBatches(Array.from({ length: clients }), 20, () => register(url));
-  await inBatches(users, 20, (u) => postJson(`${url}/api/wallet/topup`, { amount: 100_000 }, u.token, randomUUID()));
-  const sockets = await inBatches(users, 20, async (u) => {
-    const socket = await WireClient.connect(url, u.token);
+  const users = await inParallel(clients, 20, () => register(url));
+  await inParallel(users.length, 20, (i) =>
+    postJson(`${url}/api/wallet/topup`, { amount: 100_000 }, users[i].token, randomUUID()),
+  );
+  const sockets = await inParallel(users.length, 20, async (i) => {
+    const socket = await WireClient.connect(url, users[i].token);
     await socket.emit('room:join', { roomId: body.room.id });
     return socket;
   });
@@ -223,8 +224,8 @@ async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise
 }
 
 export async function moneyStorm() {
-  // The load on CPU 1, the server on CPU 0 (Postgres may use both).
-  if (PINNED) execFileSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  // The load on CPU 1 (every thread of it), the server on CPU 0 (Postgres may use both).
+  pinLoad();
   const pgbench = await pgbenchTps();
   const target = Math.round(pgbench / 2);
   const storm = await startServer();
