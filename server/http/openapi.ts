@@ -53,16 +53,23 @@ export function apiRoutes(config: Pick<Config, 'maxPrice' | 'maxTopupAmount'>): 
   const catalog = catalogSchemas(config);
   const rooms = roomSchemas(config);
   const payments = paymentSchemas(config);
-  const get = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
-    ({ method: 'get', path, tag, access, summary, ...more }) as RouteDoc;
-  const post = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
-    ({ method: 'post', path, tag, access, summary, ...more }) as RouteDoc;
-  const patch = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
-    ({ method: 'patch', path, tag, access, summary, ...more }) as RouteDoc;
-  const put = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
-    ({ method: 'put', path, tag, access, summary, ...more }) as RouteDoc;
-  const del = (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}) =>
-    ({ method: 'delete', path, tag, access, summary, status: 204, ...more }) as RouteDoc;
+  /** A row of the table for one method (`defaults` first, so a row can still override them). */
+  const route =
+    (method: RouteDoc['method'], defaults: Partial<RouteDoc> = {}) =>
+    (path: string, tag: string, access: Access, summary: string, more: Partial<RouteDoc> = {}): RouteDoc => ({
+      method,
+      path,
+      tag,
+      access,
+      summary,
+      ...defaults,
+      ...more,
+    });
+  const get = route('get');
+  const post = route('post');
+  const patch = route('patch');
+  const put = route('put');
+  const del = route('delete', { status: 204 });
 
   return [
     // Operations
