@@ -300,11 +300,7 @@ export class LecternClient extends Emitter<ClientEvents> {
    * (20); `contextRoomId`: the room the viewer is on — left out, its topic counts.
    */
   async roomsForYou(options: { limit?: number; contextRoomId?: string } = {}): Promise<RoomsForYou> {
-    const query = new URLSearchParams();
-    if (options.limit !== undefined) query.set('limit', String(options.limit));
-    if (options.contextRoomId !== undefined) query.set('contextRoomId', options.contextRoomId);
-    const search = query.toString() ? `?${query}` : '';
-    return this.http<RoomsForYou>('GET', `/api/rooms/for-you${search}`);
+    return this.http<RoomsForYou>('GET', '/api/rooms/for-you', options);
   }
 
   /**
@@ -327,21 +323,27 @@ export class LecternClient extends Emitter<ClientEvents> {
    * (50), `offset` for the next page.
    */
   async follows(options: { limit?: number; offset?: number } = {}): Promise<FollowedCreator[]> {
-    const query = new URLSearchParams();
-    if (options.limit !== undefined) query.set('limit', String(options.limit));
-    if (options.offset !== undefined) query.set('offset', String(options.offset));
-    const search = query.toString() ? `?${query}` : '';
-    return (await this.http<{ follows: FollowedCreator[] }>('GET', `/api/me/follows${search}`)).follows;
+    return (await this.http<{ follows: FollowedCreator[] }>('GET', '/api/me/follows', options)).follows;
   }
 
-  /** A JSON API call with this client's token; refusals reject with the server's code. */
-  private async http<T>(method: 'GET' | 'PUT' | 'DELETE', path: string): Promise<T> {
+  /**
+   * A JSON API call with this client's token; refusals reject with the server's code. `query`'s
+   * defined values become the query string.
+   */
+  private async http<T>(
+    method: 'GET' | 'PUT' | 'DELETE',
+    path: string,
+    query: Record<string, string | number | undefined> = {},
+  ): Promise<T> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+    const search = params.toString() ? `?${params}` : '';
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     let res: Response;
     let text: string;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      res = await fetch(`${this.baseUrl}${path}${search}`, {
         method,
         headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
         signal: controller.signal,
