@@ -105,7 +105,10 @@ export class Dispatcher {
     const outcome = response.ok ? 'ok' : response.error.code;
     const seconds = (performance.now() - arrived) / 1000;
     this.hooks.onOutcome(event, outcome, seconds);
-    this.log.debug({ socket: socket.id, userId: socket.data.user?.id, event, outcome, seconds }, 'socket event');
+    // Per event: the record is built only when someone reads it.
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug({ socket: socket.id, userId: socket.data.user?.id, event, outcome, seconds }, 'socket event');
+    }
     reply(ack as (r: AckResponse<unknown>) => void, response);
     if (!admitted.ok) this.refused(socket, event);
   }
