@@ -24,10 +24,7 @@ let world: World;
 const opened: OpenPage[] = [];
 
 async function open(account?: Account, locale?: 'en' | 'zh-CN'): Promise<OpenPage> {
-  const o = await openPage(browser, account);
-  if (locale) {
-    await o.context.addInitScript((l) => (globalThis as any).localStorage.setItem('lectern.locale', l), locale);
-  }
+  const o = await openPage(browser, account, locale);
   opened.push(o);
   return o;
 }

@@ -42,14 +42,17 @@ export interface OpenPage {
 
 /**
  * A page in a browser profile of its own (its own localStorage), signed in as `account` the
- * way the pages keep a session, or a guest.
+ * way the pages keep a session, or a guest; in `locale` (the pages' language choice) if given.
  */
-export async function openPage(browser: Browser, account?: Account): Promise<OpenPage> {
+export async function openPage(browser: Browser, account?: Account, locale?: string): Promise<OpenPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   if (account) {
     await context.addInitScript((session) => {
       (globalThis as any).localStorage.setItem('lectern.session', JSON.stringify(session));
     }, account);
+  }
+  if (locale) {
+    await context.addInitScript((l) => (globalThis as any).localStorage.setItem('lectern.locale', l), locale);
   }
   const page = await context.newPage();
   const errors: string[] = [];

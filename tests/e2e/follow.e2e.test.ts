@@ -26,8 +26,7 @@ let ada: Account;
 let room: { id: string; title: string };
 
 async function open(account?: Account, locale: 'en' | 'zh-CN' = 'en'): Promise<OpenPage> {
-  const o = await openPage(browser, account);
-  await o.context.addInitScript((l) => (globalThis as any).localStorage.setItem('lectern.locale', l), locale);
+  const o = await openPage(browser, account, locale);
   await o.page.setViewportSize(SIZES.desktop);
   opened.push(o);
   return o;

@@ -29,10 +29,7 @@ let amy: Account;
 const rooms = {} as Record<'adaLive' | 'benLive' | 'cleoLive' | 'adaSoon' | 'benSoon', { id: string; title: string }>;
 
 async function open(account?: Account, locale?: 'en' | 'zh-CN'): Promise<OpenPage> {
-  const o = await openPage(browser, account);
-  if (locale) {
-    await o.context.addInitScript((l) => (globalThis as any).localStorage.setItem('lectern.locale', l), locale);
-  }
+  const o = await openPage(browser, account, locale);
   await o.page.setViewportSize(SIZES.desktop);
   opened.push(o);
   return o;

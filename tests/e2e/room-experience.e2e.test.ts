@@ -44,10 +44,7 @@ function failWithPageErrors(open: OpenPage) {
 }
 
 async function open(account?: Account, viewport = DESKTOP, locale?: string): Promise<OpenPage> {
-  const o = await openPage(browser, account);
-  if (locale) {
-    await o.context.addInitScript((l) => (globalThis as any).localStorage.setItem('lectern.locale', l), locale);
-  }
+  const o = await openPage(browser, account, locale);
   await o.page.setViewportSize(viewport);
   opened.push(o);
   return o;
