@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -23,6 +22,7 @@ import { AccessPolicy } from './access';
 import { installAdminUi } from './admin-ui';
 import { type RoomAudience, roomAudience, type SuggestionFeedback } from './audience';
 import { ChatManager } from './chat';
+import { clusterAdapter } from './cluster-adapter';
 import { type GatewayContext, requireMember, requireUser } from './context';
 import { Dispatcher, type Handlers } from './dispatch';
 import { fastBroadcasts } from './frames';
@@ -38,7 +38,7 @@ import { guardRecovery } from './recovery-guard';
 import { RoomOwners, RoomSessions } from './room-sessions';
 import { activeRestriction, RoomStateCache } from './room-state';
 import { TipsManager } from './tips';
-import { type IoServer, type IoSocket, roomChannel, userChannel } from './types';
+import { type IoServer, type IoSocket, userChannel } from './types';
 import { WatchClock } from './watch-time';
 
 export type { AudienceMember, RoomAudience, SuggestionFeedback } from './audience';
@@ -94,7 +94,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     // Engine.IO's default, said out loud: compressing would deflate every broadcast once per
     // recipient instead of sending the frame built once (docs/benchmarks.md).
     perMessageDeflate: false,
-    ...(deps.redis ? { adapter: createAdapter(deps.redis, { streamName: `${config.redisKeyPrefix}socket.io` }) } : {}),
+    ...(deps.redis ? { adapter: clusterAdapter(deps.redis, config.redisKeyPrefix) } : {}),
   });
   fastBroadcasts(io);
 
@@ -206,12 +206,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     forgetRoom: (roomId) => presence.forget(roomId),
   });
 
-  /**
-   * A room ended: `room:ended` goes out once, cluster-wide, from the node where it ended, so the
-   * adapter keeps it for connections that recover later; every node then clears the room locally.
-   */
+  /** A room ended: every node tells its members and clears the room. */
   function endRoom(roomId: string): void {
-    io.to(roomChannel(roomId)).emit('room:ended', { roomId });
     tellOtherNodes('room:closed', { roomId });
     sessions.closeRoom(roomId);
   }

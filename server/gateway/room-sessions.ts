@@ -131,6 +131,8 @@ export class RoomSessions {
       else this.ctx.log.warn({ err, roomId }, 'room not restored');
       const reason =
         code === 'BANNED' ? 'banned' : code === 'CONFLICT' || code === 'NOT_FOUND' ? 'ended' : 'unavailable';
+      // The room ended while it was away: nothing replays `room:ended` (see closeRoom).
+      if (reason === 'ended') socket.emit('room:ended', { roomId });
       this.remove(socket, roomId, reason);
     }
   }
@@ -190,8 +192,18 @@ export class RoomSessions {
     }
   }
 
-  /** The room ended: every session in it here ends. */
+  /**
+   * The room ended: every connection in it here hears `room:ended` and every session ends.
+   * Each node tells its own connections before they leave the channel. A cluster-wide broadcast
+   * would reach this node's members only after its publish round trip, and another node's only
+   * when that node reads the stream: by then they have left (`room:closed` travels faster).
+   * Sent to each connection, not broadcast, so that no adapter replays it: a connection that was
+   * away hears it from restore(), once, whichever adapter runs.
+   */
   closeRoom(roomId: string): void {
+    const nsp = this.ctx.io.of('/');
+    for (const id of nsp.adapter.rooms.get(roomChannel(roomId)) ?? [])
+      nsp.sockets.get(id)?.emit('room:ended', { roomId });
     for (const m of this.ctx.memberships.inRoom(roomId)) this.leave(m.socket, roomId, 'ended');
     this.ctx.io.local.in(roomChannel(roomId)).socketsLeave([roomChannel(roomId), accessChannel(roomId)]);
     this.ctx.roomStates.invalidate(roomId);

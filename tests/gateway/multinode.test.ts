@@ -128,9 +128,11 @@ it('chat, likes, tips, viewer counts, access and the end of a room cross between
     'carol kicked',
   );
 
-  // Ending the room on node A reaches everyone on node B.
+  // Ending the room on node A reaches its members there and everyone on node B.
+  const endedAtA = next(a, 'room:ended');
   const endedAtB = next(b, 'room:ended');
   await A.post(`/api/rooms/${room.id}/end`, {}, owner.token);
+  expect(await endedAtA).toEqual({ roomId: room.id });
   expect(await endedAtB).toEqual({ roomId: room.id });
   expect(await refused(b, 'chat:send', { roomId: room.id, text: 'bye' })).toBe('FORBIDDEN');
 });
