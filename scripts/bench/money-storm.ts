@@ -8,6 +8,8 @@
  * doubled. The server runs as its own process pinned to CPU 0, the load on CPU 1.
  *
  * `npx tsx scripts/bench/money-storm.ts` runs it alone; `npm run bench -- --only moneyStorm`.
+ * BENCH_MONEY_CLIENTS (200), BENCH_MONEY_SECONDS (8), BENCH_MONEY_RATE (the open loop's rate;
+ * half pgbench's TPS), BENCH_MONEY_SIGKILL (0 skips the SIGKILL storm).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -227,7 +229,8 @@ export async function moneyStorm() {
   // The load on CPU 1 (every thread of it), the server on CPU 0 (Postgres may use both).
   pinLoad();
   const pgbench = await pgbenchTps();
-  const target = Math.round(pgbench / 2);
+  // BENCH_MONEY_RATE fixes the open loop's rate (changes compared at one rate, whatever pgbench gave).
+  const target = Number(process.env.BENCH_MONEY_RATE) || Math.round(pgbench / 2);
   const storm = await startServer();
   try {
     const s = await setUp(storm, 400);
