@@ -75,7 +75,7 @@ export const configFields = {
     'REDIS_KEY_PREFIX',
     z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits and : _ - only'),
     'lectern:',
-    'Prefix of every Redis key and stream this deployment uses (several deployments can share one Redis).',
+    'Prefix of every Redis key, stream and pub/sub channel this deployment uses (several deployments can share one Redis). Nodes built before the channels carried it (December 2026) do not hear the notices of nodes built after: replace them all at once rather than one by one.',
   ),
   dataDir: field(
     'DATA_DIR',
