@@ -52,10 +52,20 @@ async function passHolds(creator: Account) {
   );
 }
 
+/**
+ * The payout once the sandbox answered: settled again until it is no longer pending. The provider
+ * is asked after the request's answer, and settles `SANDBOX_PAYOUT_DELAY_MS` after that, so a fixed
+ * wait from the answer raced a busy machine.
+ */
 async function settled(payoutId: string, creator: Account) {
-  await new Promise((r) => setTimeout(r, 150)); // the sandbox's transfer time
-  await s.lectern.services.payments.settleNow();
-  return (await s.api.get('/api/payouts', creator.token)).body.payouts.find((p: { id: string }) => p.id === payoutId);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100)); // the sandbox's transfer time
+    await s.lectern.services.payments.settleNow();
+    const listed = (await s.api.get('/api/payouts', creator.token)).body.payouts;
+    const payout = listed.find((p: { id: string }) => p.id === payoutId);
+    if (payout?.status !== 'pending' || Date.now() > deadline) return payout;
+  }
 }
 
 describe('earnings', () => {
