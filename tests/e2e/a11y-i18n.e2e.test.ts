@@ -3,7 +3,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { closeAllSockets } from '../helpers/socket';
-import { DESKTOP, launchBrowser, type OpenPage, openPage, PHONE, photograph, RESULTS, until } from './browser';
+import { launchBrowser, type OpenPage, openPage, photograph, RESULTS, SIZES, until } from './browser';
 import { seedWorld, type World } from './viewer-world';
 
 /**
@@ -15,7 +15,6 @@ import { seedWorld, type World } from './viewer-world';
  * currency being CNY here.
  */
 
-const SIZES = { desktop: DESKTOP, phone: PHONE } as const;
 jest.setTimeout(180_000);
 
 let server: TestServer;

@@ -45,7 +45,7 @@ export interface OpenPage {
  * way the pages keep a session, or a guest; in `locale` (the pages' language choice) if given.
  */
 export async function openPage(browser: Browser, account?: Account, locale?: string): Promise<OpenPage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ viewport: DESKTOP });
   if (account) {
     await context.addInitScript((session) => {
       (globalThis as any).localStorage.setItem('lectern.session', JSON.stringify(session));
@@ -86,32 +86,29 @@ export async function until<T>(
   }
 }
 
-export const DESKTOP = { width: 1280, height: 860 };
+/** The sizes pages are checked and photographed at. */
+export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+export const SIZES = { desktop: DESKTOP, phone: PHONE } as const;
 /** Where the screenshots go, for people to look at (not compared by the tests). */
 export const RESULTS = path.resolve(__dirname, '../../test-results');
 
 /**
  * Full-page screenshots at desktop and phone size (`<name>-desktop.png`, `<name>-phone.png`),
  * each from the top (a sticky top bar is otherwise drawn where the page was scrolled to), after
- * the layout settles (charts follow their container's size); on the phone nothing may scroll
+ * the layout settles (charts follow their container's size); at neither size may anything scroll
  * sideways. The page is left at desktop size.
  */
 export async function photograph(page: Page, name: string): Promise<void> {
-  for (const [size, viewport] of [
-    ['desktop', DESKTOP],
-    ['phone', PHONE],
-  ] as const) {
+  for (const [size, viewport] of Object.entries(SIZES)) {
     await page.setViewportSize(viewport);
     await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
     await page.waitForTimeout(400);
-    if (size === 'phone') {
-      const overflow = await page.evaluate(() => {
-        const d = (globalThis as any).document.documentElement;
-        return d.scrollWidth - d.clientWidth;
-      });
-      expect({ page: name, overflow }).toEqual({ page: name, overflow: 0 });
-    }
+    const overflow = await page.evaluate(() => {
+      const d = (globalThis as any).document.documentElement;
+      return d.scrollWidth - d.clientWidth;
+    });
+    expect({ page: name, size, overflow }).toEqual({ page: name, size, overflow: 0 });
     await page.screenshot({ path: path.join(RESULTS, `${name}-${size}.png`), fullPage: true });
   }
   await page.setViewportSize(DESKTOP);

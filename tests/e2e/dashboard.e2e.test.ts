@@ -15,7 +15,7 @@ import { launchBrowser, type OpenPage, openPage, photograph, RESULTS, until } fr
  * the room; the dashboard's sales gross / fees / net with a refund, its charts over a 10-minute
  * session and over several days, the earnings and a payout (refused in plain words below the
  * minimum, beyond what is available and beyond the daily cap, then paid), a failed payout; and an
- * admin retrying it. Screenshots at 1280×860 and 390×844 land in test-results/dashboard-*.png.
+ * admin retrying it. Screenshots at 1280×800 and 390×844 land in test-results/dashboard-*.png.
  */
 
 const MINUTE = 60_000;

@@ -5,7 +5,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { closeAllSockets } from '../helpers/socket';
-import { launchBrowser, type OpenPage, openPage, RESULTS } from './browser';
+import { DESKTOP, launchBrowser, type OpenPage, openPage, RESULTS, SIZES } from './browser';
 
 /**
  * Following a creator in Chromium: on the watch page, Follow next to the creator's name becomes
@@ -17,8 +17,6 @@ import { launchBrowser, type OpenPage, openPage, RESULTS } from './browser';
 
 jest.setTimeout(120_000);
 
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-
 let server: TestServer;
 let browser: Browser;
 const opened: OpenPage[] = [];
@@ -27,7 +25,6 @@ let room: { id: string; title: string };
 
 async function open(account?: Account, locale: 'en' | 'zh-CN' = 'en'): Promise<OpenPage> {
   const o = await openPage(browser, account, locale);
-  await o.page.setViewportSize(SIZES.desktop);
   opened.push(o);
   return o;
 }
@@ -48,7 +45,7 @@ async function photograph(page: Page, name: string): Promise<void> {
     expect({ page: name, size, overflow }).toEqual({ page: name, size, overflow: 0 });
     await page.screenshot({ path: path.join(RESULTS, `follow-${name}-${size}.png`) });
   }
-  await page.setViewportSize(SIZES.desktop);
+  await page.setViewportSize(DESKTOP);
 }
 
 async function axe(page: Page, selector: string): Promise<string[]> {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { analyticsDrained } from '../analytics/drain';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { closeAllSockets, connect, ok } from '../helpers/socket';
-import { launchBrowser, type OpenPage, openPage, RESULTS, until } from './browser';
+import { DESKTOP, launchBrowser, type OpenPage, openPage, photograph, RESULTS, SIZES, until } from './browser';
 
 /**
  * "Live now for you" in Chromium: the home page ranks the live rooms for a viewer who watched
@@ -19,8 +18,6 @@ import { launchBrowser, type OpenPage, openPage, RESULTS, until } from './browse
 
 jest.setTimeout(180_000);
 
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-
 let server: TestServer;
 let browser: Browser;
 const opened: OpenPage[] = [];
@@ -30,7 +27,6 @@ const rooms = {} as Record<'adaLive' | 'benLive' | 'cleoLive' | 'adaSoon' | 'ben
 
 async function open(account?: Account, locale?: 'en' | 'zh-CN'): Promise<OpenPage> {
   const o = await openPage(browser, account, locale);
-  await o.page.setViewportSize(SIZES.desktop);
   opened.push(o);
   return o;
 }
@@ -55,22 +51,6 @@ async function audience(roomId: string, n: number) {
   }
 }
 
-/** Both sizes from the top, after the layout settles; nothing may scroll sideways on the phone. */
-async function photograph(page: Page, name: string): Promise<void> {
-  for (const [size, viewport] of Object.entries(SIZES)) {
-    await page.setViewportSize(viewport);
-    await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-    await page.waitForTimeout(400);
-    const overflow = await page.evaluate(() => {
-      const d = (globalThis as any).document.documentElement;
-      return d.scrollWidth - d.clientWidth;
-    });
-    expect({ page: name, size, overflow }).toEqual({ page: name, size, overflow: 0 });
-    await page.screenshot({ path: path.join(RESULTS, `for-you-${name}-${size}.png`), fullPage: true });
-  }
-  await page.setViewportSize(SIZES.desktop);
-}
-
 /** axe's serious and critical findings (none expected), at both sizes. */
 async function axe(page: Page): Promise<string[]> {
   const found: string[] = [];
@@ -83,7 +63,7 @@ async function axe(page: Page): Promise<string[]> {
       }
     }
   }
-  await page.setViewportSize(SIZES.desktop);
+  await page.setViewportSize(DESKTOP);
   return found;
 }
 
@@ -173,7 +153,7 @@ it('the home page: live rooms ranked for a viewer, each saying why, and her upco
   // The card opens the room.
   expect(await first.locator('.room-tile-link').getAttribute('href')).toBe(`/watch/${rooms.adaLive.id}`);
   expect(await axe(page)).toEqual([]);
-  await photograph(page, 'home-viewer');
+  await photograph(page, 'for-you-home-viewer');
   expect(pageErrors(o)).toEqual([]);
 });
 
@@ -205,7 +185,7 @@ it('the home page for a guest: the busiest rooms first, nothing picked', async (
   expect(await page.locator('#upcoming-for-you-section').isHidden()).toBe(true);
   expect(await titles(page, '#upcoming')).toEqual([rooms.adaSoon.title, rooms.benSoon.title]);
   expect(await axe(page)).toEqual([]);
-  await photograph(page, 'home-guest');
+  await photograph(page, 'for-you-home-guest');
   expect(pageErrors(o)).toEqual([]);
 });
 
@@ -238,7 +218,7 @@ it('the watch page: "More live rooms" leaves this room out, and shows by itself 
   const seeOthers = page.locator('#overlay').getByRole('link', { name: 'See other live rooms' });
   expect(await seeOthers.getAttribute('href')).toBe('#more-live');
   expect(await axe(page)).toEqual([]);
-  await photograph(page, 'watch-ended');
+  await photograph(page, 'for-you-watch-ended');
 
   // The list opens the next room.
   await section
@@ -255,5 +235,5 @@ it('a room that had ended before the page opened lists the live ones too', async
   await page.locator('#overlay', { hasText: 'The stream has ended' }).waitFor();
   await page.locator('#more-live .room-tile').first().waitFor();
   expect(await titles(page, '#more-live')).toEqual([rooms.benLive.title, rooms.cleoLive.title]);
-  await photograph(page, 'watch-ended-on-arrival');
+  await photograph(page, 'for-you-watch-ended-on-arrival');
 });
