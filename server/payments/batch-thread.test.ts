@@ -13,14 +13,24 @@ import { type ChargeRequest, SANDBOX_DECLINE, SandboxPaymentProvider } from './p
  */
 let database: TestDatabase;
 let userId: string;
+let username: string;
+let lessonId: string;
 beforeAll(async () => {
   database = await createTestDatabase();
   const { db } = createKysely(database.url, 1);
   try {
-    userId = (
-      await db
+    const user = (role: 'viewer' | 'creator') =>
+      db
         .insertInto('users')
-        .values({ username: `u${randomUUID().slice(0, 8)}`, password_hash: 'x', role: 'viewer' })
+        .values({ username: `u${randomUUID().slice(0, 8)}`, password_hash: 'x', role })
+        .returning(['id', 'username'])
+        .executeTakeFirstOrThrow();
+    ({ id: userId, username } = await user('viewer'));
+    const creator = await user('creator');
+    lessonId = (
+      await db
+        .insertInto('contents')
+        .values({ creator_id: creator.id, title: 'Knots, lesson one', kind: 'lesson', price: 300, currency: 'USD' })
         .returning('id')
         .executeTakeFirstOrThrow()
     ).id;
@@ -67,6 +77,25 @@ it('answers on the caller thread, after announcing what committed; a retry repla
       params: { amount: 5, paymentMethod: SANDBOX_DECLINE },
     });
     expect(declined).toMatchObject({ ok: false, status: 402, error: { code: 'PAYMENT_DECLINED' } });
+  } finally {
+    await thread.close();
+  }
+});
+
+it("a purchase's committed notice carries the buyer's name and the item's title (the sales feed asks nothing more)", async () => {
+  const committed: Done[] = [];
+  const thread = new MoneyBatchThread({
+    data: data(),
+    provider: new SandboxPaymentProvider(),
+    committed: (done) => committed.push(...done),
+  });
+  try {
+    await thread.submit(userId, randomUUID(), { kind: 'topup', params: { amount: 1000 } });
+    const bought = await thread.submit(userId, randomUUID(), { kind: 'purchase', params: { contentId: lessonId } });
+    expect(bought).toMatchObject({ ok: true, status: 201 });
+    expect(committed.find((d) => d.kind === 'purchase')).toMatchObject({
+      notice: { buyerName: username, title: 'Knots, lesson one' },
+    });
   } finally {
     await thread.close();
   }

@@ -439,7 +439,14 @@ export class MoneyBatcher {
         refundedAt: null,
       };
       let item:
-        | { creatorId: string; amount: number; memo: string; purchase: Omit<Purchase, 'fee'>; grant: () => void }
+        | {
+            creatorId: string;
+            amount: number;
+            memo: string;
+            title: string;
+            purchase: Omit<Purchase, 'fee'>;
+            grant: () => void;
+          }
         | AppError;
       if ('roomId' in params) {
         const r = room.get(params.roomId);
@@ -456,6 +463,7 @@ export class MoneyBatcher {
             creatorId: r.owner_id,
             amount: price,
             memo: `ticket ${r.id}`,
+            title: r.title,
             purchase: {
               ...base,
               kind: 'ticket',
@@ -480,6 +488,7 @@ export class MoneyBatcher {
               creatorId: c.creator_id,
               amount: c.price,
               memo: `content ${c.id}`,
+              title: c.title,
               purchase: {
                 ...base,
                 kind: 'content',
@@ -514,6 +523,8 @@ export class MoneyBatcher {
         answer: (balance) => ({
           kind: 'purchase',
           outcome: { ok: true, status: 201, data: { purchase, balance }, replayed: false },
+          // The sales feed's notice from what the batch read: no query per sale on the main thread.
+          notice: { buyerName: names.get(p.userId) ?? '', title: it.title },
         }),
       });
     }
