@@ -9,7 +9,8 @@
  *
  * `npx tsx scripts/bench/money-storm.ts` runs it alone; `npm run bench -- --only moneyStorm`.
  * BENCH_MONEY_CLIENTS (200), BENCH_MONEY_SECONDS (8), BENCH_MONEY_RATE (the open loop's rate;
- * half pgbench's TPS), BENCH_MONEY_SIGKILL (0 skips the SIGKILL storm).
+ * half pgbench's TPS), BENCH_MONEY_SIGKILL (0 skips the SIGKILL storm), BENCH_MONEY_ONLY (a
+ * comma-separated subset of tips, purchases, topUps: the others are not measured).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -22,6 +23,7 @@ import {
   inParallel,
   LECTERN_BENCH_ENV,
   pinLoad,
+  postgresCpuSeconds,
   postJson,
   profileFlags,
   register,
@@ -118,13 +120,21 @@ interface Measured {
   latencyMs: ReturnType<typeof percentiles>;
   errors: Record<string, number>;
   serverCpuPercent: number;
+  /**
+   * CPU time per operation, of the server and of Postgres (all its processes): what a change
+   * saves, steadier from run to run than the rates on a machine whose two cores are both full.
+   */
+  cpuMsPerOperation: { server: number; postgres: number };
 }
+
+/** The server's and Postgres's CPU seconds so far. */
+const cpuNow = (storm: Storm) => ({ server: cpuSeconds(storm.server.child.pid!), postgres: postgresCpuSeconds() });
 
 /** Each client sends its next operation as soon as the previous one is answered. */
 async function closedLoop(storm: Storm, clients: number, seconds: number, op: Op): Promise<Measured> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
-  const cpu0 = cpuSeconds(storm.server.child.pid!);
+  const cpu0 = cpuNow(storm);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -138,7 +148,7 @@ async function closedLoop(storm: Storm, clients: number, seconds: number, op: Op
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return summary(latencies, errors, elapsed, cpuSeconds(storm.server.child.pid!) - cpu0);
+  return summary(latencies, errors, elapsed, cpu0, cpuNow(storm));
 }
 
 /**
@@ -151,7 +161,7 @@ async function openLoop(storm: Storm, clients: number, seconds: number, rate: nu
   const errors: Record<string, number> = {};
   const total = Math.round(rate * seconds);
   const interval = 1000 / rate;
-  const cpu0 = cpuSeconds(storm.server.child.pid!);
+  const cpu0 = cpuNow(storm);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
@@ -171,17 +181,29 @@ async function openLoop(storm: Storm, clients: number, seconds: number, rate: nu
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return summary(latencies, errors, elapsed, cpuSeconds(storm.server.child.pid!) - cpu0);
+  return summary(latencies, errors, elapsed, cpu0, cpuNow(storm));
 }
 
-function summary(latencies: number[], errors: Record<string, number>, elapsed: number, cpu: number): Measured {
+function summary(
+  latencies: number[],
+  errors: Record<string, number>,
+  elapsed: number,
+  cpu0: ReturnType<typeof cpuNow>,
+  cpu1: ReturnType<typeof cpuNow>,
+): Measured {
   const failed = Object.entries(errors).reduce((a, [code, n]) => a + (code === 'BEHIND' ? 0 : n), 0);
+  const operations = latencies.length - failed;
+  const msPerOperation = (seconds: number) => (operations ? Math.round((seconds / operations) * 100_000) / 100 : 0);
   return {
-    operations: latencies.length - failed,
-    perSecond: Math.round((latencies.length - failed) / elapsed),
+    operations,
+    perSecond: Math.round(operations / elapsed),
     latencyMs: percentiles(latencies),
     errors,
-    serverCpuPercent: Math.round((cpu / elapsed) * 100),
+    serverCpuPercent: Math.round(((cpu1.server - cpu0.server) / elapsed) * 100),
+    cpuMsPerOperation: {
+      server: msPerOperation(cpu1.server - cpu0.server),
+      postgres: msPerOperation(cpu1.postgres - cpu0.postgres),
+    },
   };
 }
 
@@ -265,20 +287,24 @@ export async function moneyStorm() {
       const atHalfPgbench = await openLoop(storm, CLIENTS, SECONDS, target, op);
       return { max, atHalfPgbench, batches: batchStats(url).then((b) => diffStats(b, batches0)) };
     };
-    const tips = await settleBatches(await measure(tip));
-    const purchases = await settleBatches(await measure(purchase));
-    const topUps = await settleBatches(await measure(topUp));
+    const only = process.env.BENCH_MONEY_ONLY?.split(',');
+    const storms = { tips: tip, purchases: purchase, topUps: topUp };
+    const measured: Partial<
+      Record<keyof typeof storms, Awaited<ReturnType<typeof measure>> & { ratioToPgbench: number }>
+    > = {};
+    for (const [name, op] of Object.entries(storms) as [keyof typeof storms, Op][]) {
+      if (only && !only.includes(name)) continue;
+      const m = await settleBatches(await measure(op));
+      measured[name] = { ...m, ratioToPgbench: Math.round((m.max.perSecond / pgbench) * 100) / 100 };
+    }
     for (const socket of s.sockets) socket.close();
     const crash = process.env.BENCH_MONEY_SIGKILL === '0' ? null : await killedMidStorm(storm);
-    const ratio = (m: Measured) => Math.round((m.perSecond / pgbench) * 100) / 100;
     return {
       clients: CLIENTS,
       seconds: SECONDS,
       pgbench: { tps: pgbench, clients: 8, scale: 10 },
       targetPerSecond: target,
-      tips: { ...tips, ratioToPgbench: ratio(tips.max) },
-      purchases: { ...purchases, ratioToPgbench: ratio(purchases.max) },
-      topUps: { ...topUps, ratioToPgbench: ratio(topUps.max) },
+      ...measured,
       sigkill: crash,
     };
   } finally {

@@ -55,6 +55,26 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
   return byName;
 }
 
+/**
+ * CPU seconds used so far by every process named `postgres` on this machine (backends, WAL
+ * writer, checkpointer, autovacuum): what the database spent, beside the server's own CPU.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
 /** Resident memory of process `pid`, in bytes. */
 export function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
