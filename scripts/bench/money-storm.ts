@@ -73,7 +73,14 @@ async function startServer(): Promise<Storm> {
   const db = `lectern_storm_${randomBytes(4).toString('hex')}`;
   await createMigratedDatabase(db);
   const port = await freePort();
-  const env = { ...LECTERN_BENCH_ENV, DATABASE_URL: databaseUrl(db), PORT: String(port), DATA_DIR: `/tmp/${db}` };
+  const env = {
+    ...LECTERN_BENCH_ENV,
+    DATABASE_URL: databaseUrl(db),
+    PORT: String(port),
+    DATA_DIR: `/tmp/${db}`,
+    // Passed through, to compare how many batches the server writes at once.
+    ...(process.env.DB_MONEY_CONNECTIONS ? { DB_MONEY_CONNECTIONS: process.env.DB_MONEY_CONNECTIONS } : {}),
+  };
   const cpus = SERVER_CPUS;
   const server = await spawnServer(env, 60_000, cpus, profileFlags);
   return { server, url: server.url, port, db, cpus, env };

@@ -88,8 +88,8 @@ export const configFields = {
   dbMoneyConnections: field(
     'DB_MONEY_CONNECTIONS',
     int(1, 16),
-    '4',
-    'Postgres connections kept for batches of tips, top-ups and purchases, beside DB_POOL_MAX: each writes one batch at a time, so money never queues behind reads (docs/money.md#throughput).',
+    '2',
+    'Postgres connections kept for batches of tips, top-ups and purchases, beside DB_POOL_MAX, so money never queues behind reads. One writes tips and purchases, a batch at a time; the others write top-ups, which wait on the payment provider mid-batch (raise it when the provider is slow). With 1, both take turns (docs/money.md#throughput).',
   ),
   migrateOnStart: field('MIGRATE_ON_START', bool, 'true', 'Apply pending migrations at start-up.'),
   jwtSecret: field(

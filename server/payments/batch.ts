@@ -81,7 +81,10 @@ export interface BatchDeps {
   /** Called after a batch committed, with what each new (not replayed) operation did. */
   committed: (done: Done[]) => void;
   maxBatch?: number;
-  /** Batches written at the same time (each takes a database connection). Default 4. */
+  /**
+   * Connections for batches (default 2): one writes tips and purchases, a batch at a time; the
+   * others write top-ups (at least one lane each; with a single connection they take turns).
+   */
   concurrency?: number;
   /** Told each batch's size and how long it took to write. */
   observe?: (operations: number, seconds: number) => void;
@@ -89,48 +92,63 @@ export interface BatchDeps {
 
 const keyOf = (userId: string, key: string) => `${userId}\n${key}`;
 
+/**
+ * Sales (tips and purchases) are written by a single writer, one batch at a time: while it writes,
+ * the next batch gathers, so batches grow with the load. Concurrent sale batches touched the same
+ * rows — the creator's, the contents', the room's, locked in share mode by every sale's foreign
+ * keys — and each paid a batch's fixed cost for fewer operations: in a purchase storm four at once
+ * sustained about 940 a second, one at a time about 1,340 (docs/money.md#throughput). Top-ups wait
+ * on the payment provider between their round trips, so they have lanes of their own and a slow
+ * provider never holds up a room's tips.
+ */
+type Lane = 'sales' | 'topUps';
+const LANE: Record<BatchOp['kind'], Lane> = { tip: 'sales', purchase: 'sales', topup: 'topUps' };
+
 export class MoneyBatcher {
-  private queue: Pending[] = [];
-  /** Batches being written now (each its own transaction and connection). */
-  private running = 0;
+  private readonly queues: Record<Lane, Pending[]> = { sales: [], topUps: [] };
+  /** Batches being written now per lane (each its own transaction and connection). */
+  private readonly running: Record<Lane, number> = { sales: 0, topUps: 0 };
+  private readonly lanes: Record<Lane, number>;
   private readonly maxBatch: number;
-  private readonly concurrency: number;
 
   constructor(private readonly d: BatchDeps) {
     this.maxBatch = d.maxBatch ?? 200;
-    this.concurrency = d.concurrency ?? 4;
+    this.lanes = { sales: 1, topUps: Math.max(1, (d.concurrency ?? 2) - 1) };
   }
 
   /** Resolves once nothing is queued or being written (for a clean shutdown). */
   async drain(): Promise<void> {
-    while (this.running > 0 || this.queue.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const busy = (lane: Lane) => this.running[lane] > 0 || this.queues[lane].length > 0;
+    while (busy('sales') || busy('topUps')) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   submit<T>(userId: string, key: string, op: BatchOp): Promise<Outcome<T>> {
     const hash = requestHash(SCOPE[op.kind], op.params);
+    const lane = LANE[op.kind];
     return new Promise((resolve, reject) => {
-      this.queue.push({ op, userId, key, hash, resolve: resolve as Pending['resolve'], reject });
-      this.pump();
+      this.queues[lane].push({ op, userId, key, hash, resolve: resolve as Pending['resolve'], reject });
+      this.pump(lane);
     });
   }
 
   /**
-   * Up to `concurrency` batches at once, each in its own transaction: while they are written, the
-   * next one gathers. They lock the payers' wallets (and buyers) in id order, so two batches never
-   * deadlock; the same key is never in two batches at once (the second replays the first).
+   * As many batches at once as the lane allows, each in its own transaction: while they are
+   * written, the next one gathers. Batches lock the payers' wallets (and buyers) in id order, so
+   * two never deadlock; the same key is never in two batches at once, whatever their lanes (the
+   * second replays the first).
    */
-  private pump(): void {
-    while (this.running < this.concurrency && this.queue.length > 0 && this.startBatch());
+  private pump(lane: Lane): void {
+    while (this.running[lane] < this.lanes[lane] && this.queues[lane].length > 0 && this.startBatch(lane));
   }
 
   private readonly inFlight = new Set<string>();
 
-  /** Starts a batch of what is queued; false when everything queued waits for a batch in flight. */
-  private startBatch(): boolean {
+  /** Starts a batch of what the lane has queued; false when all of it waits for a batch in flight. */
+  private startBatch(lane: Lane): boolean {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const seen = new Set<string>();
-    for (const p of this.queue) {
+    for (const p of this.queues[lane]) {
       // The same key twice waits for a later batch, where it replays the first.
       const k = keyOf(p.userId, p.key);
       if (batch.length < this.maxBatch && !seen.has(k) && !this.inFlight.has(k)) {
@@ -138,14 +156,16 @@ export class MoneyBatcher {
         batch.push(p);
       } else rest.push(p);
     }
-    this.queue = rest;
+    this.queues[lane] = rest;
     if (batch.length === 0) return false;
-    this.running++;
+    this.running[lane]++;
     for (const k of seen) this.inFlight.add(k);
     void this.execute(batch).finally(() => {
-      this.running--;
+      this.running[lane]--;
       for (const k of seen) this.inFlight.delete(k);
-      this.pump();
+      // A key waiting in either lane may have been this batch's.
+      this.pump('sales');
+      this.pump('topUps');
     });
     return true;
   }

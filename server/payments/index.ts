@@ -179,7 +179,7 @@ type Deps = {
   db: Kysely<DB>;
   /** Where the money thread opens its own connections (one batch each at a time). */
   databaseUrl: string;
-  /** How many: batches written at once (`DB_MONEY_CONNECTIONS`). */
+  /** How many (`DB_MONEY_CONNECTIONS`): one for sales' batches, the others for top-ups'. */
   moneyConnections: number;
   config: Pick<
     Config,
