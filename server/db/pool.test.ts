@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { TEST_DATABASE_URL } from '../../tests/helpers/env';
-import { createKysely } from './pool';
+import { createKysely, createPool } from './pool';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -29,5 +29,18 @@ it('a connection cut mid-transaction fails that transaction, not the process; th
   } finally {
     await admin.end();
     await db.destroy();
+  }
+});
+
+it("sets the session's options on every connection (the money thread turns JIT off)", async () => {
+  const pool = createPool(database.url, 2, '-c jit=off');
+  try {
+    const clients = await Promise.all([pool.connect(), pool.connect()]);
+    for (const client of clients) {
+      expect((await client.query('SHOW jit')).rows).toEqual([{ jit: 'off' }]);
+      client.release();
+    }
+  } finally {
+    await pool.end();
   }
 });

@@ -21,8 +21,8 @@ const types = {
   },
 };
 
-export function createPool(connectionString: string, max: number): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig });
+export function createPool(connectionString: string, max: number, options?: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig, options });
   // A connection cut by the server (a restart, a failover, pg_terminate_backend) must not crash
   // the process. The pool listens only while a client is idle in it; a client checked out with no
   // query running (a transaction awaiting other work) would emit an unhandled 'error'. So every

@@ -19,7 +19,9 @@ const data = workerData as BatchWorkerData;
 const outgoing = new Outgoing<FromWorker>((messages) => port.postMessage(messages));
 const say = (message: FromWorker) => outgoing.send(message);
 
-const pool = createPool(data.databaseUrl, data.connections);
+// No JIT: a batch statement whose row estimate crosses jit_above_cost (a misjudged recursive CTE
+// was enough) compiled for 150-220 ms before running, its wallet locks held (auto_explain).
+const pool = createPool(data.databaseUrl, data.connections, '-c jit=off');
 const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 
 // Top-ups are charged by the provider the main thread holds.
