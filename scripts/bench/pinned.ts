@@ -57,7 +57,8 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
 
 /**
  * CPU seconds used so far by every process named `postgres` on this machine (backends, WAL
- * writer, checkpointer, autovacuum): what the database spent, beside the server's own CPU.
+ * writer, checkpointer, autovacuum), with those that ended: the postmaster's reaped children
+ * (`cutime`, `cstime`). What the database spent, beside the server's own CPU.
  */
 export function postgresCpuSeconds(): number {
   let total = 0;
@@ -67,7 +68,7 @@ export function postgresCpuSeconds(): number {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
     } catch {
       // the process ended meanwhile
     }
