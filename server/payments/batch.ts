@@ -94,12 +94,12 @@ const keyOf = (userId: string, key: string) => `${userId}\n${key}`;
 
 /**
  * Sales (tips and purchases) are written by a single writer, one batch at a time: while it writes,
- * the next batch gathers, so batches grow with the load. Concurrent sale batches touched the same
- * rows — the creator's, the contents', the room's, locked in share mode by every sale's foreign
- * keys — and each paid a batch's fixed cost for fewer operations: in a purchase storm four at once
- * sustained about 940 a second, one at a time about 1,340 (docs/money.md#throughput). Top-ups wait
- * on the payment provider between their round trips, so they have lanes of their own and a slow
- * provider never holds up a room's tips.
+ * the next batch gathers, so batches grow with the load. A batch has a fixed cost (the claim, the
+ * reads, the locks, the ledger's statement triggers, the commit); four sale batches at once each
+ * carried a quarter of the operations and paid it four times: in a purchase storm they sustained
+ * about 940 a second, one at a time about 1,340 (docs/money.md#throughput). Top-ups wait on the
+ * payment provider between their round trips, so they have lanes of their own and a slow provider
+ * never holds up a room's tips.
  */
 type Lane = 'sales' | 'topUps';
 const LANE: Record<BatchOp['kind'], Lane> = { tip: 'sales', purchase: 'sales', topup: 'topUps' };
