@@ -32,11 +32,23 @@ export function pinLoad(): void {
   if (PINNED) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
 }
 
+/**
+ * A process's or thread's name and CPU seconds from its `/proc/.../stat`: user + system, and
+ * those of its children it has reaped (`cutime` + `cstime`).
+ */
+function readStat(path: string): { name: string; cpu: number; reapedCpu: number } {
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    cpu: (Number(fields[11]) + Number(fields[12])) / 100,
+    reapedCpu: (Number(fields[13]) + Number(fields[14])) / 100,
+  };
+}
+
 /** CPU seconds (user + system, all threads) process `pid` has used. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return readStat(`/proc/${pid}/stat`).cpu;
 }
 
 /** CPU seconds each thread of process `pid` has used, by thread name (`comm`: node's main thread is `node`, V8's GC helpers `V8 Worker`, libuv's pool `libuv-worker`). */
@@ -44,10 +56,8 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
   const byName = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+      const { name, cpu } = readStat(`/proc/${pid}/task/${tid}/stat`);
+      byName.set(name, (byName.get(name) ?? 0) + cpu);
     } catch {
       // the thread ended meanwhile
     }
@@ -57,18 +67,16 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
 
 /**
  * CPU seconds used so far by every process named `postgres` on this machine (backends, WAL
- * writer, checkpointer, autovacuum), with those that ended: the postmaster's reaped children
- * (`cutime`, `cstime`). What the database spent, beside the server's own CPU.
+ * writer, checkpointer, autovacuum), with those that ended: the postmaster's reaped children.
+ * What the database spent, beside the server's own CPU.
  */
 export function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+      const { name, cpu, reapedCpu } = readStat(`/proc/${pid}/stat`);
+      if (name === 'postgres') total += cpu + reapedCpu;
     } catch {
       // the process ended meanwhile
     }
