@@ -101,32 +101,36 @@ const keyOf = (userId: string, key: string) => `${userId}\n${key}`;
  * payment provider between their round trips, so they have lanes of their own and a slow provider
  * never holds up a room's tips.
  */
-type Lane = 'sales' | 'topUps';
-const LANE: Record<BatchOp['kind'], Lane> = { tip: 'sales', purchase: 'sales', topup: 'topUps' };
+interface Lane {
+  queue: Pending[];
+  /** Batches being written now (each its own transaction and connection). */
+  running: number;
+  /** How many may be. */
+  limit: number;
+}
 
 export class MoneyBatcher {
-  private readonly queues: Record<Lane, Pending[]> = { sales: [], topUps: [] };
-  /** Batches being written now per lane (each its own transaction and connection). */
-  private readonly running: Record<Lane, number> = { sales: 0, topUps: 0 };
-  private readonly lanes: Record<Lane, number>;
+  private readonly sales: Lane;
+  private readonly topUps: Lane;
   private readonly maxBatch: number;
 
   constructor(private readonly d: BatchDeps) {
     this.maxBatch = d.maxBatch ?? 200;
-    this.lanes = { sales: 1, topUps: Math.max(1, (d.concurrency ?? 2) - 1) };
+    this.sales = { queue: [], running: 0, limit: 1 };
+    this.topUps = { queue: [], running: 0, limit: Math.max(1, (d.concurrency ?? 2) - 1) };
   }
 
   /** Resolves once nothing is queued or being written (for a clean shutdown). */
   async drain(): Promise<void> {
-    const busy = (lane: Lane) => this.running[lane] > 0 || this.queues[lane].length > 0;
-    while (busy('sales') || busy('topUps')) await new Promise((resolve) => setTimeout(resolve, 10));
+    const busy = (lane: Lane) => lane.running > 0 || lane.queue.length > 0;
+    while (busy(this.sales) || busy(this.topUps)) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   submit<T>(userId: string, key: string, op: BatchOp): Promise<Outcome<T>> {
     const hash = requestHash(SCOPE[op.kind], op.params);
-    const lane = LANE[op.kind];
+    const lane = op.kind === 'topup' ? this.topUps : this.sales;
     return new Promise((resolve, reject) => {
-      this.queues[lane].push({ op, userId, key, hash, resolve: resolve as Pending['resolve'], reject });
+      lane.queue.push({ op, userId, key, hash, resolve: resolve as Pending['resolve'], reject });
       this.pump(lane);
     });
   }
@@ -138,7 +142,7 @@ export class MoneyBatcher {
    * second replays the first).
    */
   private pump(lane: Lane): void {
-    while (this.running[lane] < this.lanes[lane] && this.queues[lane].length > 0 && this.startBatch(lane));
+    while (lane.running < lane.limit && lane.queue.length > 0 && this.startBatch(lane));
   }
 
   private readonly inFlight = new Set<string>();
@@ -148,7 +152,7 @@ export class MoneyBatcher {
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const seen = new Set<string>();
-    for (const p of this.queues[lane]) {
+    for (const p of lane.queue) {
       // The same key twice waits for a later batch, where it replays the first.
       const k = keyOf(p.userId, p.key);
       if (batch.length < this.maxBatch && !seen.has(k) && !this.inFlight.has(k)) {
@@ -156,16 +160,16 @@ export class MoneyBatcher {
         batch.push(p);
       } else rest.push(p);
     }
-    this.queues[lane] = rest;
+    lane.queue = rest;
     if (batch.length === 0) return false;
-    this.running[lane]++;
+    lane.running++;
     for (const k of seen) this.inFlight.add(k);
     void this.execute(batch).finally(() => {
-      this.running[lane]--;
+      lane.running--;
       for (const k of seen) this.inFlight.delete(k);
       // A key waiting in either lane may have been this batch's.
-      this.pump('sales');
-      this.pump('topUps');
+      this.pump(this.sales);
+      this.pump(this.topUps);
     });
     return true;
   }
