@@ -14,7 +14,7 @@ import { DomainEvents } from './domain-events';
 import { createEvents, type EngagementEvent, type Events, OutboxRelay } from './events';
 import { createFollowsService } from './follows';
 import { createGateway, type Gateway } from './gateway';
-import { answerClientErrors, createHttpApp, type Health, summarize } from './http';
+import { answerClientErrors, createHttpListener, type Health, summarize } from './http';
 import { createLogger, type Logger } from './log';
 import { createMediaPlane, type MediaPlane } from './media';
 import { createMetrics, type Metrics } from './metrics';
@@ -351,7 +351,7 @@ async function assemble(
     // What the viewer follows is part of their "Live now for you" context: read it again.
     changed: (viewerId) => liveForYou.forget(viewerId),
   });
-  const app = createHttpApp({
+  const app = createHttpListener({
     config,
     log,
     metrics,

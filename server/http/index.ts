@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type Express, type Request } from 'express';
 import { invalidArgument, notFound, unauthenticated } from '../errors';
 import type { HttpDeps } from './deps';
 import { mediaRoutes } from './media';
 import { authenticate, errorHandler, observe, rateLimit, requestContext } from './middleware';
+import { withMoneyFastPath } from './money-fast-path';
 import { openApiDocument } from './openapi';
 import { pageRoutes } from './pages';
 import { analyticsRoutes } from './routes/analytics';
@@ -53,6 +54,11 @@ export function answerClientErrors(server: Server): void {
     }
     socket.destroy(err);
   });
+}
+
+/** What the HTTP server runs: the express application, with the money routes' fast path in front. */
+export function createHttpListener(deps: HttpDeps): RequestListener {
+  return withMoneyFastPath(deps, createHttpApp(deps));
 }
 
 /** The express application: JSON API under /api, health and metrics at the root. */

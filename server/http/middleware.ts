@@ -22,16 +22,19 @@ declare global {
   }
 }
 
+/** The principal of an `Authorization` header; a header that is not a valid bearer token is UNAUTHENTICATED. */
+export async function bearerPrincipal(auth: AuthService, header: string): Promise<Principal> {
+  const [scheme, token] = header.split(' ');
+  if (scheme?.toLowerCase() !== 'bearer' || !token) throw unauthenticated('expected "Authorization: Bearer <token>"');
+  return auth.authenticate(token);
+}
+
 /** Reads an optional bearer token; a present but bad token is refused, never ignored. */
 export const authenticate =
   (auth: AuthService): RequestHandler =>
   async (req, _res, next) => {
     const header = req.headers.authorization;
-    if (!header) return next();
-    const [scheme, token] = header.split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !token)
-      return next(unauthenticated('expected "Authorization: Bearer <token>"'));
-    req.principal = await auth.authenticate(token);
+    if (header) req.principal = await bearerPrincipal(auth, header);
     next();
   };
 
@@ -64,9 +67,13 @@ export function requireRole(req: Request, ...roles: Principal['role'][]): Princi
 }
 
 export function idempotencyKeyOf(req: Request): string {
-  const key = req.get('Idempotency-Key');
-  if (!key) throw invalidArgument('the Idempotency-Key header is required for this request');
-  return parse(idempotencyKey, key);
+  return idempotencyKeyFrom(req.get('Idempotency-Key'));
+}
+
+/** The `Idempotency-Key` header's value, checked; INVALID_ARGUMENT if it is missing or malformed. */
+export function idempotencyKeyFrom(header: string | undefined): string {
+  if (!header) throw invalidArgument('the Idempotency-Key header is required for this request');
+  return parse(idempotencyKey, header);
 }
 
 /** Sends a money operation's outcome; a replay is marked like Stripe's `Idempotent-Replayed`. */
@@ -88,6 +95,10 @@ export const rateLimit =
 /** An `X-Request-Id` a client or proxy may choose: a short token, safe to log and echo. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
+/** The incoming `X-Request-Id` when it is a sane token, else a new UUID. */
+export const requestIdFrom = (given: string | undefined): string =>
+  given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+
 /**
  * Gives every request an id, the incoming `X-Request-Id` when it is a sane token (a proxy's or
  * the client's, so one id follows the request through them), else a new UUID; echoes it in the
@@ -96,8 +107,7 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 export const requestContext =
   (log: Logger): RequestHandler =>
   (req, res, next) => {
-    const given = req.get('X-Request-Id');
-    req.id = given !== undefined && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    req.id = requestIdFrom(req.get('X-Request-Id'));
     req.log = log.child({ reqId: req.id });
     res.set('X-Request-Id', req.id);
     next();
@@ -118,14 +128,15 @@ export const observe =
     next();
   };
 
+export const notJson = () => invalidArgument('the request body is not valid JSON');
+
 /**
  * What express and body-parser refuse a request with (bad JSON, a body too large or that does not
  * inflate, a path parameter that is not valid percent-encoding) as INVALID_ARGUMENT with their status.
  */
 function bodyParserError(err: unknown): { status: number; error: AppError } | undefined {
   const e = err as { type?: string; status?: number; expose?: boolean };
-  if (e?.type === 'entity.parse.failed')
-    return { status: 400, error: invalidArgument('the request body is not valid JSON') };
+  if (e?.type === 'entity.parse.failed') return { status: 400, error: notJson() };
   if (e?.type === 'entity.too.large') return { status: 413, error: invalidArgument('the request body is too large') };
   // The router's decoding of `/rooms/%E0%A4`: a URIError it marks 400.
   if (err instanceof URIError && e.status === 400)
