@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../tests/helpers/db';
 import { createKysely } from './pool';
-import { kyselyOn, literal, RoundTrip } from './round-trip';
+import { kyselyOn, literal, quoted, RoundTrip } from './round-trip';
 
 let database: TestDatabase;
 let handle: ReturnType<typeof createKysely>;
@@ -27,10 +27,18 @@ const awkward = [
   '',
   '多字节 ✓',
   'line\nbreak',
+  // What could end a dollar-quoted literal ($L$...$L$) early.
+  '$L$',
+  'ends in $L',
+  'a $L$; DROP TABLE x; -- $L$',
+  '$',
+  '$$',
 ];
 
-it('quotes a literal exactly as pg.escapeLiteral does', () => {
-  for (const value of [...awkward, '\\\\', "''", "\\'"]) expect(literal(value)).toBe(pg.escapeLiteral(value));
+it('quotes a literal exactly as pg.escapeLiteral does when it cannot be dollar-quoted', () => {
+  for (const value of [...awkward, '\\\\', "''", "\\'"]) expect(quoted(value)).toBe(pg.escapeLiteral(value));
+  expect(literal('ends in $L')).toBe(quoted('ends in $L'));
+  expect(literal("it's")).toBe("$L$it's$L$");
 });
 
 it('inlines parameters so every value arrives exactly as sent, scalars and arrays', async () => {
@@ -45,7 +53,22 @@ it('inlines parameters so every value arrives exactly as sent, scalars and array
         db,
       ),
     );
+    const numbers = [0, -7, 2 ** 53 - 1, 1.5, -0.25, 1e21];
+    const typedArrays = trip.add<{ n: string[]; f: number[]; b: boolean[]; at: Date[] }>(
+      sql`SELECT ${numbers.slice(0, 3)}::int8[]::text[] AS n, ${numbers}::float8[] AS f,
+                 ${[true, false, null]}::bool[] AS b, ${[new Date('2026-01-02T03:04:05.678Z')]}::timestamptz[] AS at`.compile(
+        db,
+      ),
+    );
     await trip.send(client);
+    expect(typedArrays()).toEqual([
+      {
+        n: ['0', '-7', String(2 ** 53 - 1)],
+        f: numbers,
+        b: [true, false, null],
+        at: [new Date('2026-01-02T03:04:05.678Z')],
+      },
+    ]);
     expect(scalars.map((rows) => rows()[0].v)).toEqual(awkward);
     expect(array().map((r) => r.v)).toEqual([...awkward, null]);
     expect(typed()).toEqual([{ n: 42, at: new Date('2026-01-02T03:04:05.678Z'), none: null }]);
