@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { type Lectern, startLectern } from '../server/app';
 import type { DB } from '../server/db';
 import { createKysely } from '../server/db/pool';
+import { DomainEvents } from '../server/domain-events';
 import {
   ENGAGEMENT_STREAM,
   type EngagementEvent,
@@ -15,7 +16,7 @@ import { analyticsDrained, deleteRedisKeys } from './analytics/drain';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { TEST_REDIS_URL } from './helpers/env';
 import { Api, startTestServer, type TestServer } from './helpers/server';
-import { eventually } from './helpers/socket';
+import { eventually, sleep } from './helpers/socket';
 import { Receiver } from './webhooks/receiver';
 
 /**
@@ -106,6 +107,40 @@ describe('the outbox relay', () => {
     const [first, again] = staged.map((id) => appended.filter((e) => e.id === id))[0];
     expect(again).toEqual(first); // the same event: time and payload included
     expect(await outboxIds()).toEqual([]);
+    await relay.close();
+    await log.close();
+  });
+
+  it('relays a storm of commits in paced passes, not one pass per commit', async () => {
+    const log = new InMemoryEventLog();
+    const domain = new DomainEvents();
+    let passes = 0;
+    const relay = new OutboxRelay({
+      db,
+      log,
+      domain,
+      sweepIntervalMs: 3_600_000,
+      paceMs: 1_000,
+      relayed: () => {
+        passes++;
+      },
+    });
+    await relay.drain(); // the start-up pass: nothing there
+    await sleep(1_100);
+    const committed = async () => {
+      await stageTips(1);
+      domain.emit('wallet.topup', { userId: randomUUID(), amount: 1, balance: 1 }); // not an outbox topic
+      domain.emit('tip.created', {} as never); // the cue; its payload is not read
+      await sleep(10);
+    };
+    // The first commit after a quiet spell is relayed at once; the next ones wait for the pace.
+    await committed();
+    await eventually(async () => (await outboxIds()).length === 0, 500);
+    for (let i = 0; i < 20; i++) await committed();
+    expect((await outboxIds()).length).toBe(20);
+    await eventually(async () => (await outboxIds()).length === 0, 5_000);
+    expect(passes).toBe(2);
+    expect(await events(log)).toHaveLength(21);
     await relay.close();
     await log.close();
   });

@@ -69,6 +69,11 @@ export interface OutboxRelayOptions {
   relayed?: (messages: readonly OutboxMessage[], events: readonly EngagementEvent[]) => void;
   /** How often to look for rows nobody relayed (a node died). Default 5,000 ms. */
   sweepIntervalMs?: number;
+  /**
+   * A commit's cue starts a pass at once unless one started less than this long ago; then one
+   * pass starts when this much has passed, for everything committed meanwhile. Default 100 ms.
+   */
+  paceMs?: number;
   /** Rows per transaction. Default 100. */
   batchSize?: number;
   registry?: Registry;
@@ -90,6 +95,9 @@ export class OutboxRelay {
   private queued: Promise<number> | null = null;
   private failing = false;
   private closed = false;
+  /** When the last pass started, and the paced pass waiting to start (see `paceMs`). */
+  private lastPassAt = Number.NEGATIVE_INFINITY;
+  private paced?: NodeJS.Timeout;
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.db = options.db;
@@ -100,7 +108,7 @@ export class OutboxRelay {
     this.logger = options.logger;
     this.timer = setInterval(() => this.nudge(), options.sweepIntervalMs ?? 5_000);
     this.timer.unref();
-    this.unsubscribe = OUTBOX_TOPICS.map((topic) => options.domain?.on(topic, () => this.nudge()) ?? (() => {}));
+    this.unsubscribe = OUTBOX_TOPICS.map((topic) => options.domain?.on(topic, () => this.cue()) ?? (() => {}));
     // What a previous run of this node (or another, dead, node) left behind.
     this.nudge();
   }
@@ -112,6 +120,21 @@ export class OutboxRelay {
   }
 
   /**
+   * A commit on this node: a pass now, or, within `paceMs` of the last one, one pass then. In a
+   * gift storm a batch commits every few milliseconds; a pass per commit paid a transaction, the
+   * event log's append and every consumer's wake-up for a handful of rows each time.
+   */
+  private cue(): void {
+    if (this.closed || this.paced) return;
+    const wait = this.lastPassAt + (this.options.paceMs ?? 100) - performance.now();
+    if (wait <= 0) return this.nudge();
+    this.paced = setTimeout(() => {
+      this.paced = undefined;
+      this.nudge();
+    }, wait);
+  }
+
+  /**
    * Relays every row there is (rows another node is relaying right now excepted), after any pass
    * in progress on this node; resolves how many rows it relayed, or rejects if a pass failed (the
    * rows stay for the next one).
@@ -120,6 +143,7 @@ export class OutboxRelay {
     if (this.queued) return this.queued;
     const pass = this.tail.then(() => {
       this.queued = null;
+      this.lastPassAt = performance.now();
       return this.relayAll();
     });
     this.queued = pass;
@@ -131,6 +155,7 @@ export class OutboxRelay {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.paced);
     for (const off of this.unsubscribe) off();
     await this.tail;
   }

@@ -106,12 +106,23 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
    */
   async function insertDeliveries(executor: Kysely<DB>, payloads: readonly WebhookPayload[]): Promise<number> {
     if (payloads.length === 0) return 0;
+    const creators = payloads.map((p) => creatorOf(p.type, p.data as never));
+    // Most events have no webhook: asked first with only their creators and types, so that a
+    // storm's events are not serialised and sent to Postgres to match nothing.
+    const { rows } = await sql`
+      SELECT 1 FROM webhooks w
+      WHERE w.events && ${[...new Set(payloads.map((p) => p.type))]}::text[]
+        AND (w.owner_id = ANY (${[...new Set(creators)]}::uuid[])
+          OR (w.scope = 'platform' AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner_id AND u.role = 'admin')))
+      LIMIT 1
+    `.execute(executor);
+    if (rows.length === 0) return 0;
     const result = await sql`
       INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body)
       SELECT w.id, e.id, e.type, e.body
       FROM unnest(${payloads.map((p) => p.id)}::uuid[], ${payloads.map((p) => p.type)}::text[],
                   ${payloads.map((p) => JSON.stringify(p))}::text[],
-                  ${payloads.map((p) => creatorOf(p.type, p.data as never))}::uuid[]) AS e(id, type, body, creator)
+                  ${creators}::uuid[]) AS e(id, type, body, creator)
       JOIN webhooks w ON e.type = ANY (w.events)
         AND (w.owner_id = e.creator
           -- Platform-wide only while its owner is an admin (a demotion stops it at once).
