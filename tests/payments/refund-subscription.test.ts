@@ -295,6 +295,58 @@ describe('the database guards the ledger itself', () => {
     await expect(db.deleteFrom('ledger_entries').execute()).rejects.toThrow(/append-only/);
   });
 
+  it('refuses rows that point at a ledger transaction or purchase that is not there, and never deletes those', async () => {
+    const { db } = s.lectern.database;
+    const [a, b] = await unchecked();
+    const missing = randomUUID();
+    const fkey = (constraint: string) => expect.objectContaining({ code: '23503', constraint });
+    await expect(
+      db
+        .insertInto('ledger_entries')
+        .values([
+          { transaction_id: missing, account_id: a.id, amount: -1 },
+          { transaction_id: missing, account_id: b.id, amount: 1 },
+        ])
+        .execute(),
+    ).rejects.toEqual(fkey('ledger_entries_transaction_id_fkey'));
+    const creator = (await s.api.register('creator')).user.id;
+    await expect(
+      db
+        .insertInto('earnings_holds')
+        .values({ transaction_id: missing, creator_id: creator, currency: 'USD', amount: 1, release_at: new Date() })
+        .execute(),
+    ).rejects.toEqual(fkey('earnings_holds_transaction_id_fkey'));
+    const purchase = await db.selectFrom('purchases').selectAll().limit(1).executeTakeFirstOrThrow();
+    const { id: _id, transaction_id: _t, refund_transaction_id: _r, ...copy } = purchase;
+    await expect(
+      db
+        .insertInto('purchases')
+        .values({ ...copy, status: 'completed', buyer_id: creator, transaction_id: missing })
+        .execute(),
+    ).rejects.toEqual(fkey('purchases_transaction_id_fkey'));
+    await expect(
+      db
+        .insertInto('entitlements')
+        .values({ user_id: creator, content_id: purchase.content_id, room_id: purchase.room_id, purchase_id: missing })
+        .execute(),
+    ).rejects.toEqual(fkey('entitlements_purchase_id_fkey'));
+    // The references cannot be moved afterwards, nor the rows they point at removed or renamed.
+    await expect(
+      db.updateTable('purchases').set({ transaction_id: missing }).where('id', '=', purchase.id).execute(),
+    ).rejects.toThrow(/never changes/);
+    await expect(db.deleteFrom('purchases').where('id', '=', purchase.id).execute()).rejects.toThrow(/never deleted/);
+    // In a transaction rolled back whatever happens: without the guard, CASCADE would empty the ledger.
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await sql`TRUNCATE ledger_transactions CASCADE`.execute(trx);
+        throw new Error('truncated');
+      }),
+    ).rejects.toThrow(/never deleted/);
+    await expect(
+      db.updateTable('ledger_transactions').set({ id: missing }).where('id', '=', purchase.transaction_id).execute(),
+    ).rejects.toThrow(/keep their ids/);
+  });
+
   it('and every invariant holds after all of the above', async () => {
     expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
   });
