@@ -15,6 +15,7 @@ import * as m0013 from './0013_ledger_statement_checks';
 import * as m0014 from './0014_user_changes_notify';
 import * as m0015 from './0015_follows';
 import * as m0016 from './0016_same_statement_references';
+import * as m0017 from './0017_entitlement_indexes';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '0014_user_changes_notify': m0014,
   '0015_follows': m0015,
   '0016_same_statement_references': m0016,
+  '0017_entitlement_indexes': m0017,
 };

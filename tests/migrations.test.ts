@@ -53,3 +53,32 @@ it('migrates up, all the way down, and up again', async () => {
     await database.drop();
   }
 });
+
+it('lets a probe for a content entitlement use only the content index (0017)', async () => {
+  const database = await createTestDatabase();
+  const { db } = createKysely(database.url, 1);
+  try {
+    // Without the content index, and with scans that read the table priced out, a probe that
+    // the room index could serve would use it; it holds rooms only, so it cannot.
+    let plan = '';
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        await sql`DROP INDEX entitlements_content_idx`.execute(trx);
+        await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+        await sql`SET LOCAL enable_bitmapscan = off`.execute(trx);
+        const { rows } = await sql<{ 'QUERY PLAN': string }>`
+          EXPLAIN SELECT 1 FROM entitlements e
+          WHERE e.user_id = gen_random_uuid() AND e.content_id = gen_random_uuid() AND e.revoked_at IS NULL LIMIT 1
+        `.execute(trx);
+        plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        throw new Error('rolled back: the index stays');
+      })
+      .catch(() => {});
+    expect(plan).not.toMatch(/entitlements_room_idx/);
+    expect(plan).toMatch(/Seq Scan on entitlements/);
+  } finally {
+    await db.destroy();
+    await database.drop();
+  }
+});

@@ -33,7 +33,8 @@ export async function ownsContent(db: Kysely<DB>, userId: string, contentId: str
     )
     SELECT c.creator_id, c.price, EXISTS (
       SELECT 1 FROM entitlements e
-      WHERE e.user_id = ${userId} AND e.revoked_at IS NULL AND e.content_id IN (SELECT id FROM holders)
+      WHERE e.user_id = ${userId} AND e.revoked_at IS NULL AND e.content_id IS NOT NULL
+        AND e.content_id IN (SELECT id FROM holders)
     ) AS entitled
     FROM contents c WHERE c.id = ${contentId}
   `.execute(db);
