@@ -127,7 +127,10 @@ export class OutboxRelay {
   private cue(): void {
     if (this.closed || this.paced) return;
     const wait = this.lastPassAt + (this.options.paceMs ?? 100) - performance.now();
-    if (wait <= 0) return this.nudge();
+    if (wait <= 0) {
+      this.nudge();
+      return;
+    }
     this.paced = setTimeout(() => {
       this.paced = undefined;
       this.nudge();

@@ -128,6 +128,7 @@ export const observe =
     next();
   };
 
+/** A body that is not JSON, as both HTTP paths refuse it (express's below, the money fast path). */
 export const notJson = () => invalidArgument('the request body is not valid JSON');
 
 /**

@@ -102,7 +102,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   /**
    * One delivery row per (event, matching webhook), for any number of events in one statement:
    * the deliveries exist (durably) before anything is sent, a webhook registered a moment later
-   * does not get a half-set, and a relayed batch of a gift storm's events costs one round trip.
+   * does not get a half-set, and a relayed batch of a gift storm's events costs one round trip
+   * (two when a webhook matches).
    */
   async function insertDeliveries(executor: Kysely<DB>, payloads: readonly WebhookPayload[]): Promise<number> {
     if (payloads.length === 0) return 0;
