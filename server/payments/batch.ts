@@ -8,7 +8,16 @@ import { kyselyOn, RoundTrip } from '../db/round-trip';
 import { AppError, conflict, httpStatusOf, invalidArgument, notFound } from '../errors';
 import type { Logger } from '../log';
 import { splitFee } from './fees';
-import { answerBody, keyReused, type Outcome, providerIdempotencyKey, replayOf, requestHash } from './idempotency';
+import {
+  answerBody,
+  KEY_LOCK_SPACE,
+  keyLockHash,
+  keyReused,
+  type Outcome,
+  providerIdempotencyKey,
+  replayOf,
+  requestHash,
+} from './idempotency';
 import { type Accounts, BUYER_LOCK_SPACE } from './ledger';
 import type { PaymentProvider } from './provider';
 import { contentRefusal, priceRefusal, saleRoomRefusal } from './rules';
@@ -17,8 +26,8 @@ import { contentRefusal, priceRefusal, saleRoomRefusal } from './rules';
  * Money at gift-storm scale (docs/money.md#throughput). Tips, top-ups and purchases of lessons
  * and tickets are not run one database transaction each: operations that arrive while batches
  * are being written wait for the next one, and a batch is one transaction of two round trips
- * whatever its size (three with top-ups): first the keys claimed in one INSERT, the rooms,
- * contents and names read, the buyers' locks taken and what they own read, the payers' wallets
+ * whatever its size (three with top-ups): first the keys' locks taken and their stored answers
+ * read, the rooms, contents and names read, the buyers' locks taken and what they own read, the payers' wallets
  * locked (in id order); then every ledger row, tip, purchase, hold, entitlement, outbox event
  * and stored answer written in one statement, and the commit.
  *
@@ -259,29 +268,40 @@ export class MoneyBatcher {
     }
     const contentIds = [...new Set(buys.flatMap((p) => ('contentId' in p.op.params ? [p.op.params.contentId] : [])))];
 
-    // 1. The keys claimed (a key a concurrent transaction holds makes this wait for its commit),
-    // the stored answers of keys used before, and what the operations are decided on: rooms,
-    // contents, tippers' names. Then the locks, in the order the single-operation path takes
-    // them (so the two never deadlock): buyers, then wallets in id order; what the buyers own is
-    // read once their locks are held. Top-ups are charged by the provider between the claim and
-    // the locks (no wallet is locked while a provider answers): their locks take a trip of their own.
+    // 1. The keys' advisory locks, in hash order (a key another transaction holds, here or on
+    // the single-operation path, makes this wait for its commit), the stored answers of keys used
+    // before, and what the operations are decided on: rooms, contents, tippers' names. A key
+    // with no answer is this batch's, and is written once, with its answer, in the last trip:
+    // one row version, not a claim and then its update. Then the locks, in the order the
+    // single-operation path takes them (so the two never deadlock): keys, buyers, then wallets
+    // in id order; what the buyers own is read once their locks are held. Top-ups are charged by
+    // the provider between the keys and the other locks (no wallet is locked while a provider
+    // answers): their locks take a trip of their own.
     const first = new RoundTrip();
     first.add('BEGIN');
-    const claimed = first.add<{ user_id: string; key: string; now: Date }>(
+    const users = batch.map((p) => p.userId);
+    const keys = batch.map((p) => p.key);
+    first.add(
       sql`
-        INSERT INTO idempotency_keys (user_id, key, request_hash)
-        SELECT * FROM unnest(${batch.map((p) => p.userId)}::uuid[], ${batch.map((p) => p.key)}::text[], ${batch.map((p) => p.hash)}::text[])
-        ON CONFLICT (user_id, key) DO UPDATE
-          SET request_hash = excluded.request_hash, response_status = NULL, response_body = NULL, created_at = now()
-          WHERE idempotency_keys.created_at < ${expiredBefore}
-        RETURNING user_id, key, now() AS now
+        SELECT pg_advisory_xact_lock(${KEY_LOCK_SPACE}, v.h)
+        FROM (SELECT ${keyLockHash(sql.ref('v.user_id'), sql.ref('v.key'))} AS h
+              FROM unnest(${users}::uuid[], ${keys}::text[]) AS v(user_id, key)) v
+        ORDER BY v.h
       `.compile(db),
     );
+    // An expired key is new again: its old answer goes (with this transaction, if it commits).
+    first.add(
+      sql`
+        DELETE FROM idempotency_keys k USING unnest(${users}::uuid[], ${keys}::text[]) AS v(user_id, key)
+        WHERE k.user_id = v.user_id AND k.key = v.key AND k.created_at < ${expiredBefore}
+      `.compile(db),
+    );
+    const clock = first.add<{ now: Date }>('SELECT now() AS now');
     const stored = first.add<StoredKey>(
       sql`
         SELECT k.user_id, k.key, k.request_hash, k.response_status, k.response_body
         FROM idempotency_keys k
-        JOIN unnest(${batch.map((p) => p.userId)}::uuid[], ${batch.map((p) => p.key)}::text[]) AS v(user_id, key)
+        JOIN unnest(${users}::uuid[], ${keys}::text[]) AS v(user_id, key)
           ON k.user_id = v.user_id AND k.key = v.key
       `.compile(db),
     );
@@ -314,8 +334,10 @@ export class MoneyBatcher {
     const locks = this.locks(locksTrip, buys, [...new Set(wallets.values())]);
     await first.send(client);
 
-    const claimedKeys = new Set(claimed().map((r) => keyOf(r.user_id, r.key)));
-    const now = claimed()[0]?.now ?? new Date();
+    // A key with no answer stored is this batch's: its lock is held until the answer is.
+    const usedKeys = new Set(stored().map((r) => keyOf(r.user_id, r.key)));
+    const claimedKeys = new Set(batch.map((p) => keyOf(p.userId, p.key)).filter((k) => !usedKeys.has(k)));
+    const now = clock()[0].now;
     const live = batch.filter((p) => claimedKeys.has(keyOf(p.userId, p.key)));
     this.replay(
       batch.filter((p) => !claimedKeys.has(keyOf(p.userId, p.key))),
@@ -603,7 +625,7 @@ export class MoneyBatcher {
       const done = results.get(p) as Done | undefined;
       if (!done) continue;
       const o = done.outcome as Outcome<unknown>;
-      rows.answer(p.userId, p.key, o.status, answerBody(o));
+      rows.answer(p.userId, p.key, p.hash, o.status, answerBody(o));
     }
     const last = new RoundTrip();
     const write = rows.statement();
@@ -734,7 +756,7 @@ class Rows {
   private readonly grants: { userId: string; contentId: string | null; roomId: string | null; purchaseId: string }[] =
     [];
   private readonly events: { topic: string; payload: string; at: Date }[] = [];
-  private readonly answers: { userId: string; key: string; status: number; body: string }[] = [];
+  private readonly answers: { userId: string; key: string; hash: string; status: number; body: string }[] = [];
 
   transaction(id: string, kind: string, memo: string) {
     this.transactions.push({ id, kind, memo });
@@ -761,8 +783,8 @@ class Rows {
     this.events.push({ topic, payload: JSON.stringify(payload), at });
   }
   /** The stored answer of an idempotency key claimed in this batch. */
-  answer(userId: string, key: string, status: number, body: string) {
-    this.answers.push({ userId, key, status, body });
+  answer(userId: string, key: string, hash: string, status: number, body: string) {
+    this.answers.push({ userId, key, hash, status, body });
   }
 
   /**
@@ -781,10 +803,10 @@ class Rows {
     const parts: RawBuilder<unknown>[] = [];
     if (k.length) {
       parts.push(sql`k AS (
-        UPDATE idempotency_keys k SET response_status = v.status, response_body = v.body::jsonb
-        FROM unnest(${k.map((x) => x.userId)}::uuid[], ${k.map((x) => x.key)}::text[],
-                    ${k.map((x) => x.status)}::int[], ${k.map((x) => x.body)}::text[]) AS v(user_id, key, status, body)
-        WHERE k.user_id = v.user_id AND k.key = v.key)`);
+        INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body)
+        SELECT v.user_id, v.key, v.hash, v.status, v.body::jsonb
+        FROM unnest(${k.map((x) => x.userId)}::uuid[], ${k.map((x) => x.key)}::text[], ${k.map((x) => x.hash)}::text[],
+                    ${k.map((x) => x.status)}::int[], ${k.map((x) => x.body)}::text[]) AS v(user_id, key, hash, status, body))`);
     }
     if (t.length) {
       parts.push(sql`t AS (

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { ErrorBody } from '../../protocol';
 import type { DB } from '../db';
 import { AppError, conflict, httpStatusOf } from '../errors';
@@ -55,6 +55,20 @@ export const providerIdempotencyKey = (userId: string, scope: string, key: strin
   createHash('sha256').update(`${userId}\n${scope}\n${key}`).digest('hex');
 
 /**
+ * The advisory lock of a (user, key) for the rest of the transaction: whoever holds it decides
+ * whether the key is new and stores its answer before letting go. A money batch takes the same
+ * locks (`keyLocks` in batch.ts), before any other, in hash order.
+ */
+export const KEY_LOCK_SPACE = 0x4c4b; // "LK"
+/** The lock's number for a (user, key): the same text hashed on both paths. */
+export const keyLockHash = (userId: RawBuilder<unknown>, key: RawBuilder<unknown>) =>
+  sql<number>`hashtext(${userId}::uuid::text || ' ' || ${key})`;
+
+async function lockKey(trx: Kysely<DB>, userId: string, key: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(${KEY_LOCK_SPACE}, ${keyLockHash(sql`${userId}`, sql`${key}`)})`.execute(trx);
+}
+
+/**
  * Runs a money operation at most once per (user, key), with Stripe's semantics:
  *  - the first request runs; its response, success or domain error, is stored with the key in
  *    the same database transaction as the money it moved, so a crash leaves neither;
@@ -73,7 +87,9 @@ export async function idempotent<T>(
   const hash = requestHash(request.scope, request.params);
   const expiredBefore = new Date(Date.now() - ttlHours * 3600_000);
   return db.transaction().execute(async (trx) => {
-    // Claims the key. A concurrent holder makes this wait until it commits or rolls back.
+    // A concurrent holder of the key, on this path or in a batch, makes this wait until it
+    // commits or rolls back. Then the key is claimed.
+    await lockKey(trx, request.userId, request.key);
     const claimed = await trx
       .insertInto('idempotency_keys')
       .values({ user_id: request.userId, key: request.key, request_hash: hash })

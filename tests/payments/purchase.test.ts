@@ -163,6 +163,62 @@ describe('buying content', () => {
     expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
   });
 
+  it('one key used at once by a batched purchase and a single one: the first runs, the second is refused', async () => {
+    const viewer = await s.api.register();
+    await s.api.topUp(viewer.token, 5000);
+    const lesson = await s.api.content(creator.token, { price: 300 });
+    const course = await s.api.content(creator.token, {
+      kind: 'course',
+      price: 700,
+      itemIds: [(await s.api.content(creator.token, { price: 500 })).id],
+    });
+    const { db } = s.lectern.database;
+    const wallet = await db
+      .selectFrom('accounts')
+      .select('id')
+      .where('kind', '=', 'wallet')
+      .where('owner_id', '=', viewer.user.id)
+      .executeTakeFirstOrThrow();
+    const waiting = async () =>
+      Number(
+        (
+          await sql<{ n: string }>`
+            SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db)
+        ).rows[0].n,
+      );
+    let release = () => {};
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const blocker = db.transaction().execute(async (trx) => {
+      await trx.selectFrom('accounts').select('id').where('id', '=', wallet.id).forUpdate().execute();
+      locked();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    await isLocked;
+    // The lesson (a batch) holds the key and the buyer and waits for the wallet; the course (one
+    // transaction of its own) must wait for the key, not take it and then wait for the buyer:
+    // that would deadlock with the batch, which inserts the key last.
+    const key = randomUUID();
+    const lessonReply = buy(viewer.token, { contentId: lesson.id }, key);
+    await eventually(async () => (await waiting()) === 1, 10_000, 'the lesson purchase waits');
+    const courseReply = buy(viewer.token, { contentId: course.id }, key);
+    await eventually(async () => (await waiting()) === 2, 10_000, 'the course purchase waits');
+    release();
+    await blocker;
+
+    const [l, c] = await Promise.all([lessonReply, courseReply]);
+    expect(l.status).toBe(201);
+    expect([c.status, c.body.error?.code]).toEqual([409, 'CONFLICT']);
+    expect(await balanceOf(viewer.token)).toBe(4700);
+    expect((await s.api.get('/api/purchases', viewer.token)).body.purchases).toHaveLength(1);
+    expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
+  });
+
   it('items added to a course later belong to its earlier buyers; items taken out stay theirs', async () => {
     const viewer = await s.api.register();
     await s.api.topUp(viewer.token, 5000);

@@ -103,6 +103,26 @@ describe('wallet top-up through the sandbox provider', () => {
     expect((await wallet()).balance).toBe(before + 333);
   });
 
+  it('a key older than its time to live is new again: the top-up runs again and the answer is replaced', async () => {
+    const { db } = s.lectern.database;
+    const key = randomUUID();
+    const first = await s.api.post('/api/wallet/topup', { amount: 250 }, viewer.token, key);
+    expect(first.status).toBe(200);
+    expect((await s.api.post('/api/wallet/topup', { amount: 250 }, viewer.token, key)).body).toEqual(first.body);
+    // 25 hours old, past IDEMPOTENCY_TTL_HOURS (24): a different request may use the key.
+    await db
+      .updateTable('idempotency_keys')
+      .set({ created_at: new Date(Date.now() - 25 * 3600_000) })
+      .where('key', '=', key)
+      .execute();
+    const again = await s.api.post('/api/wallet/topup', { amount: 40 }, viewer.token, key);
+    expect(again.status).toBe(200);
+    expect(again.body.balance).toBe(first.body.balance + 40);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    const rows = await db.selectFrom('idempotency_keys').select('response_body').where('key', '=', key).execute();
+    expect(rows).toEqual([{ response_body: { data: { balance: first.body.balance + 40 } } }]);
+  });
+
   it('a declined payment method moves nothing, and its retry replays the decline', async () => {
     const before = (await wallet()).balance;
     const key = randomUUID();
