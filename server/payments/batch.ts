@@ -27,9 +27,9 @@ import { contentRefusal, priceRefusal, saleRoomRefusal } from './rules';
  * and tickets are not run one database transaction each: operations that arrive while batches
  * are being written wait for the next one, and a batch is one transaction of two round trips
  * whatever its size (three with top-ups): first the keys' locks taken and their stored answers
- * read, the rooms, contents and names read, the buyers' locks taken and what they own read, the payers' wallets
- * locked (in id order); then every ledger row, tip, purchase, hold, entitlement, outbox event
- * and stored answer written in one statement, and the commit.
+ * read, the rooms, contents and names read, the buyers' locks taken and what they own read, the
+ * payers' wallets locked (in id order); then every ledger row, tip, purchase, hold, entitlement,
+ * outbox event and new key with its answer written in one statement, and the commit.
  *
  * Each operation stays all-or-nothing: everything that can refuse it (room not live, already
  * owned, price changed, not enough money — applied in arrival order against the locked
@@ -103,8 +103,8 @@ const keyOf = (userId: string, key: string) => `${userId}\n${key}`;
 
 /**
  * Sales (tips and purchases) are written by a single writer, one batch at a time: while it writes,
- * the next batch gathers, so batches grow with the load. A batch has a fixed cost (the claim, the
- * reads, the locks, the ledger's statement triggers, the commit); four sale batches at once each
+ * the next batch gathers, so batches grow with the load. A batch has a fixed cost (the reads
+ * and locks, the ledger's statement triggers, the commit); four sale batches at once each
  * carried a quarter of the operations and paid it four times: in a purchase storm they sustained
  * about 940 a second, one at a time about 1,340 (docs/money.md#throughput). Top-ups wait on the
  * payment provider between their round trips, so they have lanes of their own and a slow provider
@@ -334,17 +334,17 @@ export class MoneyBatcher {
     const locks = this.locks(locksTrip, buys, [...new Set(wallets.values())]);
     await first.send(client);
 
-    // A key with no answer stored is this batch's: its lock is held until the answer is.
-    const usedKeys = new Set(stored().map((r) => keyOf(r.user_id, r.key)));
-    const claimedKeys = new Set(batch.map((p) => keyOf(p.userId, p.key)).filter((k) => !usedKeys.has(k)));
+    // A key with no answer stored is this batch's (its lock is held until the answer is); one
+    // with an answer is a retry, replayed.
+    const answered = new Set(stored().map((r) => keyOf(r.user_id, r.key)));
+    const isLive = (p: Pending) => !answered.has(keyOf(p.userId, p.key));
     const now = clock()[0].now;
-    const live = batch.filter((p) => claimedKeys.has(keyOf(p.userId, p.key)));
+    const live = batch.filter(isLive);
     this.replay(
-      batch.filter((p) => !claimedKeys.has(keyOf(p.userId, p.key))),
+      batch.filter((p) => !isLive(p)),
       stored(),
       results,
     );
-    const isLive = (p: Pending) => claimedKeys.has(keyOf(p.userId, p.key));
     const room = new Map(roomRows().map((r) => [r.id, r]));
     const content = new Map(contentRows().map((c) => [c.id, c]));
     const names = new Map(nameRows().map((r) => [r.id, r.username]));

@@ -57,7 +57,7 @@ export const providerIdempotencyKey = (userId: string, scope: string, key: strin
 /**
  * The advisory lock of a (user, key) for the rest of the transaction: whoever holds it decides
  * whether the key is new and stores its answer before letting go. A money batch takes the same
- * locks (`keyLocks` in batch.ts), before any other, in hash order.
+ * locks (the first trip in batch.ts), before any other, in hash order.
  */
 export const KEY_LOCK_SPACE = 0x4c4b; // "LK"
 /** The lock's number for a (user, key): the same text hashed on both paths. */

@@ -16,6 +16,48 @@ const balanceOf = async (token: string) => (await s.api.get('/api/wallet', token
 const earnings = async () => (await s.api.get('/api/creators/me/earnings', creator.token)).body;
 const buy = (token: string, body: object, key = randomUUID()) => s.api.post('/api/purchases', body, token, key);
 
+/**
+ * Holds a buyer's wallet row locked, so that purchases reaching it wait there; `waiters(n)`
+ * resolves once n sessions of the database wait on a lock, `release()` lets them through.
+ */
+async function holdWallet(userId: string) {
+  const { db } = s.lectern.database;
+  const wallet = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where('kind', '=', 'wallet')
+    .where('owner_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  const waiting = async () =>
+    Number(
+      (
+        await sql<{ n: string }>`
+          SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db)
+      ).rows[0].n,
+    );
+  let release = () => {};
+  let locked = () => {};
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const blocker = db.transaction().execute(async (trx) => {
+    await trx.selectFrom('accounts').select('id').where('id', '=', wallet.id).forUpdate().execute();
+    locked();
+    await new Promise<void>((resolve) => {
+      release = resolve;
+    });
+  });
+  await isLocked;
+  return {
+    waiters: (n: number, what: string) => eventually(async () => (await waiting()) === n, 10_000, what),
+    release: async () => {
+      release();
+      await blocker;
+    },
+  };
+}
+
 describe('buying content', () => {
   it('moves the price from the wallet, splits it between creator and platform, and grants access', async () => {
     const viewer = await s.api.register();
@@ -117,43 +159,14 @@ describe('buying content', () => {
     await s.api.topUp(viewer.token, 5000);
     const lesson = await s.api.content(creator.token, { price: 400 });
     const bundle = await s.api.content(creator.token, { kind: 'bundle', price: 1000, itemIds: [lesson.id] });
-    const { db } = s.lectern.database;
-    const wallet = await db
-      .selectFrom('accounts')
-      .select('id')
-      .where('kind', '=', 'wallet')
-      .where('owner_id', '=', viewer.user.id)
-      .executeTakeFirstOrThrow();
-    const waiting = async () =>
-      Number(
-        (
-          await sql<{ n: string }>`
-            SELECT count(*) AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db)
-        ).rows[0].n,
-      );
-
     // Both purchases are held just before they move money (their wallet row is locked), the
     // bundle first: without a per-buyer lock the lesson's ownership check passes meanwhile.
-    let release = () => {};
-    let locked = () => {};
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const blocker = db.transaction().execute(async (trx) => {
-      await trx.selectFrom('accounts').select('id').where('id', '=', wallet.id).forUpdate().execute();
-      locked();
-      await new Promise<void>((resolve) => {
-        release = resolve;
-      });
-    });
-    await isLocked;
+    const wallet = await holdWallet(viewer.user.id);
     const bundleReply = buy(viewer.token, { contentId: bundle.id });
-    await eventually(async () => (await waiting()) === 1, 10_000, 'the bundle purchase waits');
+    await wallet.waiters(1, 'the bundle purchase waits');
     const lessonReply = buy(viewer.token, { contentId: lesson.id });
-    await eventually(async () => (await waiting()) === 2, 10_000, 'the lesson purchase waits');
-    release();
-    await blocker;
+    await wallet.waiters(2, 'the lesson purchase waits');
+    await wallet.release();
 
     const [b, l] = await Promise.all([bundleReply, lessonReply]);
     expect(b.status).toBe(201);
@@ -172,44 +185,16 @@ describe('buying content', () => {
       price: 700,
       itemIds: [(await s.api.content(creator.token, { price: 500 })).id],
     });
-    const { db } = s.lectern.database;
-    const wallet = await db
-      .selectFrom('accounts')
-      .select('id')
-      .where('kind', '=', 'wallet')
-      .where('owner_id', '=', viewer.user.id)
-      .executeTakeFirstOrThrow();
-    const waiting = async () =>
-      Number(
-        (
-          await sql<{ n: string }>`
-            SELECT count(*) AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(db)
-        ).rows[0].n,
-      );
-    let release = () => {};
-    let locked = () => {};
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const blocker = db.transaction().execute(async (trx) => {
-      await trx.selectFrom('accounts').select('id').where('id', '=', wallet.id).forUpdate().execute();
-      locked();
-      await new Promise<void>((resolve) => {
-        release = resolve;
-      });
-    });
-    await isLocked;
+    const wallet = await holdWallet(viewer.user.id);
     // The lesson (a batch) holds the key and the buyer and waits for the wallet; the course (one
     // transaction of its own) must wait for the key, not take it and then wait for the buyer:
     // that would deadlock with the batch, which inserts the key last.
     const key = randomUUID();
     const lessonReply = buy(viewer.token, { contentId: lesson.id }, key);
-    await eventually(async () => (await waiting()) === 1, 10_000, 'the lesson purchase waits');
+    await wallet.waiters(1, 'the lesson purchase waits');
     const courseReply = buy(viewer.token, { contentId: course.id }, key);
-    await eventually(async () => (await waiting()) === 2, 10_000, 'the course purchase waits');
-    release();
-    await blocker;
+    await wallet.waiters(2, 'the course purchase waits');
+    await wallet.release();
 
     const [l, c] = await Promise.all([lessonReply, courseReply]);
     expect(l.status).toBe(201);
