@@ -92,25 +92,46 @@ async function restart(storm: Storm): Promise<void> {
 
 // --- clients ---------------------------------------------------------------------------------------
 
-type BatchStats = { batches: number; operations: number; seconds: number };
+type BatchStats = {
+  batches: number;
+  operations: number;
+  seconds: number;
+  /** The main thread's event-loop delay since the previous scrape (prom-client resets it on each). */
+  eventLoopP99: number;
+  eventLoopMax: number;
+  gcSeconds: number;
+};
 
-/** The server's money batches so far (`lectern_money_batch_*` on /metrics). */
+/**
+ * The server's money batches so far (`lectern_money_batch_*` on /metrics), and what delays
+ * every answer on the main thread: its event loop's delay and garbage collection.
+ */
 async function batchStats(url: string): Promise<BatchStats> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(text)?.[1] ?? 0);
+  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
+  const gc = [...text.matchAll(/^lectern_nodejs_gc_duration_seconds_sum\{[^}]*\} ([\d.e+-]+)$/gm)];
   return {
     batches: value('lectern_money_batch_operations_count'),
     operations: value('lectern_money_batch_operations_sum'),
     seconds: value('lectern_money_batch_seconds_sum'),
+    eventLoopP99: value('lectern_nodejs_eventloop_lag_p99_seconds'),
+    eventLoopMax: value('lectern_nodejs_eventloop_lag_max_seconds'),
+    gcSeconds: gc.reduce((sum, m) => sum + Number(m[1]), 0),
   };
 }
+
+const ms = (seconds: number) => Math.round(seconds * 10000) / 10;
 
 function diffStats(after: BatchStats, before: BatchStats) {
   const batches = after.batches - before.batches;
   return {
     batches,
     operationsPerBatch: batches ? Math.round(((after.operations - before.operations) / batches) * 10) / 10 : 0,
-    msPerBatch: batches ? Math.round(((after.seconds - before.seconds) / batches) * 10000) / 10 : 0,
+    msPerBatch: batches ? ms((after.seconds - before.seconds) / batches) : 0,
+    mainThread: {
+      eventLoopDelayMs: { p99: ms(after.eventLoopP99), max: ms(after.eventLoopMax) },
+      gcMs: ms(after.gcSeconds - before.gcSeconds),
+    },
   };
 }
 
