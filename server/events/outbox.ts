@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { Registry } from 'prom-client';
 import type { DB } from '../db';
 import type { DomainEventMap, DomainEvents } from '../domain-events';
@@ -214,14 +214,8 @@ export class OutboxRelay {
       // Resolves once the log holds them (Redis replied to XADD): only then may the rows go.
       if (events.length > 0) await this.log.append(this.stream, events);
       await this.options.inTransaction?.(trx, messages);
-      await trx
-        .deleteFrom('events_outbox')
-        .where(
-          'id',
-          'in',
-          rows.map((r) => r.id),
-        )
-        .execute();
+      // One array parameter, not one per row.
+      await sql`DELETE FROM events_outbox WHERE id = any(${rows.map((r) => r.id)}::int8[])`.execute(trx);
       return { count: rows.length, messages, events };
     });
     if (!done) return 0;
