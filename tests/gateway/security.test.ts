@@ -103,7 +103,9 @@ describe('a connection follows its user', () => {
 
   it('a connection ends when the token that opened it expires', async () => {
     const user = await s.api.register();
-    const shortLived = await new TokenService(TEST_JWT_SECRET, 1).issue(user.user);
+    // Expiry is in whole seconds (exp = the issuing second + ttl): a one-second token issued late in
+    // its second could expire before the handshake. Two seconds leave at least one to connect.
+    const shortLived = await new TokenService(TEST_JWT_SECRET, 2).issue(user.user);
     const sock = await connect(s.url, shortLived);
     const closed = new Promise((resolve) => sock.once('disconnect', resolve));
     expect(await closed).toBe('io server disconnect');
