@@ -78,6 +78,15 @@ function creatorOf<T extends WebhookEventType>(type: T, data: DomainEventMap[T])
 const PRUNE_INTERVAL_MS = 3600_000;
 const PRUNE_BATCH = 10_000;
 
+/**
+ * Whether webhook `w` takes event `e` (its `type` and `creator`): the rule of both the check and
+ * the insert in `insertDeliveries`.
+ */
+const TAKES_EVENT = sql`e.type = ANY (w.events)
+  AND (w.owner_id = e.creator
+    -- Platform-wide only while its owner is an admin (a demotion stops it at once).
+    OR (w.scope = 'platform' AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner_id AND u.role = 'admin')))`;
+
 export function createWebhooks(deps: WebhooksDeps): Webhooks {
   const { db, config, log } = deps;
   const registry = createWebhookRegistry({ db, allowPrivateUrls: config.webhookAllowPrivateUrls });
@@ -107,27 +116,24 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
    */
   async function insertDeliveries(executor: Kysely<DB>, payloads: readonly WebhookPayload[]): Promise<number> {
     if (payloads.length === 0) return 0;
+    const types = payloads.map((p) => p.type);
     const creators = payloads.map((p) => creatorOf(p.type, p.data as never));
-    // Most events have no webhook: asked first with only their creators and types, so that a
-    // storm's events are not serialised and sent to Postgres to match nothing.
+    // Most events have no webhook: asked first with only their distinct types and creators (a
+    // storm's hundreds of events are a pair or two), so that its events are not serialised and
+    // sent to Postgres to match nothing.
+    const pairs = [...new Map(types.map((type, i) => [`${type} ${creators[i]}`, i])).values()];
     const { rows } = await sql`
-      SELECT 1 FROM webhooks w
-      WHERE w.events && ${[...new Set(payloads.map((p) => p.type))]}::text[]
-        AND (w.owner_id = ANY (${[...new Set(creators)]}::uuid[])
-          OR (w.scope = 'platform' AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner_id AND u.role = 'admin')))
-      LIMIT 1
+      SELECT 1 FROM unnest(${pairs.map((i) => types[i])}::text[], ${pairs.map((i) => creators[i])}::uuid[]) AS e(type, creator)
+      JOIN webhooks w ON ${TAKES_EVENT} LIMIT 1
     `.execute(executor);
     if (rows.length === 0) return 0;
     const result = await sql`
       INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body)
       SELECT w.id, e.id, e.type, e.body
-      FROM unnest(${payloads.map((p) => p.id)}::uuid[], ${payloads.map((p) => p.type)}::text[],
+      FROM unnest(${payloads.map((p) => p.id)}::uuid[], ${types}::text[],
                   ${payloads.map((p) => JSON.stringify(p))}::text[],
                   ${creators}::uuid[]) AS e(id, type, body, creator)
-      JOIN webhooks w ON e.type = ANY (w.events)
-        AND (w.owner_id = e.creator
-          -- Platform-wide only while its owner is an admin (a demotion stops it at once).
-          OR (w.scope = 'platform' AND EXISTS (SELECT 1 FROM users u WHERE u.id = w.owner_id AND u.role = 'admin')))
+      JOIN webhooks w ON ${TAKES_EVENT}
       ON CONFLICT (webhook_id, event_id) DO NOTHING
     `.execute(executor);
     return Number(result.numAffectedRows ?? 0);
