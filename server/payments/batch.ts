@@ -740,6 +740,13 @@ type ContentRow = Pick<
   'id' | 'creator_id' | 'price' | 'currency' | 'kind' | 'archived_at' | 'title'
 >;
 
+/**
+ * JSON texts as one JSON array, for `jsonb -> n`. As a `text[]` each text was quoted again inside
+ * the array literal (every `"` escaped), on the money thread, and Postgres read it twice (the array,
+ * then each element as JSON): the answers and the events are half of a batch's statement.
+ */
+const jsonArray = (texts: string[]) => `[${texts.join(',')}]`;
+
 /** The rows of a batch, gathered per table and written with one statement each. */
 class Rows {
   private readonly transactions: { id: string; kind: string; memo: string }[] = [];
@@ -804,9 +811,9 @@ class Rows {
     if (k.length) {
       parts.push(sql`k AS (
         INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body)
-        SELECT v.user_id, v.key, v.hash, v.status, v.body::jsonb
+        SELECT v.user_id, v.key, v.hash, v.status, ${jsonArray(k.map((x) => x.body))}::jsonb -> (v.n::int - 1)
         FROM unnest(${k.map((x) => x.userId)}::uuid[], ${k.map((x) => x.key)}::text[], ${k.map((x) => x.hash)}::text[],
-                    ${k.map((x) => x.status)}::int[], ${k.map((x) => x.body)}::text[]) AS v(user_id, key, hash, status, body))`);
+                    ${k.map((x) => x.status)}::int[]) WITH ORDINALITY AS v(user_id, key, hash, status, n))`);
     }
     if (t.length) {
       parts.push(sql`t AS (
@@ -854,8 +861,8 @@ class Rows {
     if (ev.length) {
       parts.push(sql`ev AS (
         INSERT INTO events_outbox (topic, payload, created_at)
-        SELECT * FROM unnest(${ev.map((x) => x.topic)}::text[], ${ev.map((x) => x.payload)}::jsonb[],
-                             ${ev.map((x) => x.at)}::timestamptz[]))`);
+        SELECT v.topic, ${jsonArray(ev.map((x) => x.payload))}::jsonb -> (v.n::int - 1), v.at
+        FROM unnest(${ev.map((x) => x.topic)}::text[], ${ev.map((x) => x.at)}::timestamptz[]) WITH ORDINALITY AS v(topic, at, n))`);
     }
     const entries = e.length
       ? sql`INSERT INTO ledger_entries (transaction_id, account_id, amount)
