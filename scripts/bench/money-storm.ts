@@ -31,6 +31,7 @@ import {
   sleep,
 } from './pinned';
 import { WireClient } from './wire-client';
+import { WireHttp } from './wire-http';
 
 const run = promisify(execFile);
 const CLIENTS = Number(process.env.BENCH_MONEY_CLIENTS ?? 200);
@@ -150,13 +151,21 @@ interface Measured {
   serverCpuPercent: number;
   /**
    * CPU time per operation, of the server and of Postgres (all its processes): what a change
-   * saves, steadier from run to run than the rates on a machine whose two cores are both full.
+   * saves, steadier from run to run than the rates on a machine whose two cores are both full;
+   * and of this load generator, which shares a core with Postgres.
    */
-  cpuMsPerOperation: { server: number; postgres: number };
+  cpuMsPerOperation: { server: number; postgres: number; load: number };
 }
 
-/** The server's and Postgres's CPU seconds so far. */
-const cpuNow = (storm: Storm) => ({ server: cpuSeconds(storm.server.child.pid!), postgres: postgresCpuSeconds() });
+/** The server's, Postgres's and this load generator's CPU seconds so far. */
+const cpuNow = (storm: Storm) => {
+  const load = process.cpuUsage();
+  return {
+    server: cpuSeconds(storm.server.child.pid!),
+    postgres: postgresCpuSeconds(),
+    load: (load.user + load.system) / 1e6,
+  };
+};
 
 /** Each client sends its next operation as soon as the previous one is answered. */
 async function closedLoop(storm: Storm, clients: number, seconds: number, op: Op): Promise<Measured> {
@@ -231,6 +240,7 @@ function summary(
     cpuMsPerOperation: {
       server: msPerOperation(cpu1.server - cpu0.server),
       postgres: msPerOperation(cpu1.postgres - cpu0.postgres),
+      load: msPerOperation(cpu1.load - cpu0.load),
     },
   };
 }
@@ -244,6 +254,8 @@ interface Setup {
   users: { token: string; id: string }[];
   /** Each user's connection, joined to the room: a lean wire client (the tips' broadcasts are only counted). */
   sockets: WireClient[];
+  /** Each user's HTTP connection, as lean (purchases and top-ups). */
+  http: WireHttp[];
 }
 
 async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise<Setup> {
@@ -272,7 +284,14 @@ async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise
     await socket.emit('room:join', { roomId: body.room.id });
     return socket;
   });
-  return { creator, roomId: body.room.id, contents: ids, users, sockets };
+  return {
+    creator,
+    roomId: body.room.id,
+    contents: ids,
+    users,
+    sockets,
+    http: users.map(() => new WireHttp(new URL(url))),
+  };
 }
 
 export async function moneyStorm() {
@@ -292,8 +311,8 @@ export async function moneyStorm() {
     const next = s.users.map(() => 0);
     const purchase: Op = async (c) => {
       const contentId = s.contents[next[c]++ % s.contents.length];
-      const res = await postJson<{ error?: { code: string } }>(
-        `${url}/api/purchases`,
+      const res = await s.http[c].post<{ error?: { code: string } }>(
+        '/api/purchases',
         { contentId },
         s.users[c].token,
         randomUUID(),
@@ -301,8 +320,8 @@ export async function moneyStorm() {
       return res.status === 201 ? null : (res.body.error?.code ?? String(res.status));
     };
     const topUp: Op = async (c) => {
-      const res = await postJson<{ error?: { code: string } }>(
-        `${url}/api/wallet/topup`,
+      const res = await s.http[c].post<{ error?: { code: string } }>(
+        '/api/wallet/topup',
         { amount: 100 },
         s.users[c].token,
         randomUUID(),
@@ -326,6 +345,7 @@ export async function moneyStorm() {
       measured[name] = { ...m, ratioToPgbench: Math.round((m.max.perSecond / pgbench) * 100) / 100 };
     }
     for (const socket of s.sockets) socket.close();
+    for (const client of s.http) client.close();
     const crash = process.env.BENCH_MONEY_SIGKILL === '0' ? null : await killedMidStorm(storm);
     return {
       clients: CLIENTS,
