@@ -742,8 +742,8 @@ type ContentRow = Pick<
 
 /**
  * JSON texts as one JSON array, for `jsonb -> n`. As a `text[]` each text was quoted again inside
- * the array literal (every `"` escaped), on the money thread, and Postgres read it twice (the array,
- * then each element as JSON): the answers and the events are half of a batch's statement.
+ * the array literal, every `"` escaped, on the money thread: the answers and the events are half of
+ * a batch's statement (docs/money.md, "JSON as one array").
  */
 const jsonArray = (texts: string[]) => `[${texts.join(',')}]`;
 
