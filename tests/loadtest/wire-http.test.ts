@@ -35,72 +35,60 @@ beforeAll(async () => {
       }
     });
   });
+  server.on('connection', (socket) => connections.add(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+/** Each test's client, on a connection of its own; `connections` counts the server's. */
+let client: WireHttp;
+const connections = new Set<unknown>();
+
 beforeEach(() => {
   seen.length = 0;
+  connections.clear();
   mode = 'whole';
+  client = new WireHttp(url);
 });
 
+afterEach(() => client.close());
+
 it('sends the JSON body with its headers and reads the status and body of each answer on one connection', async () => {
-  const client = new WireHttp(url);
-  const connections = new Set<unknown>();
-  server.on('connection', (s) => connections.add(s));
-  try {
-    for (const n of [1, 2, 3]) {
-      const answer = await client.post<{ echo: { n: number }; note: string }>('/api/x', { n }, 'tok', `key-${n}`);
-      expect(answer.status).toBe(201);
-      expect(answer.body.echo).toEqual({ n });
-      expect(answer.body.note).toBe('é'.repeat(3000));
-    }
-    expect(seen.map((s) => [s.path, s.headers.authorization, s.headers['idempotency-key']])).toEqual([
-      ['/api/x', 'Bearer tok', 'key-1'],
-      ['/api/x', 'Bearer tok', 'key-2'],
-      ['/api/x', 'Bearer tok', 'key-3'],
-    ]);
-    expect(seen[0].headers['content-type']).toBe('application/json');
-    expect(connections.size).toBe(1);
-  } finally {
-    client.close();
+  for (const n of [1, 2, 3]) {
+    const answer = await client.post<{ echo: { n: number }; note: string }>('/api/x', { n }, 'tok', `key-${n}`);
+    expect(answer.status).toBe(201);
+    expect(answer.body.echo).toEqual({ n });
+    expect(answer.body.note).toBe('é'.repeat(3000));
   }
+  expect(seen.map((s) => [s.path, s.headers.authorization, s.headers['idempotency-key']])).toEqual([
+    ['/api/x', 'Bearer tok', 'key-1'],
+    ['/api/x', 'Bearer tok', 'key-2'],
+    ['/api/x', 'Bearer tok', 'key-3'],
+  ]);
+  expect(seen[0].headers['content-type']).toBe('application/json');
+  expect(connections.size).toBe(1);
 });
 
 it('reassembles an answer that arrives in pieces', async () => {
   mode = 'pieces';
-  const client = new WireHttp(url);
-  try {
-    const answer = await client.post<{ echo: { a: string }; note: string }>('/p', { a: 'b' });
-    expect(answer).toMatchObject({ status: 201, body: { echo: { a: 'b' }, note: 'é'.repeat(3000) } });
-  } finally {
-    client.close();
-  }
+  const answer = await client.post<{ echo: { a: string }; note: string }>('/p', { a: 'b' });
+  expect(answer).toMatchObject({ status: 201, body: { echo: { a: 'b' }, note: 'é'.repeat(3000) } });
 });
 
 it('opens the connection again after the server closed it', async () => {
-  const client = new WireHttp(url);
-  try {
-    await client.post('/one', {});
-    server.closeIdleConnections();
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await client.post('/two', {})).status).toBe(201);
-    expect(seen.map((s) => s.path)).toEqual(['/one', '/two']);
-  } finally {
-    client.close();
-  }
+  await client.post('/one', {});
+  server.closeIdleConnections();
+  await new Promise((r) => setTimeout(r, 50));
+  expect((await client.post('/two', {})).status).toBe(201);
+  expect(seen.map((s) => s.path)).toEqual(['/one', '/two']);
+  expect(connections.size).toBe(2);
 });
 
 it('fails an answer it cannot frame (no Content-Length) instead of misreading it', async () => {
   mode = 'chunked';
-  const client = new WireHttp(url);
-  try {
-    await expect(client.post('/c', {})).rejects.toThrow(/without Content-Length: HTTP\/1.1 200/);
-    mode = 'whole';
-    expect((await client.post('/after', {})).status).toBe(201);
-  } finally {
-    client.close();
-  }
+  await expect(client.post('/c', {})).rejects.toThrow(/without Content-Length: HTTP\/1.1 200/);
+  mode = 'whole';
+  expect((await client.post('/after', {})).status).toBe(201);
 });
