@@ -704,6 +704,12 @@ export const configFields = {
     '120',
     'How long a dropped connection can resume with its rooms and missed broadcasts (Socket.IO connection state recovery).',
   ),
+  recoveryMaxBroadcasts: field(
+    'RECOVERY_MAX_BROADCASTS',
+    int(100, 1_000_000),
+    '10000',
+    'About how many of the latest broadcasts are kept for resuming connections (in process, or the Redis stream of a cluster); a connection that missed more starts afresh.',
+  ),
   chatHistorySize: field('CHAT_HISTORY_SIZE', int(0, 500), '50', 'Chat messages sent to a late joiner in `room:join`.'),
   chatMessagesPerSecond: field(
     'CHAT_MESSAGES_PER_SECOND',

@@ -7,8 +7,14 @@ import type { Redis } from 'ioredis';
  * notices (`room:closed`, `access:recheck`, …) and the recovery sessions — so deployments that
  * share a Redis under different prefixes never hear each other.
  */
-export function clusterAdapter(redis: Redis, keyPrefix: string): ReturnType<typeof createAdapter> {
+export function clusterAdapter(
+  redis: Redis,
+  keyPrefix: string,
+  /** The broadcast stream's length (`XADD MAXLEN ~`): the broadcasts a resuming connection can get. */
+  maxBroadcasts?: number,
+): ReturnType<typeof createAdapter> {
   return createAdapter(redis, {
+    ...(maxBroadcasts ? { maxLen: maxBroadcasts } : {}),
     streamName: `${keyPrefix}socket.io`,
     channelPrefix: `${keyPrefix}socket.io`,
     sessionKeyPrefix: `${keyPrefix}sio:session:`,

@@ -34,7 +34,7 @@ import { ModerationManager } from './moderation';
 import { PollsManager } from './polls';
 import { LocalViewerCounts, Presence, RedisViewerCounts } from './presence';
 import { QuestionsManager } from './questions';
-import { guardRecovery } from './recovery-guard';
+import { capRecovery, guardRecovery } from './recovery-guard';
 import { RoomOwners, RoomSessions } from './room-sessions';
 import { activeRestriction, RoomStateCache } from './room-state';
 import { TipsManager } from './tips';
@@ -94,9 +94,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     // Engine.IO's default, said out loud: compressing would deflate every broadcast once per
     // recipient instead of sending the frame built once (docs/benchmarks.md).
     perMessageDeflate: false,
-    ...(deps.redis ? { adapter: clusterAdapter(deps.redis, config.redisKeyPrefix) } : {}),
+    ...(deps.redis ? { adapter: clusterAdapter(deps.redis, config.redisKeyPrefix, config.recoveryMaxBroadcasts) } : {}),
   });
   fastBroadcasts(io);
+  if (!deps.redis) capRecovery(io, config.recoveryMaxBroadcasts);
 
   /** Other gateway processes hear this through the adapter; a single node has nobody to tell. */
   const tellOtherNodes: IoServer['serverSideEmit'] = deps.redis ? (...args) => io.serverSideEmit(...args) : () => true;

@@ -173,3 +173,58 @@ describe('what changed while a connection was away', () => {
     expect(await refused(sock, 'chat:send', { roomId: room.id, text: 'hello?' })).toBe('FORBIDDEN');
   });
 });
+
+describe('RECOVERY_MAX_BROADCASTS', () => {
+  let small: TestServer;
+  beforeAll(async () => {
+    small = await startTestServer({ RECOVERY_MAX_BROADCASTS: '100' });
+  });
+  afterAll(() => small.close());
+
+  it('keeps about the latest broadcasts: a connection that missed fewer resumes, one that missed more starts afresh', async () => {
+    const server = small.lectern.gateway.io as unknown as {
+      emit(event: string, n: number): void;
+      of(nsp: '/'): { sockets: Map<string, unknown>; adapter: unknown };
+    };
+    const kept = () => (server.of('/').adapter as { packets: unknown[] }).packets.length;
+    const sock: ClientSocket = io(small.url, {
+      auth: { token: (await small.api.register()).token },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    await new Promise((r) => sock.once('connect', () => r(undefined)));
+    const heard: number[] = [];
+    sock.on('test:tick' as never, (n: number) => {
+      heard.push(n);
+    });
+    const away = async (broadcasts: number) => {
+      const id = sock.id!;
+      sock.io.reconnection(false);
+      (sock.io as any).engine.close();
+      await eventually(() => !server.of('/').sockets.has(id), 5000, 'server saw the drop');
+      for (let i = 0; i < broadcasts; i++) server.emit('test:tick', heard.length + i);
+      const back = new Promise((r) => sock.once('connect', () => r(undefined)));
+      sock.io.reconnection(true);
+      sock.connect();
+      await back;
+    };
+    try {
+      // Recovery resumes after the last broadcast the client received: make sure there is one.
+      server.emit('test:tick', 0);
+      await eventually(() => heard.length === 1);
+
+      await away(50);
+      expect(sock.recovered).toBe(true);
+      await eventually(() => heard.length === 51, 5000, 'the 50 missed broadcasts');
+
+      await away(300);
+      // 100 kept, and up to a tenth more before the oldest go in one piece.
+      expect(kept()).toBeLessThanOrEqual(110);
+      expect(kept()).toBeGreaterThanOrEqual(100);
+      expect(sock.recovered).toBe(false);
+      expect(heard).toHaveLength(51);
+    } finally {
+      sock.close();
+    }
+  });
+});
