@@ -5,6 +5,7 @@ import {
   type ClientSocket,
   closeAllSockets,
   connect,
+  dropAndReconnect,
   dropAndResume,
   eventually,
   next,
@@ -197,17 +198,10 @@ describe('RECOVERY_MAX_BROADCASTS', () => {
     sock.on('test:tick' as never, (n: number) => {
       heard.push(n);
     });
-    const away = async (broadcasts: number) => {
-      const id = sock.id!;
-      sock.io.reconnection(false);
-      (sock.io as any).engine.close();
-      await eventually(() => !server.of('/').sockets.has(id), 5000, 'server saw the drop');
-      for (let i = 0; i < broadcasts; i++) server.emit('test:tick', heard.length + i);
-      const back = new Promise((r) => sock.once('connect', () => r(undefined)));
-      sock.io.reconnection(true);
-      sock.connect();
-      await back;
-    };
+    const away = (broadcasts: number) =>
+      dropAndReconnect(server, sock, () => {
+        for (let i = 0; i < broadcasts; i++) server.emit('test:tick', heard.length + i);
+      });
     try {
       // Recovery resumes after the last broadcast the client received: make sure there is one.
       server.emit('test:tick', 0);

@@ -119,12 +119,12 @@ export function closeAllSockets(): void {
 
 /**
  * Drops the connection's network, runs `meanwhile` once the server (`io`) has seen the drop,
- * then resumes it, and checks the server recovered the session.
+ * then connects it again (recovered or not: see `sock.recovered`).
  */
-export async function dropAndResume(
+export async function dropAndReconnect(
   io: { of(nsp: '/'): { sockets: Map<string, unknown> } },
   sock: ClientSocket,
-  meanwhile: () => Promise<unknown>,
+  meanwhile: () => unknown,
 ): Promise<void> {
   const id = sock.id!;
   sock.io.reconnection(false);
@@ -135,5 +135,14 @@ export async function dropAndResume(
   const back = new Promise((r) => sock.once('connect', () => r(undefined)));
   sock.connect();
   await back;
+}
+
+/** `dropAndReconnect`, and checks the server recovered the session. */
+export async function dropAndResume(
+  io: { of(nsp: '/'): { sockets: Map<string, unknown> } },
+  sock: ClientSocket,
+  meanwhile: () => Promise<unknown>,
+): Promise<void> {
+  await dropAndReconnect(io, sock, meanwhile);
   expect(sock.recovered).toBe(true);
 }
