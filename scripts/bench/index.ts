@@ -11,6 +11,7 @@ import { fanout } from './fanout';
 import { chatFanout, joinStorm, likeStorm } from './gateway';
 import { startBenchServer } from './harness';
 import { purchases } from './money';
+import { moneyBatchCost } from './money-batch-cost';
 import { moneyStorm } from './money-storm';
 import { events, likes, memory } from './platform';
 import { RECOMMENDER_BENCH_ENV, recommenderBench } from './recommender';
@@ -28,14 +29,16 @@ const suites: Record<string, (server: Awaited<ReturnType<typeof startBenchServer
   purchases: (s) => purchases(s),
   // Its own server process (pinned to a core) and database, beside pgbench on the same Postgres.
   moneyStorm: () => moneyStorm(),
+  // A sale batch's Postgres CPU, fixed and per operation: the batcher alone (no server) on a database of its own.
+  moneyBatchCost: () => moneyBatchCost(),
   recommender: (s) => recommenderBench(s),
   // The recorder's CPU per live room (a media plane of its own), and end of room → playable replay.
   recording: () => recordingBench(),
   replay: (s) => replayBench(s),
 };
 
-/** Suites that start their own server process (no in-process server for them). */
-const OWN_SERVER = new Set(['fanout', 'likes', 'events', 'memory', 'moneyStorm', 'recording']);
+/** Suites that start their own server process, or need none: no in-process server for them. */
+const OWN_SERVER = new Set(['fanout', 'likes', 'events', 'memory', 'moneyStorm', 'moneyBatchCost', 'recording']);
 /** Left out of the default run (minutes each): `--only` or `--all` runs them. */
 const ON_REQUEST = new Set(['recommender', 'recording', 'replay']);
 
