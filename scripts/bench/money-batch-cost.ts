@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { DB } from '../../server/db';
 import { createPool } from '../../server/db/pool';
-import { MoneyBatcher } from '../../server/payments/batch';
+import { MONEY_CONNECTION_OPTIONS, MoneyBatcher } from '../../server/payments/batch';
 import { Accounts } from '../../server/payments/ledger';
 import { adminQuery, createMigratedDatabase, databaseUrl } from './harness';
 import { postgresCpuSeconds, round } from './pinned';
@@ -26,8 +26,8 @@ const WARM_UP_SECONDS = 2;
 export async function moneyBatchCost() {
   const name = `lectern_batchcost_${randomBytes(4).toString('hex')}`;
   await createMigratedDatabase(name);
-  // As the money thread connects (server/payments/batch-worker.ts).
-  const pool = createPool(databaseUrl(name), 2, '-c jit=off');
+  // As the money thread connects.
+  const pool = createPool(databaseUrl(name), 2, MONEY_CONNECTION_OPTIONS);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   let batches = 0;
   let operations = 0;

@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { DB } from '../db';
 import { createPool } from '../db/pool';
 import type { Logger } from '../log';
-import { MoneyBatcher } from './batch';
+import { MONEY_CONNECTION_OPTIONS, MoneyBatcher } from './batch';
 import { type BatchWorkerData, type FromWorker, fromWire, Outgoing, type ToWorker, toWire } from './batch-wire';
 import { Accounts } from './ledger';
 import type { ChargeRequest } from './provider';
@@ -19,9 +19,7 @@ const data = workerData as BatchWorkerData;
 const outgoing = new Outgoing<FromWorker>((messages) => port.postMessage(messages));
 const say = (message: FromWorker) => outgoing.send(message);
 
-// No JIT: a batch statement whose row estimate crosses jit_above_cost (a misjudged recursive CTE
-// was enough) compiled for 150-220 ms before running, its wallet locks held (auto_explain).
-const pool = createPool(data.databaseUrl, data.connections, '-c jit=off');
+const pool = createPool(data.databaseUrl, data.connections, MONEY_CONNECTION_OPTIONS);
 const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 
 // Top-ups are charged by the provider the main thread holds.

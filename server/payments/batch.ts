@@ -102,6 +102,13 @@ export interface BatchDeps {
 const keyOf = (userId: string, key: string) => `${userId}\n${key}`;
 
 /**
+ * How the batches' connections are opened (`createPool`'s options). No JIT: a batch statement
+ * whose row estimate crosses jit_above_cost (a misjudged recursive CTE was enough) compiled for
+ * 150-220 ms before running, its wallet locks held (auto_explain).
+ */
+export const MONEY_CONNECTION_OPTIONS = '-c jit=off';
+
+/**
  * Sales (tips and purchases) are written by a single writer, one batch at a time: while it writes,
  * the next batch gathers, so batches grow with the load. A batch has a fixed cost (the reads
  * and locks, the ledger's statement triggers, the commit); four sale batches at once each
@@ -660,7 +667,7 @@ export class MoneyBatcher {
    * (migration 0017). As a join, planned on the recursive part's estimate (thousands of rows for
    * a few dozen) and on statistics a storm outgrows, it hashed every entitlement: 4.8 ms of a
    * batch of 50. The cost estimates such probes get would send them to JIT: the money
-   * connections have it off (server/db/pool.ts).
+   * connections have it off (`MONEY_CONNECTION_OPTIONS`).
    */
   private locks(trip: RoundTrip, buys: Pending[], walletIds: string[]) {
     const { db } = this.d;

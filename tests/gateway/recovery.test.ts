@@ -188,12 +188,7 @@ describe('RECOVERY_MAX_BROADCASTS', () => {
       of(nsp: '/'): { sockets: Map<string, unknown>; adapter: unknown };
     };
     const kept = () => (server.of('/').adapter as { packets: unknown[] }).packets.length;
-    const sock: ClientSocket = io(small.url, {
-      auth: { token: (await small.api.register()).token },
-      transports: ['websocket'],
-      forceNew: true,
-    });
-    await new Promise((r) => sock.once('connect', () => r(undefined)));
+    const sock = await connect(small.url, (await small.api.register()).token);
     const heard: number[] = [];
     sock.on('test:tick' as never, (n: number) => {
       heard.push(n);
