@@ -274,6 +274,13 @@ export interface ServerToClientEvents {
   'tip:leaderboard': (p: RoomRef & { top: LeaderboardEntry[] }) => void;
   /** To a creator (all their connections): one of their contents, tickets or subscriptions sold, or a tip. */
   'sale:new': (p: SaleNotice) => void;
+  /**
+   * To a creator's connections that asked for it (capability `sale:batch`), instead of `sale:new`:
+   * a lone sale still comes as `sale:new`; while sales pour in, at most one `sale:batch` per
+   * `SALE_BATCH_INTERVAL_MS` with every sale since the last one, oldest first. The SDK asks for it
+   * and hands each sale to its `sale:new` listeners.
+   */
+  'sale:batch': (p: { sales: SaleNotice[] }) => void;
   'viewers:count': (p: RoomRef & { count: number }) => void;
   /** A poll was created, closed, or its results changed (at most once a second per poll). */
   'poll:update': (p: RoomRef & { poll: Poll }) => void;
@@ -328,11 +335,15 @@ export interface InterServerEvents {
 export const Capabilities = {
   /** Chat as `chat:batch` (several messages per event in a busy room) instead of `chat:message`. */
   chatBatch: 'chat:batch',
+  /** A creator's sales as `sale:batch` (several per event in a storm) instead of one `sale:new` each. */
+  saleBatch: 'sale:batch',
 } as const;
 export type Capability = (typeof Capabilities)[keyof typeof Capabilities];
 
 /** How often, at most, a busy room's chat goes out as a `chat:batch` (milliseconds). */
 export const CHAT_BATCH_INTERVAL_MS = 100;
+/** How often, at most, a creator's sales go out as a `sale:batch` (milliseconds). */
+export const SALE_BATCH_INTERVAL_MS = 100;
 
 /** The Socket.IO handshake's `auth` object. */
 export interface HandshakeAuth {

@@ -109,7 +109,8 @@ export class LecternClient extends Emitter<ClientEvents> {
       autoConnect: false,
       auth: {
         ...(options.token ? { token: options.token } : {}),
-        ...(options.chatBatches === false ? {} : { capabilities: [Capabilities.chatBatch] }),
+        // Sales in a storm as `sale:batch`: listeners still get each as `sale:new`.
+        capabilities: [...(options.chatBatches === false ? [] : [Capabilities.chatBatch]), Capabilities.saleBatch],
       },
       ...options.socketOptions,
     });
@@ -119,6 +120,9 @@ export class LecternClient extends Emitter<ClientEvents> {
     // Tips committed together arrive as one `tip:batch`; listeners get each as `tip:new`.
     this.socket.on('tip:batch', ({ tips }) => {
       for (const tip of tips) this.emit('tip:new', tip);
+    });
+    this.socket.on('sale:batch', ({ sales }) => {
+      for (const sale of sales) this.emit('sale:new', sale);
     });
     // A busy room's chat arrives as `chat:batch` (asked for in the handshake); listeners get each
     // message as `chat:message`, in order.

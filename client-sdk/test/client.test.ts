@@ -188,6 +188,25 @@ describe('LecternClient', () => {
     expect((await c.buyContent(other.id)).purchase.fromRoomId).toBeNull();
   });
 
+  it('hears every sale of a storm once, as sale:new, whether it came alone or in a sale:batch', async () => {
+    const creator = await s.api.register('creator');
+    const lessons = await Promise.all(Array.from({ length: 12 }, () => s.api.content(creator.token, { price: 100 })));
+    const seller = client(creator.token);
+    await seller.connect();
+    const heard: string[] = [];
+    seller.on('sale:new', (sale) => heard.push(sale.id));
+    let batches = 0;
+    seller.on('sale:batch', () => batches++);
+    const buyer = await s.api.register();
+    await s.api.topUp(buyer.token, 10_000);
+    const c = client(buyer.token);
+    await c.connect();
+    const sold = await Promise.all(lessons.map((lesson) => c.buyContent(lesson.id)));
+    await eventually(() => heard.length >= sold.length, 5_000, 'every sale');
+    expect(heard.sort()).toEqual(sold.map((r) => r.purchase.id).sort());
+    expect(batches).toBeGreaterThan(0);
+  });
+
   it('moderates: lists what can be undone, hears updates, and a banned viewer is told', async () => {
     const room = await liveRoom();
     const staff = client(owner.token);

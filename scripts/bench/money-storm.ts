@@ -16,6 +16,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { Capabilities } from '../../protocol';
 import { freePort, type ServerProcess, spawnServer } from '../../tests/helpers/process';
 import { adminQuery, createMigratedDatabase, databaseUrl, percentiles } from './harness';
 import {
@@ -263,6 +264,8 @@ interface Setup {
   sockets: WireClient[];
   /** Each user's HTTP connection, as lean (purchases and top-ups). */
   http: WireHttp[];
+  /** The creator's studio, live in the room and following its sales feed, as the SDK connects it. */
+  studio: WireClient;
 }
 
 async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise<Setup> {
@@ -291,8 +294,13 @@ async function setUp(storm: Storm, contents: number, clients = CLIENTS): Promise
     await socket.emit('room:join', { roomId: body.room.id });
     return socket;
   });
+  const studio = await WireClient.connect(url, creator.token, undefined, {
+    capabilities: [Capabilities.chatBatch, Capabilities.saleBatch],
+  });
+  await studio.emit('room:join', { roomId: body.room.id });
   return {
     creator,
+    studio,
     roomId: body.room.id,
     contents: ids,
     users,
@@ -351,7 +359,7 @@ export async function moneyStorm() {
       const m = await settleBatches(await measure(op));
       measured[name] = { ...m, ratioToPgbench: Math.round((m.max.perSecond / pgbench) * 100) / 100 };
     }
-    for (const socket of s.sockets) socket.close();
+    for (const socket of [...s.sockets, s.studio]) socket.close();
     for (const client of s.http) client.close();
     const crash = process.env.BENCH_MONEY_SIGKILL === '0' ? null : await killedMidStorm(storm);
     return {
@@ -443,7 +451,7 @@ async function killedMidStorm(storm: Storm, clientCount = CLIENTS) {
   stop = true;
   await Promise.all(clients);
   const elapsed = (performance.now() - started) / 1000;
-  for (const socket of connected) socket.close();
+  for (const socket of [...connected, s.studio]) socket.close();
 
   const db = new pg.Client({ connectionString: databaseUrl(storm.db) });
   await db.connect();

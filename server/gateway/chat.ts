@@ -9,7 +9,7 @@ import type { Membership } from './memberships';
 import { RoomBatcher } from './room-batcher';
 import { activeRestriction, type RoomState, roleIn } from './room-state';
 import { LastSpoke } from './slow-mode';
-import { accessChannel, type IoServer, type IoSocket, type SignedInUser } from './types';
+import { accessChannel, asksFor, type IoServer, type IoSocket, type SignedInUser } from './types';
 
 /**
  * Marker channels of a room's access channel: each member of it is in one of the two, by how it
@@ -21,12 +21,6 @@ export const batchedChatChannel = (roomId: string) => `${accessChannel(roomId)}:
 export const eachChatChannel = (roomId: string) => `${accessChannel(roomId)}:each`;
 const ACCESS_CHANNEL = /^room:(.+):access$/;
 const MARKER_CHANNEL = /^room:(.+):access:(?:batched|each)$/;
-
-/** The connection asked for `chat:batch` in its handshake (`auth.capabilities`). */
-export function takesChatBatches(socket: IoSocket): boolean {
-  const capabilities: unknown = socket.handshake.auth?.capabilities;
-  return Array.isArray(capabilities) && capabilities.includes(Capabilities.chatBatch);
-}
 
 /**
  * Sends a room's chat to its members with access: `chat:message`, one per message, to those
@@ -52,7 +46,7 @@ export class ChatDelivery {
     const nsp = io.of('/');
     const adapter = nsp.adapter;
     const mark = (socket: IoSocket, roomId: string) => {
-      const batched = takesChatBatches(socket);
+      const batched = asksFor(socket, Capabilities.chatBatch);
       adapter.addAll(socket.id, new Set([batched ? batchedChatChannel(roomId) : eachChatChannel(roomId)]));
       adapter.del(socket.id, batched ? eachChatChannel(roomId) : batchedChatChannel(roomId));
     };

@@ -37,6 +37,7 @@ import { QuestionsManager } from './questions';
 import { capRecovery, guardRecovery } from './recovery-guard';
 import { RoomOwners, RoomSessions } from './room-sessions';
 import { activeRestriction, RoomStateCache } from './room-state';
+import { SalesFeed } from './sales';
 import { TipsManager } from './tips';
 import { type IoServer, type IoSocket, userChannel } from './types';
 import { WatchClock } from './watch-time';
@@ -156,6 +157,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   const chat = new ChatManager(ctx);
   const likes = new LikeAggregator(ctx);
   const tips = new TipsManager(ctx);
+  const sales = new SalesFeed(io, Boolean(deps.redis));
   const questions = new QuestionsManager(ctx);
   const polls = new PollsManager(ctx, deps.polls);
   const moderation = new ModerationManager(ctx, {
@@ -368,7 +370,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     log,
   );
   io.on('connection', (socket) => {
-    if (socket.data.user) void socket.join(userChannel(socket.data.user.id));
+    if (socket.data.user) {
+      void socket.join(userChannel(socket.data.user.id));
+      sales.connected(socket, socket.data.user.id);
+    }
     dispatcher.attach(socket);
     if (socket.recovered) {
       // The connection resumed within the recovery window: Socket.IO restored its channels and
@@ -408,13 +413,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
     deps.events.on('tip.created', ({ tip }) =>
       tips.announce(tip).catch((err) => log.warn({ err, roomId: tip.roomId }, 'tip announcement failed')),
     ),
-    // The creator's sales feed, on every connection of theirs (the adapter reaches other nodes).
+    // The creator's sales feed.
     deps.events.on('tip.created', async ({ tip, creatorId }) => {
       const roomTitle = (await ctx.roomStates.get(tip.roomId).catch(() => undefined))?.room.title;
-      io.to(userChannel(creatorId)).emit('sale:new', await deps.payments.saleNotice({ tip, roomTitle }));
+      sales.push(creatorId, await deps.payments.saleNotice({ tip, roomTitle }));
     }),
     deps.events.on('purchase.completed', async (sale) => {
-      io.to(userChannel(sale.purchase.creatorId)).emit('sale:new', await deps.payments.saleNotice(sale));
+      sales.push(sale.purchase.creatorId, await deps.payments.saleNotice(sale));
     }),
     ...(['purchase.completed', 'purchase.refunded'] as const).map((event) =>
       deps.events.on(event, ({ purchase }) => {
@@ -436,6 +441,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
         questions.close();
         polls.stop();
         tips.close();
+        sales.close();
         media.close();
         watch.close();
         await likes.close();

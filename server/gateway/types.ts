@@ -1,6 +1,7 @@
 import type { Server, Socket } from 'socket.io';
 import type {
   AckResponse,
+  Capability,
   ClientToServerEvents,
   InterServerEvents,
   ServerToClientEvents,
@@ -21,3 +22,9 @@ export const roomChannel = (roomId: string) => `room:${roomId}`;
 /** The members of a room with access (`full` or `preview`): what is said in the room goes here. */
 export const accessChannel = (roomId: string) => `room:${roomId}:access`;
 export const userChannel = (userId: string) => `user:${userId}`;
+
+/** The connection asked for this capability in its handshake (`auth.capabilities`). */
+export function asksFor(socket: IoSocket, capability: Capability): boolean {
+  const capabilities: unknown = socket.handshake.auth?.capabilities;
+  return Array.isArray(capabilities) && capabilities.includes(capability);
+}

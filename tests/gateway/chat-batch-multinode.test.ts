@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import type { ChatMessage } from '../../protocol';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ChatMessage, SaleNotice } from '../../protocol';
 import { deleteRedisKeys } from '../analytics/drain';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { TEST_REDIS_URL } from '../helpers/env';
@@ -8,9 +8,9 @@ import { Api, TEST_JWT_SECRET } from '../helpers/server';
 import { closeAllSockets, connect, eventually, ok, record } from '../helpers/socket';
 
 /**
- * Batched chat across gateway processes (Socket.IO Redis Streams adapter): each node decides
- * which of its own connections take `chat:batch` and which `chat:message`, for messages sent
- * through any node.
+ * Batched chat and sales across gateway processes (Socket.IO Redis Streams adapter): each node
+ * decides which of its own connections take `chat:batch` and which `chat:message`, for messages
+ * sent through any node; a creator's connections on any node hear every sale made through any.
  */
 let database: TestDatabase;
 let nodes: ServerProcess[];
@@ -92,5 +92,42 @@ it('plain and batching viewers on either node get every message, once, each in t
         .filter((m) => Number(m.text.slice(1)) % 2 === node)
         .map((m) => m.id);
     for (const v of viewers) expect(through(v)).toEqual(through(viewers[0]));
+  }
+});
+
+it("a creator's plain and batching connections on either node hear every sale, once, each in their own event", async () => {
+  const [A] = nodes.map((n) => new Api(n.url));
+  const creator = await A.register('creator');
+  const buyer = await A.register();
+  await A.topUp(buyer.token, 10_000);
+  const lessons = await Promise.all(Array.from({ length: 30 }, () => A.content(creator.token, { price: 100 })));
+  const studios = await Promise.all(
+    nodes.flatMap((node) =>
+      [false, true].map(async (batched) => {
+        const sock = await connect(node.url, creator.token, batched ? { capabilities: ['sale:batch'] } : {});
+        const heard: SaleNotice[] = [];
+        sock.on('sale:new', (sale) => heard.push(sale));
+        let batches = 0;
+        sock.on('sale:batch', (p) => {
+          batches++;
+          heard.push(...p.sales);
+        });
+        return { batched, heard, batches: () => batches };
+      }),
+    ),
+  );
+  // Sold through both nodes at once.
+  const sold = await Promise.all(
+    lessons.map((lesson, i) =>
+      new Api(nodes[i % 2].url).post('/api/purchases', { contentId: lesson.id }, buyer.token, randomUUID()),
+    ),
+  );
+  const ids = new Set(sold.map((r) => r.body.purchase.id));
+  expect(ids.size).toBe(30);
+  await eventually(() => studios.every((v) => v.heard.length >= 30), 10_000, 'every sale everywhere');
+  await new Promise((r) => setTimeout(r, 200)); // nothing more comes
+  for (const v of studios) {
+    expect(v.heard.map((sale) => sale.id).sort()).toEqual([...ids].sort());
+    if (!v.batched) expect(v.batches()).toBe(0);
   }
 });
