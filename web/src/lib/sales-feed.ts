@@ -17,7 +17,7 @@ const t = messages({
 
 /**
  * The studio's sales feed: what the creator sells while the page is open (`sale:new`, sent to all
- * of the creator's connections), newest first, wherever it was bought. Tips have their own feed
+ * of the creator's connections; in a storm the SDK unpacks each `sale:batch` into them), newest first, wherever it was bought. Tips have their own feed
  * beside it, so they are left out here.
  */
 
