@@ -12,8 +12,8 @@ export const eachSalesChannel = (userId: string) => `${userChannel(userId)}:sale
 /**
  * A creator's sales feed, on every connection of theirs (the adapter reaches other nodes). In a
  * gift storm a creator sells thousands of times a second, and a broadcast per sale — encoded, kept
- * for recovery, on a cluster written to Redis — was a third of what the server's collections
- * cost in a storm of sales (docs/money.md). So a creator's sales are gathered as a room's tips
+ * for recovery, on a cluster written to Redis — was about a third of the main thread's garbage
+ * collection in a storm of sales (docs/money.md). So a creator's sales are gathered as a room's tips
  * are: a lone sale goes out at once as `sale:new`; while they pour in, one `sale:batch` per
  * interval to the connections that asked for it, and each sale as `sale:new` to the others.
  */
