@@ -15,17 +15,26 @@ const t = messages({
   'zh-CN': { sales: '销售', dashboard: '数据看板', empty: '你的课程、门票和订阅的销售会显示在这里。' },
 });
 
+/** The newest sales the feed shows. */
+const SHOWN = 50;
+/** Sale ids remembered to drop repeats (a repeat comes soon after the first, from a resumed connection). */
+const SEEN = 1000;
+
 /**
  * The studio's sales feed: what the creator sells while the page is open (`sale:new`, sent to all
- * of the creator's connections; in a storm the SDK unpacks each `sale:batch` into them), newest first, wherever it was bought. Tips have their own feed
- * beside it, so they are left out here.
+ * of the creator's connections; in a storm the SDK unpacks each `sale:batch` into them), newest
+ * first, wherever it was bought. Tips have their own feed beside it, so they are left out here.
  */
-
 export class SalesFeed {
   readonly element: HTMLElement;
   private readonly list = h('ol', { class: 'sales-feed', 'aria-live': 'polite', tabIndex: 0, 'aria-label': t.sales });
+  /** Recent sale ids, oldest first: a sale heard twice (a resumed connection) is shown once. */
   private readonly seen = new Set<string>();
-  private readonly heard: SaleNotice[] = [];
+  /** Sales heard since the last render, oldest first (at most what the list shows). */
+  private pending: SaleNotice[] = [];
+  private renderQueued = false;
+  /** This room's sales heard while the page is open (the end summary's fallback). */
+  private here = { count: 0, amount: 0 };
 
   constructor(private readonly roomId: string) {
     const dashboard = h('a', { href: `/dashboard?room=${encodeURIComponent(roomId)}` }, t.dashboard);
@@ -38,32 +47,50 @@ export class SalesFeed {
     this.list.append(h('li', { class: 'empty muted' }, t.empty));
   }
 
+  /**
+   * In a gift storm a creator sells thousands of times a second: the list is drawn at most once a
+   * frame, with only the newest `SHOWN`, and the page keeps a bounded memory of what it heard.
+   */
   add(sale: SaleNotice): void {
     if (sale.kind === 'tip' || this.seen.has(sale.id)) return;
     this.seen.add(sale.id);
-    this.heard.push(sale);
+    if (this.seen.size > SEEN) this.seen.delete(this.seen.values().next().value as string);
+    if (sale.roomId === this.roomId) this.here = { count: this.here.count + 1, amount: this.here.amount + sale.amount };
+    this.pending.push(sale);
+    if (this.pending.length > SHOWN) this.pending.splice(0, this.pending.length - SHOWN);
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => this.render());
+  }
+
+  private render(): void {
+    this.renderQueued = false;
+    const sales = this.pending;
+    this.pending = [];
     this.list.querySelector('.empty')?.remove();
-    this.list.prepend(
+    this.list.prepend(...sales.reverse().map((sale) => this.item(sale)));
+    while (this.list.children.length > SHOWN) this.list.lastElementChild?.remove();
+  }
+
+  private item(sale: SaleNotice): HTMLElement {
+    const [who, what] = saleParts(sale);
+    return h(
+      'li',
+      { class: sale.roomId === this.roomId ? 'sale here' : 'sale' },
+      h('span', { class: 'sale-text' }, h('span', { class: 'author' }, who), ` ${what}`),
       h(
-        'li',
-        { class: sale.roomId === this.roomId ? 'sale here' : 'sale' },
-        h('span', { class: 'sale-text' }, h('span', { class: 'author' }, saleParts(sale)[0]), ` ${saleParts(sale)[1]}`),
-        h(
-          'span',
-          { class: 'muted small' },
-          h('time', { dateTime: sale.at }, timeOfDay(sale.at)),
-          ' · ',
-          h('span', { class: 'where' }, saleWhere(sale, this.roomId)),
-        ),
+        'span',
+        { class: 'muted small' },
+        h('time', { dateTime: sale.at }, timeOfDay(sale.at)),
+        ' · ',
+        h('span', { class: 'where' }, saleWhere(sale, this.roomId)),
       ),
     );
-    while (this.list.children.length > 50) this.list.lastElementChild?.remove();
   }
 
   /** Sales made in this room that this page heard of (not those from before it was opened). */
   heardHere(): { count: number; amount: number } {
-    const here = this.heard.filter((s) => s.roomId === this.roomId);
-    return { count: here.length, amount: here.reduce((n, s) => n + s.amount, 0) };
+    return { ...this.here };
   }
 }
 
