@@ -34,7 +34,7 @@ export class SalesFeed {
   private pending: SaleNotice[] = [];
   private renderQueued = false;
   /** This room's sales heard while the page is open (the end summary's fallback). */
-  private here = { count: 0, amount: 0 };
+  private readonly here = { count: 0, amount: 0 };
 
   constructor(private readonly roomId: string) {
     const dashboard = h('a', { href: `/dashboard?room=${encodeURIComponent(roomId)}` }, t.dashboard);
@@ -55,7 +55,10 @@ export class SalesFeed {
     if (sale.kind === 'tip' || this.seen.has(sale.id)) return;
     this.seen.add(sale.id);
     if (this.seen.size > SEEN) this.seen.delete(this.seen.values().next().value as string);
-    if (sale.roomId === this.roomId) this.here = { count: this.here.count + 1, amount: this.here.amount + sale.amount };
+    if (sale.roomId === this.roomId) {
+      this.here.count++;
+      this.here.amount += sale.amount;
+    }
     this.pending.push(sale);
     if (this.pending.length > SHOWN) this.pending.splice(0, this.pending.length - SHOWN);
     if (this.renderQueued) return;
