@@ -151,16 +151,20 @@ describe('the live learner (online learning from joins)', () => {
       viewerCounts: async () => new Map(many.map((r) => [r.roomId, r.viewers])),
       loadContext: async () => history,
     });
+    const learn = jest.spyOn(ranker, 'learn');
     for (let i = 0; i < n; i++) learner.observe(join(randomUUID(), many[i % 500]));
     await learner.idle();
     const { learned, learnMsMean, learnMsMax } = learner.stats();
     expect(learned).toBe(n);
+    // Each of its steps saw the chosen room and 100 others, not all 500 (comparing the two steps'
+    // times instead failed on a busy machine: 2.0 ms sampled against 1.7 ms whole).
+    expect(learn).toHaveBeenCalledTimes(n);
+    for (const [, candidates] of learn.mock.calls) expect(candidates).toHaveLength(101);
     console.log(
       `live ranker learn(): ${ms.toFixed(3)} ms per step over all 500 live rooms; ` +
         `the learner's sampled step (101 rooms): ${learnMsMean.toFixed(3)} ms mean, ${learnMsMax.toFixed(3)} ms max`,
     );
     expect(ms).toBeLessThan(10);
-    expect(learnMsMean).toBeLessThan(ms);
   });
 
   it('samples the busiest half and a random half of the other rooms', () => {
