@@ -36,6 +36,17 @@ export interface Tip {
   createdAt: string;
 }
 
+/**
+ * Tips of one delivery that were summed rather than listed (capability `tip:summary`): in a gift
+ * storm, the small tips without a message past the first `TIP_LIST_MAX` of a delivery.
+ */
+export interface TipsSummed {
+  count: number;
+  /** Their sum, in minor units of `currency`. */
+  amount: number;
+  currency: string;
+}
+
 export interface LeaderboardEntry {
   user: PublicUser;
   total: number;
@@ -268,9 +279,11 @@ export interface ServerToClientEvents {
    * Several tips in one event instead of one `tip:new` each: a room's tips are delivered at most
    * every 100 ms, and those gathered since the last delivery (a gift storm) come together; a lone
    * tip still comes as `tip:new`. The SDK hands each to its `tip:new` listeners, so only
-   * raw-socket clients see this event.
+   * raw-socket clients see this event. To connections that asked for capability `tip:summary`, a
+   * delivery of more than `TIP_LIST_MAX` tips lists every paid pinned tip and the newest
+   * `TIP_LIST_MAX` others (those with a message first) and sums the rest in `more`.
    */
-  'tip:batch': (p: RoomRef & { tips: Tip[] }) => void;
+  'tip:batch': (p: RoomRef & { tips: Tip[]; more?: TipsSummed }) => void;
   'tip:leaderboard': (p: RoomRef & { top: LeaderboardEntry[] }) => void;
   /** To a creator (all their connections): one of their contents, tickets or subscriptions sold, or a tip. */
   'sale:new': (p: SaleNotice) => void;
@@ -337,6 +350,11 @@ export const Capabilities = {
   chatBatch: 'chat:batch',
   /** A creator's sales as `sale:batch` (several per event in a storm) instead of one `sale:new` each. */
   saleBatch: 'sale:batch',
+  /**
+   * A gift storm's tips summed past `TIP_LIST_MAX` a delivery (`tip:batch`'s `more`) rather than
+   * every tip listed to every viewer.
+   */
+  tipSummary: 'tip:summary',
 } as const;
 export type Capability = (typeof Capabilities)[keyof typeof Capabilities];
 
@@ -344,6 +362,14 @@ export type Capability = (typeof Capabilities)[keyof typeof Capabilities];
 export const CHAT_BATCH_INTERVAL_MS = 100;
 /** How often, at most, a creator's sales go out as a `sale:batch` (milliseconds). */
 export const SALE_BATCH_INTERVAL_MS = 100;
+/** How often, at most, a room's tips go out (milliseconds): a storm's come as one `tip:batch`. */
+export const TIP_DELIVERY_INTERVAL_MS = 100;
+/**
+ * The most tips one delivery lists to a connection with capability `tip:summary`, besides the
+ * paid pinned ones (every one of those is listed): no viewer reads more, and each listed tip is
+ * about 280 bytes to every viewer of the room.
+ */
+export const TIP_LIST_MAX = 50;
 
 /** The Socket.IO handshake's `auth` object. */
 export interface HandshakeAuth {

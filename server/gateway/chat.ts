@@ -2,6 +2,7 @@ import { Capabilities, CHAT_BATCH_INTERVAL_MS, type ChatMessage } from '../../pr
 import { AppError, forbidden, invalidArgument, notFound } from '../errors';
 import { newEvent } from '../events';
 import { TokenBucketLimiter } from '../ratelimit';
+import { AccessMarkers, markerChannel } from './access-markers';
 import { ChatHistory, ChatWriter } from './chat-store';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
 import { uuidv7 } from './ids';
@@ -9,18 +10,12 @@ import type { Membership } from './memberships';
 import { RoomBatcher } from './room-batcher';
 import { activeRestriction, type RoomState, roleIn } from './room-state';
 import { LastSpoke } from './slow-mode';
-import { accessChannel, asksFor, type IoServer, type IoSocket, type SignedInUser } from './types';
+import { accessChannel, type IoServer, type IoSocket, type SignedInUser } from './types';
 
-/**
- * Marker channels of a room's access channel: each member of it is in one of the two, by how it
- * takes chat. They only ever leave members out of a broadcast (`except`), never reach anyone: a
- * marker left behind (a resumed session whose access channel was dropped) lets nobody hear
- * the room; only the access channel does.
- */
-export const batchedChatChannel = (roomId: string) => `${accessChannel(roomId)}:batched`;
-export const eachChatChannel = (roomId: string) => `${accessChannel(roomId)}:each`;
-const ACCESS_CHANNEL = /^room:(.+):access$/;
-const MARKER_CHANNEL = /^room:(.+):access:(?:batched|each)$/;
+/** Chat's marker channels of a room's access channel: members taking `chat:batch`, and the others. */
+const CHAT_MARKERS = { asked: 'batched', plain: 'each' };
+export const batchedChatChannel = (roomId: string) => markerChannel(roomId, CHAT_MARKERS.asked);
+export const eachChatChannel = (roomId: string) => markerChannel(roomId, CHAT_MARKERS.plain);
 
 /**
  * Sends a room's chat to its members with access: `chat:message`, one per message, to those
@@ -33,52 +28,21 @@ const MARKER_CHANNEL = /^room:(.+):access:(?:batched|each)$/;
  */
 export class ChatDelivery {
   private readonly batches: RoomBatcher<ChatMessage>;
+  private readonly markers: AccessMarkers;
 
   constructor(
     private readonly io: IoServer,
     intervalMs = CHAT_BATCH_INTERVAL_MS,
   ) {
+    this.markers = new AccessMarkers(io, Capabilities.chatBatch, CHAT_MARKERS);
     this.batches = new RoomBatcher(intervalMs, (roomId, messages) =>
-      io.to(accessChannel(roomId)).except(eachChatChannel(roomId)).emit('chat:batch', { roomId, messages }),
+      io.to(accessChannel(roomId)).except(this.markers.plain(roomId)).emit('chat:batch', { roomId, messages }),
     );
-    // Every member of an access channel is put in one marker channel of it, and leaves both
-    // with it (a disconnect, a lost preview, a ban, the room's end).
-    const nsp = io.of('/');
-    const adapter = nsp.adapter;
-    const mark = (socket: IoSocket, roomId: string) => {
-      const batched = asksFor(socket, Capabilities.chatBatch);
-      adapter.addAll(socket.id, new Set([batched ? batchedChatChannel(roomId) : eachChatChannel(roomId)]));
-      adapter.del(socket.id, batched ? eachChatChannel(roomId) : batchedChatChannel(roomId));
-    };
-    adapter.on('join-room', (channel: string, id: string) => {
-      const roomId = ACCESS_CHANNEL.exec(channel)?.[1];
-      if (!roomId) return;
-      // A resumed session gets its channels back before it is connected: 'connection' marks it.
-      const socket = nsp.sockets.get(id);
-      if (socket) mark(socket, roomId);
-    });
-    adapter.on('leave-room', (channel: string, id: string) => {
-      const roomId = ACCESS_CHANNEL.exec(channel)?.[1];
-      if (!roomId) return;
-      adapter.del(id, batchedChatChannel(roomId));
-      adapter.del(id, eachChatChannel(roomId));
-    });
-    // A resumed session: marked by what it asks for now; markers of access channels it did not
-    // get back (dropped by the recovery guard) go.
-    io.on('connection', (socket) => {
-      if (!socket.recovered) return;
-      for (const channel of [...socket.rooms]) {
-        const roomId = ACCESS_CHANNEL.exec(channel)?.[1];
-        if (roomId) mark(socket, roomId);
-        const markedRoomId = MARKER_CHANNEL.exec(channel)?.[1];
-        if (markedRoomId && !socket.rooms.has(accessChannel(markedRoomId))) adapter.del(socket.id, channel);
-      }
-    });
   }
 
   send(message: ChatMessage): void {
     const { roomId } = message;
-    this.io.to(accessChannel(roomId)).except(batchedChatChannel(roomId)).emit('chat:message', message);
+    this.io.to(accessChannel(roomId)).except(this.markers.asked(roomId)).emit('chat:message', message);
     this.batches.push(roomId, message);
   }
 

@@ -156,7 +156,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps): Gatewa
   const media = new MediaSignalling(ctx, deps.media);
   const chat = new ChatManager(ctx);
   const likes = new LikeAggregator(ctx);
-  const tips = new TipsManager(ctx);
+  const tips = new TipsManager(ctx, Boolean(deps.redis));
   const sales = new SalesFeed(io, Boolean(deps.redis));
   const questions = new QuestionsManager(ctx);
   const polls = new PollsManager(ctx, deps.polls);

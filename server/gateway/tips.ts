@@ -2,9 +2,9 @@ import type { LeaderboardEntry, Purchase, Subscription, Tip } from '../../protoc
 import { AppError, invalidArgument } from '../errors';
 import type { Outcome } from '../payments';
 import { type GatewayContext, requireAccess, requireMember, requireUser } from './context';
-import { RoomBatcher } from './room-batcher';
 import { ShortCache } from './short-cache';
-import { accessChannel, type IoSocket, roomChannel } from './types';
+import { TipDelivery } from './tip-delivery';
+import { type IoSocket, roomChannel } from './types';
 
 /** Unwraps a money outcome for a socket ack: a stored refusal is thrown again, as it was. */
 function unwrap<T>(outcome: Outcome<T>): T {
@@ -12,37 +12,28 @@ function unwrap<T>(outcome: Outcome<T>): T {
   return outcome.data;
 }
 
+/** A room's leaderboard goes out at most this often, however many tips arrive. */
+const LEADERBOARD_INTERVAL_MS = 1000;
+
 /**
  * Tips, paid pinned messages, the session leaderboard, and buying from inside a room. Money
  * moves through the payments core (atomic, idempotent, never overdrawn); the room hears about a
  * tip from the `tip.created` domain event, so a retried tip is announced once. The leaderboard
  * and pinned tips joiners get are shared for a second (dropped when a tip is announced here).
  */
-/** A room's leaderboard goes out at most this often, however many tips arrive. */
-const LEADERBOARD_INTERVAL_MS = 1000;
-/** A room's tips reach its members at most this often (the rest wait and go out together). */
-const TIP_DELIVERY_INTERVAL_MS = 100;
-
 export class TipsManager {
   private readonly board: ShortCache<LeaderboardEntry[]>;
   private readonly pins: ShortCache<Tip[]>;
   /** Rooms whose leaderboard is due to be sent. */
   private readonly boardDue = new Map<string, NodeJS.Timeout>();
+  private readonly delivery: TipDelivery;
 
-  /**
-   * A room's committed tips, to the members with access (a tip's message is part of the room's
-   * conversation). A tip in a quiet room goes out at once (the next turn of the event loop, with
-   * the rest of its money batch); in a gift storm a room's tips go out at most every
-   * `TIP_DELIVERY_INTERVAL_MS`, one `tip:batch`, so N tips a second cost each member a bounded
-   * number of frames, not N.
-   */
-  private readonly delivery = new RoomBatcher<Tip>(TIP_DELIVERY_INTERVAL_MS, (roomId, tips) => {
-    const to = this.ctx.io.to(accessChannel(roomId));
-    if (tips.length === 1) to.emit('tip:new', tips[0]);
-    else to.emit('tip:batch', { roomId, tips });
-  });
-
-  constructor(private readonly ctx: GatewayContext) {
+  /** `clustered`: see `TipDelivery`. */
+  constructor(
+    private readonly ctx: GatewayContext,
+    clustered: boolean,
+  ) {
+    this.delivery = new TipDelivery(ctx.io, clustered);
     this.board = new ShortCache(1000, (roomId) => this.loadLeaderboard(roomId), {
       onLookup: ctx.cacheLookup('leaderboard'),
     });
@@ -169,7 +160,7 @@ export class TipsManager {
     // Joiners read it again (lazily); the room hears of it once the interval is up.
     this.board.invalidate(tip.roomId);
     this.pins.invalidate(tip.roomId);
-    this.delivery.push(tip.roomId, tip);
+    this.delivery.push(tip);
     if (this.boardDue.has(tip.roomId)) return;
     const timer = setTimeout(() => {
       this.boardDue.delete(tip.roomId);
@@ -184,5 +175,6 @@ export class TipsManager {
   close(): void {
     for (const timer of this.boardDue.values()) clearTimeout(timer);
     this.boardDue.clear();
+    this.delivery.close();
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ChatMessage, SaleNotice } from '../../protocol';
+import type { ChatMessage, SaleNotice, Tip } from '../../protocol';
 import { deleteRedisKeys } from '../analytics/drain';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { TEST_REDIS_URL } from '../helpers/env';
@@ -10,7 +10,8 @@ import { closeAllSockets, connect, eventually, ok, record } from '../helpers/soc
 /**
  * Batched chat and sales across gateway processes (Socket.IO Redis Streams adapter): each node
  * decides which of its own connections take `chat:batch` and which `chat:message`, for messages
- * sent through any node; a creator's connections on any node hear every sale made through any.
+ * sent through any node; a creator's connections on any node hear every sale made through any;
+ * viewers on any node hear a gift storm's every tip, listed or (those that asked) summed.
  */
 let database: TestDatabase;
 let nodes: ServerProcess[];
@@ -129,5 +130,62 @@ it("a creator's plain and batching connections on either node hear every sale, o
   for (const v of studios) {
     expect(v.heard.map((sale) => sale.id).sort()).toEqual([...ids].sort());
     if (!v.batched) expect(v.batches()).toBe(0);
+  }
+});
+
+it('in a gift storm through one node, plain viewers on either node hear every tip; summing ones every cent', async () => {
+  const [A] = nodes.map((n) => new Api(n.url));
+  const owner = await A.register('creator');
+  const room = await A.room(owner.token);
+  await A.post(`/api/rooms/${room.id}/start`, {}, owner.token);
+  // Node A, where the tips are sent, holds no plain viewer: its full list must still reach B's.
+  const viewers = await Promise.all(
+    (
+      [
+        [nodes[0], true],
+        [nodes[1], false],
+        [nodes[1], true],
+      ] as const
+    ).map(async ([node, summing]) => {
+      const sock = await connect(
+        node.url,
+        (await A.register()).token,
+        summing ? { capabilities: ['tip:summary'] } : {},
+      );
+      await ok(sock, 'room:join', { roomId: room.id });
+      const heard = { tips: [] as Tip[], summedCount: 0, summedAmount: 0 };
+      sock.on('tip:new', (tip) => heard.tips.push(tip));
+      sock.on('tip:batch', (p) => {
+        heard.tips.push(...p.tips);
+        heard.summedCount += p.more?.count ?? 0;
+        heard.summedAmount += p.more?.amount ?? 0;
+      });
+      return { summing, heard };
+    }),
+  );
+  const fans = await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const fan = await A.register();
+      await A.topUp(fan.token, 10_000);
+      const sock = await connect(nodes[0].url, fan.token, { capabilities: ['tip:summary'] });
+      await ok(sock, 'room:join', { roomId: room.id });
+      return sock;
+    }),
+  );
+  const sent = await Promise.all(
+    fans.flatMap((sock, i) =>
+      Array.from({ length: 20 }, (_, j) =>
+        ok(sock, 'tip:send', { roomId: room.id, amount: 1 + ((i + j) % 5), idempotencyKey: randomUUID() }),
+      ),
+    ),
+  );
+  const total = sent.reduce((n, r) => n + r.tip.amount, 0);
+  const count = (v: (typeof viewers)[number]) => v.heard.tips.length + v.heard.summedCount;
+  await eventually(() => viewers.every((v) => count(v) >= sent.length), 10_000, 'every tip everywhere');
+  await new Promise((r) => setTimeout(r, 200)); // nothing more comes
+  for (const { summing, heard } of viewers) {
+    expect(heard.tips.length + heard.summedCount).toBe(sent.length);
+    expect(heard.tips.reduce((n, t) => n + t.amount, 0) + heard.summedAmount).toBe(total);
+    if (!summing) expect(heard.tips.map((t) => t.id).sort()).toEqual(sent.map((r) => r.tip.id).sort());
   }
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TIP_LIST_MAX } from '../../protocol';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import {
   type ClientSocket,
@@ -35,10 +36,14 @@ async function live() {
   return room;
 }
 
-async function viewerIn(roomId: string, funds = 0): Promise<{ account: Account; sock: ClientSocket }> {
+async function viewerIn(
+  roomId: string,
+  funds = 0,
+  capabilities?: string[],
+): Promise<{ account: Account; sock: ClientSocket }> {
   const account = await s.api.register();
   if (funds) await s.api.topUp(account.token, funds);
-  const sock = await connect(s.url, account.token);
+  const sock = await connect(s.url, account.token, { capabilities });
   await ok(sock, 'room:join', { roomId });
   return { account, sock };
 }
@@ -111,6 +116,51 @@ describe('tips', () => {
       expect(b.roomId).toBe(room.id);
       expect(b.tips.length).toBeGreaterThan(1);
     }
+  });
+
+  it('in a gift storm, a viewer taking summaries hears every tip listed or summed, to the cent', async () => {
+    const room = await live();
+    const fans = await Promise.all(Array.from({ length: 10 }, () => viewerIn(room.id, 100_000)));
+    const plain = await viewerIn(room.id);
+    const summing = await viewerIn(room.id, 0, ['tip:summary']);
+    // Each is marked by what it asked for (whether a storm here is fast enough to be summed
+    // depends on the machine: server/gateway/tip-delivery.test.ts sums one for certain).
+    const marked = (name: string) => [...(s.lectern.gateway.io.of('/').adapter.rooms.get(name) ?? [])];
+    expect(marked(`room:${room.id}:access:tips-summed`)).toEqual([summing.sock.id]);
+    expect(marked(`room:${room.id}:access:tips-each`)).toEqual(expect.arrayContaining([plain.sock.id]));
+    const plainHeard = record(plain.sock, 'tip:new');
+    const plainBatches = record(plain.sock, 'tip:batch');
+    const single = record(summing.sock, 'tip:new');
+    const batches = record(summing.sock, 'tip:batch');
+    // 200 tips at once, one of them pinned: some deliveries carry more than TIP_LIST_MAX.
+    const sent = await Promise.all(
+      fans.flatMap((f, i) =>
+        Array.from({ length: 20 }, (_, j) =>
+          ok(f.sock, 'tip:send', {
+            roomId: room.id,
+            amount: i === 0 && j === 0 ? 600 : 1 + ((i + j) % 7),
+            idempotencyKey: randomUUID(),
+          }),
+        ),
+      ),
+    );
+    const total = sent.reduce((n, r) => n + r.tip.amount, 0);
+    const listed = () => [...single, ...batches.flatMap((b) => b.tips)];
+    const summed = () => batches.reduce((n, b) => n + (b.more?.count ?? 0), 0);
+    await eventually(() => listed().length + summed() === sent.length, 5000, 'every tip, listed or summed');
+    const ids = listed().map((t) => t.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(listed().reduce((n, t) => n + t.amount, 0) + batches.reduce((n, b) => n + (b.more?.amount ?? 0), 0)).toBe(
+      total,
+    );
+    // The pinned tip is never summed, and no delivery lists more than the limit besides it.
+    expect(ids).toContain(sent.find((r) => r.tip.pinnedUntil)!.tip.id);
+    for (const b of batches) if (b.more) expect(b.tips.filter((t) => !t.pinnedUntil).length).toBe(TIP_LIST_MAX);
+    // The plain viewer hears each tip, never a sum.
+    const plainIds = () => [...plainHeard, ...plainBatches.flatMap((b) => b.tips)].map((t) => t.id).sort();
+    await eventually(() => plainIds().length === sent.length, 5000, 'every tip to the plain viewer');
+    expect(plainIds()).toEqual(sent.map((r) => r.tip.id).sort());
+    expect(plainBatches.every((b) => b.more === undefined)).toBe(true);
   });
 
   it('a retried tip is charged and announced once', async () => {
