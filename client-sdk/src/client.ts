@@ -13,11 +13,13 @@ import {
   type Purchase,
   type Question,
   type RoomJoinResult,
+  type RoomRef,
   type RoomSettings,
   type RoomsForYou,
   type ServerToClientEvents,
   type Subscription,
   type Tip,
+  type TipsSummed,
 } from '../../protocol';
 import { Emitter } from './emitter';
 import { LecternError } from './errors';
@@ -55,6 +57,11 @@ export type ClientEvents = ServerToClientEvents & {
   rejoined: (p: RoomJoinResult) => void;
   /** A background operation (rejoin, like batch) failed. */
   error: (p: LecternError) => void;
+  /**
+   * In a gift storm, the room's tips the server summed rather than listed (a `tip:batch`'s
+   * `more`): with the `tip:new` events they account for every tip. Only with `tipSummaries`.
+   */
+  'tip:summed': (p: RoomRef & TipsSummed) => void;
 };
 
 export interface LecternClientOptions {
@@ -74,6 +81,12 @@ export interface LecternClientOptions {
    * Listeners see no difference — every message still comes as `chat:message`, in order. Default true.
    */
   chatBatches?: boolean;
+  /**
+   * In a gift storm, take a delivery's small tips past the first `TIP_LIST_MAX` summed
+   * (`tip:summed`: how many, how much) rather than each as `tip:new`; paid pinned tips and tips
+   * with a message are listed first. Default true; false hears every tip of every storm.
+   */
+  tipSummaries?: boolean;
   /** Passed to socket.io-client (e.g. `transports: ['websocket']`). */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -110,16 +123,22 @@ export class LecternClient extends Emitter<ClientEvents> {
       auth: {
         ...(options.token ? { token: options.token } : {}),
         // Sales in a storm as `sale:batch`: listeners still get each as `sale:new`.
-        capabilities: [...(options.chatBatches === false ? [] : [Capabilities.chatBatch]), Capabilities.saleBatch],
+        capabilities: [
+          ...(options.chatBatches === false ? [] : [Capabilities.chatBatch]),
+          ...(options.tipSummaries === false ? [] : [Capabilities.tipSummary]),
+          Capabilities.saleBatch,
+        ],
       },
       ...options.socketOptions,
     });
     this.socket.onAny((event: string, payload: unknown) => {
       this.emit(event as keyof ServerToClientEvents, payload as never);
     });
-    // Tips committed together arrive as one `tip:batch`; listeners get each as `tip:new`.
-    this.socket.on('tip:batch', ({ tips }) => {
+    // Tips committed together arrive as one `tip:batch`; listeners get each as `tip:new`, and
+    // those summed in a storm as one `tip:summed`.
+    this.socket.on('tip:batch', ({ roomId, tips, more }) => {
       for (const tip of tips) this.emit('tip:new', tip);
+      if (more) this.emit('tip:summed', { roomId, ...more });
     });
     this.socket.on('sale:batch', ({ sales }) => {
       for (const sale of sales) this.emit('sale:new', sale);

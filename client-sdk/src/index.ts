@@ -32,8 +32,9 @@ export type {
   Subscription,
   SuggestionItem,
   Tip,
+  TipsSummed,
 } from '../../protocol';
-export { ErrorCode as ErrorCodes, Limits, PROTOCOL_VERSION } from '../../protocol';
+export { ErrorCode as ErrorCodes, Limits, PROTOCOL_VERSION, TIP_LIST_MAX } from '../../protocol';
 export { type ClientEvents, LecternClient, type LecternClientOptions, type LecternSocket } from './client';
 export { LecternError } from './errors';
 export { newIdempotencyKey } from './ids';

@@ -10,6 +10,7 @@ import type {
   RoomRole,
   RoomSettings,
   Tip,
+  TipsSummed,
 } from '../../protocol';
 import type { LecternClient } from './client';
 import { Emitter } from './emitter';
@@ -50,8 +51,13 @@ export interface RoomEvents {
   access: (p: { access: AccessLevel; previewEndsAt: Date | null }) => void;
   viewers: (count: number) => void;
   likes: (total: number) => void;
-  /** A tip was sent (every tip, pinned or not). */
+  /**
+   * A tip was sent (every tip, pinned or not; in a gift storm, those the server listed — every
+   * paid pinned tip among them — while the rest come summed as `tipsSummed`).
+   */
   tip: (tip: Tip) => void;
+  /** In a gift storm, tips summed rather than listed: how many, and their sum (client option `tipSummaries`). */
+  tipsSummed: (summed: TipsSummed) => void;
   pinned: (pinned: readonly Tip[]) => void;
   questions: (questions: readonly Question[]) => void;
   poll: (poll: Poll) => void;
@@ -183,6 +189,9 @@ export class LiveRoom extends Emitter<RoomEvents> {
           this.schedulePinExpiry();
           this.emit('pinned', this.current.pinned);
         }
+      }),
+      c.on('tip:summed', ({ roomId, count, amount, currency }) => {
+        if (roomId === this.id) this.emit('tipsSummed', { count, amount, currency });
       }),
       c.on('tip:leaderboard', (p) => {
         if (!mine(p)) return;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 // The built entry, as an application would import it.
-import { LecternClient, type LiveRoom } from '@lectern/client-sdk';
+import { LecternClient, type LecternClientOptions, type LiveRoom } from '@lectern/client-sdk';
 import { type Account, startTestServer, type TestServer } from '../../tests/helpers/server';
 import { eventually } from '../../tests/helpers/socket';
 
@@ -26,9 +26,10 @@ afterEach(async () => {
 });
 afterAll(() => s.close());
 
-async function signedIn(account?: Account, fast = false) {
+async function signedIn(account?: Account, fast = false, options: Partial<LecternClientOptions> = {}) {
   const a = account ?? (await s.api.register());
   const c = new LecternClient({
+    ...options,
     url: s.url,
     token: a.token,
     socketOptions: { transports: ['websocket'], ...(fast ? { reconnectionDelay: 50, reconnectionDelayMax: 100 } : {}) },
@@ -99,6 +100,51 @@ describe('LiveRoom', () => {
     await eventually(() => tipped.length >= sent.length, 5_000, 'every tip');
     expect(tipped.sort()).toEqual(sent.map((r) => r.tip.id).sort());
     expect(batches).toBeGreaterThan(0);
+  });
+
+  it('hears a storm summed past the limit as tipsSummed: with the tips listed, every tip to the cent', async () => {
+    const room = await liveRoom();
+    const { c: w } = await signedIn();
+    const watcher = await w.room(room.id);
+    const { c: p } = await signedIn(undefined, false, { tipSummaries: false });
+    const plain = await p.room(room.id);
+    const heard = { tips: 0, amount: 0, summed: 0 };
+    watcher.on('tip', (t) => {
+      heard.tips++;
+      heard.amount += t.amount;
+    });
+    watcher.on('tipsSummed', (summed) => {
+      heard.summed++;
+      heard.tips += summed.count;
+      heard.amount += summed.amount;
+    });
+    const plainTips: string[] = [];
+    plain.on('tip', (t) => plainTips.push(t.id));
+    plain.on('tipsSummed', () => plainTips.push('a sum'));
+    const tippers = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const t = await signedIn();
+        await s.api.topUp(t.account.token, 1_000);
+        return t.c.room(room.id);
+      }),
+    );
+    const sent = (await Promise.all(tippers.flatMap((r) => Array.from({ length: 15 }, (_, i) => r.tip(1 + i))))).map(
+      (r) => r.tip,
+    );
+    const total = sent.reduce((n, t) => n + t.amount, 0);
+    await eventually(() => heard.tips >= sent.length && plainTips.length >= sent.length, 5_000, 'every tip');
+    expect(heard).toMatchObject({ tips: sent.length, amount: total });
+    expect(plainTips.sort()).toEqual(sent.map((t) => t.id).sort());
+
+    // A delivery summed for certain: the frame the server sends, and what the room makes of it.
+    const summedNow: unknown[] = [];
+    watcher.on('tipsSummed', (summed) => summedNow.push(summed));
+    s.lectern.gateway.io
+      .to(`room:${room.id}:access`)
+      .emit('tip:batch', { roomId: room.id, tips: [sent[0]], more: { count: 250, amount: 250, currency: 'USD' } });
+    await eventually(() => summedNow.length === 1, 5_000, 'the sum');
+    expect(summedNow).toEqual([{ count: 250, amount: 250, currency: 'USD' }]);
+    expect(heard.tips).toBe(sent.length + 251);
   });
 
   it('runs polls: created, voted, updated for everyone', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
+import { connect, ok } from '../helpers/socket';
 import { launchBrowser, type OpenPage, openPage, until } from './browser';
 
 /**
@@ -353,6 +354,43 @@ describe('the room viewers expect', () => {
     await zhStudio.page.getByText('人在看').first().waitFor();
     await screenshots(zhStudio.page, 'zh-studio');
     await zhStudio.context.close();
+  });
+
+  it('a gift storm: the chat lists tips and sums the rest in one line; the studio counts every fen', async () => {
+    const total = async () => Number((await studio.page.locator('#tip-total').textContent())?.replace(/[^\d]/g, ''));
+    const before = await total();
+    const fans = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const account = await server.api.register('viewer', `fan${i}_${randomUUID().slice(0, 4)}`);
+        await server.api.topUp(account.token, 5000);
+        expect((await server.api.post('/api/purchases', { roomId }, account.token, randomUUID())).status).toBe(201);
+        const sock = await connect(server.url, account.token);
+        await ok(sock, 'room:join', { roomId });
+        return sock;
+      }),
+    );
+    // 200 small tips at once: deliveries of more than 50 reach the pages summed past the newest 50.
+    const sent = await Promise.all(
+      fans.flatMap((sock, i) =>
+        Array.from({ length: 20 }, (_, j) =>
+          ok(sock, 'tip:send', { roomId, amount: 1 + ((i + j) % 7), idempotencyKey: randomUUID() }),
+        ),
+      ),
+    );
+    for (const sock of fans) sock.close();
+    const sum = sent.reduce((n, r) => n + r.tip.amount, 0);
+    // The studio's session total: the listed tips and the summed ones, to the fen.
+    await until(async () => (await total()) === before + sum, 'the studio total').catch(failWithPageErrors(studio));
+    for (const page of [amy.open.page, ben.open.page, studio.page]) {
+      const line = page.locator('.chat-list li.chat-tip.summed').first();
+      await line.waitFor({ state: 'attached' });
+      expect(await line.textContent()).toMatch(/^\+ \d+ more tips?, CN¥\d+\.\d\d in all$/);
+      // At most the newest 50 of a storm's tips are listed before each sum (and the chat keeps 200 lines).
+      expect(await page.locator('.chat-list li.chat-tip:not(.summed)').count()).toBeLessThan(sent.length);
+    }
+    await studio.page.locator('.tips-feed li.summed').first().waitFor();
+    await screenshots(amy.open.page, 'watch-gift-storm');
+    await screenshots(studio.page, 'studio-gift-storm');
   });
 
   it('when the streamer ends the stream, the Live badge goes and the room says so', async () => {

@@ -1,8 +1,9 @@
-import { type ChatMessage, Limits, type Tip } from '@lectern/client-sdk';
+import { type ChatMessage, Limits, type Tip, type TipsSummed } from '@lectern/client-sdk';
 import { busy, h } from './dom';
 import { describeError } from './errors';
 import { money, timeOfDay } from './format';
 import { formatNumber, messages } from './i18n';
+import { tipsSummedText } from './tips';
 
 const t = messages({
   en: {
@@ -143,6 +144,15 @@ export class ChatPanel {
       h('time', { class: 'muted small', dateTime: tip.createdAt }, timeOfDay(tip.createdAt)),
     );
     this.append(line, true);
+  }
+
+  /** A gift storm's tips the server summed rather than listed: one line for them all. */
+  addTipsSummed(summed: TipsSummed): void {
+    this.list.querySelector('.empty')?.remove();
+    this.append(
+      h('li', { class: 'chat-tip summed' }, h('span', { class: 'tip-amount' }, tipsSummedText(summed))),
+      true,
+    );
   }
 
   private append(line: HTMLElement, follow: boolean): void {

@@ -1,4 +1,4 @@
-import { type LeaderboardEntry, Limits, type Tip } from '@lectern/client-sdk';
+import { type LeaderboardEntry, Limits, type Tip, type TipsSummed } from '@lectern/client-sdk';
 import type { ServerLimits } from '../../../protocol';
 import { busy, h } from './dom';
 import { money, timeOfDay, toAmountText, toMinorUnits } from './format';
@@ -29,6 +29,7 @@ const t = messages({
     seconds: (n: number) => (n === 1 ? '1 second' : `${formatNumber(n)} seconds`),
     minutes: (n: number) => (n === 1 ? '1 minute' : `${formatNumber(n)} minutes`),
     minutesSeconds: (m: number, s: number) => `${m} min ${s} s`,
+    moreTips: (n: number, amount: string) => `+ ${formatNumber(n)} more ${n === 1 ? 'tip' : 'tips'}, ${amount} in all`,
   },
   'zh-CN': {
     tips: '打赏',
@@ -53,6 +54,7 @@ const t = messages({
     seconds: (n: number) => `${formatNumber(n)} 秒`,
     minutes: (n: number) => `${formatNumber(n)} 分钟`,
     minutesSeconds: (m: number, s: number) => `${m} 分 ${s} 秒`,
+    moreTips: (n: number, amount: string) => `+ 另有 ${formatNumber(n)} 笔打赏，共 ${amount}`,
   },
 });
 
@@ -62,6 +64,11 @@ export type PinLimits = Pick<ServerLimits, 'tipPinThreshold' | 'tipPinBaseSecond
 export function pinSeconds(amount: number, limits: PinLimits): number {
   if (amount < limits.tipPinThreshold) return 0;
   return Math.min(limits.tipPinMaxSeconds, Math.floor((limits.tipPinBaseSeconds * amount) / limits.tipPinThreshold));
+}
+
+/** A gift storm's tips the server summed rather than listed: "+ 250 more tips, $2.50 in all". */
+export function tipsSummedText(summed: TipsSummed): string {
+  return t.moreTips(summed.count, money(summed.amount, summed.currency));
 }
 
 /** "30 seconds", "1 minute", "2 min 30 s". */
@@ -226,6 +233,15 @@ export class TipsPanel {
         h('time', { class: 'muted small', dateTime: tip.createdAt }, timeOfDay(tip.createdAt)),
       ),
     );
+    while (this.feed.children.length > 50) this.feed.lastElementChild?.remove();
+  }
+
+  /** Tips summed in a gift storm: they count in the total, and show as one line. */
+  addSummed(summed: TipsSummed): void {
+    this.feed.querySelector('.empty')?.remove();
+    this.total += summed.amount;
+    this.onTotal(this.total);
+    this.feed.prepend(h('li', { class: 'summed muted' }, tipsSummedText(summed)));
     while (this.feed.children.length > 50) this.feed.lastElementChild?.remove();
   }
 

@@ -442,6 +442,10 @@ class Studio {
       this.tips.add(tip);
       this.chat.addTip(tip);
     });
+    live.on('tipsSummed', (summed) => {
+      this.tips.addSummed(summed);
+      this.chat.addTipsSummed(summed);
+    });
     live.on('pinned', (tips) => this.pinned.set(tips));
     live.on('poll', (poll) => this.polls?.update(poll));
     live.on('questions', (questions) => this.questions.render(questions));

@@ -467,6 +467,7 @@ class WatchPage {
     });
     live.on('chatDeleted', ({ messageId }) => this.chat.remove(messageId));
     live.on('tip', (tip) => this.tipArrived(tip));
+    live.on('tipsSummed', (summed) => this.chat.addTipsSummed(summed));
     live.on('pinned', (tips) => this.pinned.set(tips));
     live.on('poll', (poll) => this.polls.update(poll));
     live.on('questions', (questions) => this.questions.render(questions));
