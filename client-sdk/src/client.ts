@@ -135,10 +135,10 @@ export class LecternClient extends Emitter<ClientEvents> {
       this.emit(event as keyof ServerToClientEvents, payload as never);
     });
     // Tips committed together arrive as one `tip:batch`; listeners get each as `tip:new`, and
-    // those summed in a storm as one `tip:summed`.
+    // those summed in a storm as one `tip:summed`, first: they came before the newest listed.
     this.socket.on('tip:batch', ({ roomId, tips, more }) => {
-      for (const tip of tips) this.emit('tip:new', tip);
       if (more) this.emit('tip:summed', { roomId, ...more });
+      for (const tip of tips) this.emit('tip:new', tip);
     });
     this.socket.on('sale:batch', ({ sales }) => {
       for (const sale of sales) this.emit('sale:new', sale);

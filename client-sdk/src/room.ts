@@ -56,7 +56,10 @@ export interface RoomEvents {
    * paid pinned tip among them — while the rest come summed as `tipsSummed`).
    */
   tip: (tip: Tip) => void;
-  /** In a gift storm, tips summed rather than listed: how many, and their sum (client option `tipSummaries`). */
+  /**
+   * In a gift storm, tips summed rather than listed: how many, and their sum (client option
+   * `tipSummaries`). Emitted before the delivery's listed tips, the newest, which came after them.
+   */
   tipsSummed: (summed: TipsSummed) => void;
   pinned: (pinned: readonly Tip[]) => void;
   questions: (questions: readonly Question[]) => void;

@@ -199,6 +199,8 @@ export class TipsPanel {
   readonly element: HTMLElement;
   private readonly feed = h('ol', { class: 'tips-feed', tabIndex: 0, 'aria-label': t.latest });
   private readonly board = h('ol', { class: 'leaderboard' });
+  private readonly summedLine = h('p', { class: 'tips-summed muted small', hidden: true });
+  private readonly summed = { count: 0, amount: 0 };
   private total = 0;
 
   constructor(
@@ -212,6 +214,7 @@ export class TipsPanel {
       h('h3', { class: 'muted small' }, t.top),
       this.board,
       h('h3', { class: 'muted small' }, t.latest),
+      this.summedLine,
       this.feed,
     );
     this.leaderboard([]);
@@ -236,13 +239,18 @@ export class TipsPanel {
     while (this.feed.children.length > 50) this.feed.lastElementChild?.remove();
   }
 
-  /** Tips summed in a gift storm: they count in the total, and show as one line. */
+  /**
+   * Tips summed in a gift storm: they count in the total, and in one line above the feed, kept
+   * for the session (the feed's newest 50 would push a line of each delivery's out at once).
+   */
   addSummed(summed: TipsSummed): void {
     this.feed.querySelector('.empty')?.remove();
     this.total += summed.amount;
     this.onTotal(this.total);
-    this.feed.prepend(h('li', { class: 'summed muted' }, tipsSummedText(summed)));
-    while (this.feed.children.length > 50) this.feed.lastElementChild?.remove();
+    this.summed.count += summed.count;
+    this.summed.amount += summed.amount;
+    this.summedLine.textContent = tipsSummedText({ ...summed, ...this.summed });
+    this.summedLine.hidden = false;
   }
 
   leaderboard(top: readonly LeaderboardEntry[]): void {
