@@ -38,7 +38,9 @@ export interface Tip {
 
 /**
  * Tips of one delivery that were summed rather than listed (capability `tip:summary`): in a gift
- * storm, the small tips without a message past the first `TIP_LIST_MAX` of a delivery.
+ * storm, those of a delivery past the `TIP_LIST_MAX` listed besides the paid pinned ones (tips
+ * with a message are listed before those without, so a sum is of plain tips unless a storm
+ * brought more than `TIP_LIST_MAX` messages).
  */
 export interface TipsSummed {
   count: number;

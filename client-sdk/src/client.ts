@@ -82,9 +82,9 @@ export interface LecternClientOptions {
    */
   chatBatches?: boolean;
   /**
-   * In a gift storm, take a delivery's small tips past the first `TIP_LIST_MAX` summed
-   * (`tip:summed`: how many, how much) rather than each as `tip:new`; paid pinned tips and tips
-   * with a message are listed first. Default true; false hears every tip of every storm.
+   * In a gift storm, take a delivery's tips past the newest `TIP_LIST_MAX` summed (`tip:summed`:
+   * how many, how much) rather than each as `tip:new`; paid pinned tips are always listed, and
+   * tips with a message before those without. Default true; false hears every tip of every storm.
    */
   tipSummaries?: boolean;
   /** Passed to socket.io-client (e.g. `transports: ['websocket']`). */
