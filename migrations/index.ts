@@ -16,6 +16,7 @@ import * as m0014 from './0014_user_changes_notify';
 import * as m0015 from './0015_follows';
 import * as m0016 from './0016_same_statement_references';
 import * as m0017 from './0017_entitlement_indexes';
+import * as m0018 from './0018_room_tip_totals';
 
 /**
  * Every migration, in order. Listed statically (not read from the directory) so they work the
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0015_follows': m0015,
   '0016_same_statement_references': m0016,
   '0017_entitlement_indexes': m0017,
+  '0018_room_tip_totals': m0018,
 };

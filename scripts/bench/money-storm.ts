@@ -17,6 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { Capabilities } from '../../protocol';
+import { DRIFTED_TIP_TOTALS } from '../../server/payments/room-tips';
 import { freePort, type ServerProcess, spawnServer } from '../../tests/helpers/process';
 import { adminQuery, createMigratedDatabase, databaseUrl, percentiles } from './harness';
 import {
@@ -473,11 +474,12 @@ async function killedMidStorm(storm: Storm, clientCount = CLIENTS) {
     const lost = acknowledged.filter((op) => !inLedger.has(op.id!)).length;
     // A row nobody was told about, or one op answered with two ids, would be a double.
     const doubled = [...inLedger].filter((id) => !ackedIds.has(id)).length + (acknowledged.length - ackedIds.size);
-    const invariants = await db.query<{ unbalanced: string; drifted: string; negative: string }>(`
+    const invariants = await db.query<{ unbalanced: string; drifted: string; negative: string; tipTotals: string }>(`
       SELECT
         (SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0) t) AS unbalanced,
         (SELECT count(*) FROM account_balances b WHERE b.balance <> (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = b.id)) AS drifted,
-        (SELECT count(*) FROM account_balances WHERE kind = 'wallet' AND balance < 0) AS negative
+        (SELECT count(*) FROM account_balances WHERE kind = 'wallet' AND balance < 0) AS negative,
+        (${DRIFTED_TIP_TOTALS}) AS "tipTotals"
     `);
     return {
       seconds: Math.round(elapsed * 10) / 10,
@@ -490,6 +492,7 @@ async function killedMidStorm(storm: Storm, clientCount = CLIENTS) {
       unbalancedTransactions: Number(invariants.rows[0].unbalanced),
       driftedAccounts: Number(invariants.rows[0].drifted),
       negativeWallets: Number(invariants.rows[0].negative),
+      driftedTipTotals: Number(invariants.rows[0].tipTotals),
     };
   } finally {
     await db.end();

@@ -225,6 +225,13 @@ export interface TipsTable {
   created_at: CreatedAt;
 }
 
+/** Each tipper's total in a room (the leaderboard), added to by the tip batch. */
+export interface RoomTipTotalsTable {
+  room_id: string;
+  sender_id: string;
+  total: number;
+}
+
 export interface ChatMessagesTable {
   id: string;
   room_id: string;
@@ -594,6 +601,7 @@ export interface DB {
   subscriptions: SubscriptionsTable;
   follows: FollowsTable;
   tips: TipsTable;
+  room_tip_totals: RoomTipTotalsTable;
   chat_messages: ChatMessagesTable;
   moderation_actions: ModerationActionsTable;
   questions: QuestionsTable;

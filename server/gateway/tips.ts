@@ -135,9 +135,8 @@ export class TipsManager {
     return this.board.get(roomId);
   }
 
-  private async loadLeaderboard(roomId: string, limit = 10): Promise<LeaderboardEntry[]> {
-    const since = (await this.ctx.roomStates.get(roomId)).room.startedAt;
-    return this.ctx.payments.tipLeaderboard(roomId, since === null ? null : new Date(since), limit);
+  private loadLeaderboard(roomId: string, limit = 10): Promise<LeaderboardEntry[]> {
+    return this.ctx.payments.tipLeaderboard(roomId, limit);
   }
 
   /** Tips whose message is pinned right now, newest first. */

@@ -845,6 +845,14 @@ class Rows {
           ${tp.map((x) => x.tip.currency)}::text[], ${tp.map((x) => x.tip.message)}::text[],
           ${tp.map((x) => x.tip.pinnedUntil)}::timestamptz[], ${tp.map((x) => x.transactionId)}::uuid[],
           ${tp.map((x) => x.tip.createdAt)}::timestamptz[]))`);
+      // Each tipper's running total in the room (the leaderboard), one row per tipper of the batch.
+      parts.push(sql`tt AS (
+        INSERT INTO room_tip_totals AS r (room_id, sender_id, total)
+        SELECT v.room_id, v.sender_id, sum(v.amount)
+        FROM unnest(${tp.map((x) => x.tip.roomId)}::uuid[], ${tp.map((x) => x.tip.user.id)}::uuid[],
+                    ${tp.map((x) => x.tip.amount)}::int8[]) AS v(room_id, sender_id, amount)
+        GROUP BY v.room_id, v.sender_id
+        ON CONFLICT (room_id, sender_id) DO UPDATE SET total = r.total + excluded.total)`);
     }
     if (p.length) {
       // A unique violation (another node sold the same item to the same buyer meanwhile) fails the

@@ -131,8 +131,8 @@ export interface PaymentsService {
   saleNotice(
     sale: { purchase: Purchase; buyerName?: string; title?: string } | { tip: Tip; roomTitle?: string },
   ): Promise<SaleNotice>;
-  /** A room's biggest tippers since its live session started (`since`), biggest first. */
-  tipLeaderboard(roomId: string, since: Date | null, limit: number): Promise<LeaderboardEntry[]>;
+  /** A room's biggest tippers (of its one live session), biggest first. */
+  tipLeaderboard(roomId: string, limit: number): Promise<LeaderboardEntry[]>;
   /** A room's tips whose message is pinned now, newest first. */
   pinnedTips(roomId: string, limit: number): Promise<Tip[]>;
   /** One pass of payout settlement and one of earnings release (the periodic tasks do this too). */
@@ -772,7 +772,7 @@ export function createPaymentsService({
       return storedOutcome(db, { userId, key, scope: operation, params }, config.idempotencyTtlHours);
     },
 
-    tipLeaderboard: (roomId, since, limit) => tipLeaderboard(db, roomId, since, limit),
+    tipLeaderboard: (roomId, limit) => tipLeaderboard(db, roomId, limit),
     pinnedTips: (roomId, limit) => pinnedTips(db, roomId, limit),
 
     async saleNotice(sale) {

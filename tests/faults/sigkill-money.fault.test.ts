@@ -16,5 +16,13 @@ it('every acknowledged operation is in the ledger exactly once after a SIGKILL m
     unbalancedTransactions: result.unbalancedTransactions,
     driftedAccounts: result.driftedAccounts,
     negativeWallets: result.negativeWallets,
-  }).toEqual({ lost: 0, doubled: 0, unbalancedTransactions: 0, driftedAccounts: 0, negativeWallets: 0 });
+    driftedTipTotals: result.driftedTipTotals,
+  }).toEqual({
+    lost: 0,
+    doubled: 0,
+    unbalancedTransactions: 0,
+    driftedAccounts: 0,
+    negativeWallets: 0,
+    driftedTipTotals: 0,
+  });
 });

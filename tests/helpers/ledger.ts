@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type { Lectern } from '../../server/app';
+import { DRIFTED_TIP_TOTALS } from '../../server/payments/room-tips';
 
 /**
  * The ledger's invariants, checked against the database itself: every transaction balances,
- * every balance is the sum of its entries, no user account is negative, and money is conserved.
+ * every balance is the sum of its entries, no user account is negative, and money is conserved;
+ * and each tipper's running total in a room (the leaderboard's) is the sum of their tips there.
  */
 export async function ledgerInvariants(lectern: Lectern) {
   const { db } = lectern.database;
@@ -19,11 +21,13 @@ export async function ledgerInvariants(lectern: Lectern) {
     WHERE (kind IN ('wallet', 'earnings', 'earnings_pending', 'payouts_clearing') AND balance < 0)
        OR (kind = 'earnings_debt' AND balance > 0)`.execute(db);
   const total = await sql<{ total: string | null }>`SELECT sum(balance) AS total FROM account_balances`.execute(db);
+  const tipTotals = await sql<{ n: string }>`SELECT (${sql.raw(DRIFTED_TIP_TOTALS)}) AS n`.execute(db);
   return {
     unbalancedTransactions: unbalanced.rows.length,
     driftedAccounts: drifted.rows.length,
     negativeUserAccounts: negative.rows.length,
     totalOfAllBalances: Number(total.rows[0]?.total ?? 0),
+    driftedTipTotals: Number(tipTotals.rows[0].n),
   };
 }
 
@@ -32,4 +36,5 @@ export const HEALTHY_LEDGER = {
   driftedAccounts: 0,
   negativeUserAccounts: 0,
   totalOfAllBalances: 0,
+  driftedTipTotals: 0,
 };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { migrations } from '../../migrations';
 import { HEALTHY_LEDGER, ledgerInvariants } from '../helpers/ledger';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import { type ClientSocket, closeAllSockets, connect, ok, send } from '../helpers/socket';
@@ -122,6 +123,13 @@ it('holds every invariant through a storm of tips, purchases and top-ups', async
   expect(answers.some((a) => !a.ok)).toBe(true);
   expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
 
+  // The room's leaderboard: each tipper's acknowledged tips, summed (their running totals).
+  const tipped = new Map<string, number>();
+  for (const a of answers) if (a.kind === 'tip' && a.ok) tipped.set(a.user, (tipped.get(a.user) ?? 0) + a.amount);
+  const board = await s.lectern.services.payments.tipLeaderboard(room.id, 100);
+  expect(new Map(board.map((e) => [e.user.id, e.total]))).toEqual(tipped);
+  expect(board.map((e) => e.total)).toEqual([...tipped.values()].sort((a, b) => b - a));
+
   // Rolled up, the derived balances (platform revenue, pending earnings, provider) are unchanged.
   const before = await db.selectFrom('account_balances').select(['id', 'balance']).orderBy('id').execute();
   await sql`SELECT ledger_roll_up(1000000)`.execute(db);
@@ -136,6 +144,19 @@ it('holds every invariant through a storm of tips, purchases and top-ups', async
     expect(again.ok).toBe(a.ok);
     if (a.ok && again.ok) expect(again.data.tip.id).toBe(a.id);
   }
+  // A replay adds nothing to anyone's total.
+  expect(await ledgerInvariants(s.lectern)).toEqual(HEALTHY_LEDGER);
+});
+
+it('rebuilds the running tip totals from the tips (migration 0018)', async () => {
+  const { db } = s.lectern.database;
+  const totals = () => db.selectFrom('room_tip_totals').selectAll().orderBy('room_id').orderBy('sender_id').execute();
+  const before = await totals();
+  expect(before.length).toBeGreaterThan(0); // the storm's
+  const migration = migrations['0018_room_tip_totals'];
+  await migration.down?.(db);
+  await migration.up(db);
+  expect(await totals()).toEqual(before);
 });
 
 it('two keys buying the same lesson for one buyer at once: one sale, one "already purchased"', async () => {
