@@ -1,7 +1,12 @@
 import { Capabilities, TIP_DELIVERY_INTERVAL_MS, TIP_LIST_MAX, type Tip, type TipsSummed } from '../../protocol';
-import { AccessMarkers } from './access-markers';
+import { AccessMarkers, markerChannel } from './access-markers';
 import { RoomBatcher } from './room-batcher';
 import { accessChannel, type IoServer } from './types';
+
+/** The tips marker channels of a room's access channel: members taking sums, and the others. */
+const TIP_MARKERS = { asked: 'tips-summed', plain: 'tips-each' };
+export const summedTipsChannel = (roomId: string) => markerChannel(roomId, TIP_MARKERS.asked);
+export const eachTipChannel = (roomId: string) => markerChannel(roomId, TIP_MARKERS.plain);
 
 /**
  * A room's committed tips, to its members with access (a tip's message is part of the room's
@@ -23,7 +28,7 @@ export class TipDelivery {
     private readonly clustered: boolean,
     intervalMs = TIP_DELIVERY_INTERVAL_MS,
   ) {
-    this.markers = new AccessMarkers(io, Capabilities.tipSummary, { asked: 'tips-summed', plain: 'tips-each' });
+    this.markers = new AccessMarkers(io, Capabilities.tipSummary, TIP_MARKERS);
     this.batches = new RoomBatcher(intervalMs, (roomId, tips) => this.deliver(roomId, tips));
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TIP_LIST_MAX } from '../../protocol';
+import { eachTipChannel, summedTipsChannel } from '../../server/gateway/tip-delivery';
 import { type Account, startTestServer, type TestServer } from '../helpers/server';
 import {
   type ClientSocket,
@@ -126,8 +127,8 @@ describe('tips', () => {
     // Each is marked by what it asked for (whether a storm here is fast enough to be summed
     // depends on the machine: server/gateway/tip-delivery.test.ts sums one for certain).
     const marked = (name: string) => [...(s.lectern.gateway.io.of('/').adapter.rooms.get(name) ?? [])];
-    expect(marked(`room:${room.id}:access:tips-summed`)).toEqual([summing.sock.id]);
-    expect(marked(`room:${room.id}:access:tips-each`)).toEqual(expect.arrayContaining([plain.sock.id]));
+    expect(marked(summedTipsChannel(room.id))).toEqual([summing.sock.id]);
+    expect(marked(eachTipChannel(room.id))).toEqual(expect.arrayContaining([plain.sock.id]));
     const plainHeard = record(plain.sock, 'tip:new');
     const plainBatches = record(plain.sock, 'tip:batch');
     const single = record(summing.sock, 'tip:new');
