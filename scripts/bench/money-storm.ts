@@ -17,7 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { Capabilities } from '../../protocol';
-import { DRIFTED_TIP_TOTALS } from '../../server/payments/room-tips';
+import { DRIFTED_TIP_TOTALS } from '../../tests/helpers/ledger';
 import { freePort, type ServerProcess, spawnServer } from '../../tests/helpers/process';
 import { adminQuery, createMigratedDatabase, databaseUrl, percentiles } from './harness';
 import {

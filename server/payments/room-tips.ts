@@ -19,15 +19,6 @@ export async function tipLeaderboard(db: Kysely<DB>, roomId: string, limit: numb
   return rows.map((r) => ({ user: { id: r.id, username: r.username }, total: Number(r.total) }));
 }
 
-/**
- * How many (room, tipper) running totals differ from the sum of the tips they stand for (0 in a
- * sound database): one SQL expression, for the money checks of the tests and the storm bench.
- */
-export const DRIFTED_TIP_TOTALS = `
-  SELECT count(*) FROM (SELECT room_id, sender_id, sum(amount) AS total FROM tips GROUP BY room_id, sender_id) s
-  FULL JOIN room_tip_totals r USING (room_id, sender_id)
-  WHERE r.total IS DISTINCT FROM s.total`;
-
 /** A room's tips whose message is pinned now, newest first. */
 export async function pinnedTips(db: Kysely<DB>, roomId: string, limit: number): Promise<Tip[]> {
   const rows = await db
