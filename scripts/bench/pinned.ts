@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { freePort, ROOT, spawnServer } from '../../tests/helpers/process';
 import { adminQuery, createMigratedDatabase, databaseUrl } from './harness';
@@ -30,6 +30,16 @@ export const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 1
 /** Moves this process (every thread of it) to CPU 1; the servers it spawns are put on CPU 0. */
 export function pinLoad(): void {
   if (PINNED) execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+}
+
+/**
+ * Lets the scheduler place this process (every thread of it) on any CPU again, after `pinLoad`
+ * (an earlier suite of the same run); the servers it spawns unpinned inherit that.
+ */
+export function unpinLoad(): void {
+  // Every CPU of the machine: `availableParallelism` counts only those this process may use now.
+  const count = cpus().length;
+  if (count >= 2) execFileSync('taskset', ['-a', '-cp', `0-${count - 1}`, String(process.pid)], { stdio: 'ignore' });
 }
 
 /**
