@@ -27,7 +27,7 @@ const suites: Record<string, (server: Awaited<ReturnType<typeof startBenchServer
   chatFanout: (s) => chatFanout(s),
   likeStorm: (s) => likeStorm(s),
   purchases: (s) => purchases(s),
-  // Its own server process (pinned to a core) and database, beside pgbench on the same Postgres.
+  // Its own server process and database, beside pgbench on the same Postgres (placed by the scheduler, as pgbench is).
   moneyStorm: () => moneyStorm(),
   // A sale batch's Postgres CPU, fixed and per operation: the batcher alone (no server) on a database of its own.
   moneyBatchCost: () => moneyBatchCost(),
