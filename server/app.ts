@@ -235,7 +235,13 @@ async function assemble(
     { log, registry: metrics.registry },
   );
   onClose(() => media.close());
-  const analytics = createAnalytics({ db, events: engagement, config, log: log.child({ component: 'analytics' }) });
+  const analytics = createAnalytics({
+    db,
+    pool: database.pool,
+    events: engagement,
+    config,
+    log: log.child({ component: 'analytics' }),
+  });
   onClose(() => analytics.close());
   const signer = createUrlSigner(config, jwtSecret);
   const vod = createVod({
@@ -281,7 +287,8 @@ async function assemble(
     db,
     log: engagement.log,
     domain,
-    inTransaction: (trx, messages) => webhooks.queueRelayed(trx, messages),
+    pool: database.pool,
+    sideWrite: webhooks.relayed,
     relayed(_messages, events) {
       webhooks.nudge();
       for (const event of events) observe(event);

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import { type Lectern, startLectern } from '../server/app';
 import type { DB } from '../server/db';
 import { createKysely } from '../server/db/pool';
@@ -15,6 +16,7 @@ import {
 import { analyticsDrained, deleteRedisKeys } from './analytics/drain';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 import { TEST_REDIS_URL } from './helpers/env';
+import { roundTripsOf } from './helpers/round-trips';
 import { Api, startTestServer, type TestServer } from './helpers/server';
 import { eventually, sleep } from './helpers/socket';
 import { Receiver } from './webhooks/receiver';
@@ -32,11 +34,13 @@ async function events(log: EventLog): Promise<EngagementEvent[]> {
 describe('the outbox relay', () => {
   let database: TestDatabase;
   let db: Kysely<DB>;
+  let pool: pg.Pool;
   let close: () => Promise<void>;
   beforeAll(async () => {
     database = await createTestDatabase();
     const opened = createKysely(database.url, 8);
     db = opened.db;
+    pool = opened.pool;
     close = () => opened.db.destroy();
   });
   afterAll(async () => {
@@ -71,7 +75,7 @@ describe('the outbox relay', () => {
     await stageTips(120);
     const staged = await outboxIds();
     const log = new InMemoryEventLog();
-    const relays = [1, 2, 3].map(() => new OutboxRelay({ db, log, batchSize: 7, sweepIntervalMs: 3_600_000 }));
+    const relays = [1, 2, 3].map(() => new OutboxRelay({ db, pool, log, batchSize: 7, sweepIntervalMs: 3_600_000 }));
     await Promise.all(relays.flatMap((r) => [r.drain(), r.drain()]));
     await Promise.all(relays.map((r) => r.drain())); // whatever a racing start-up pass left
     const appended = await events(log);
@@ -89,14 +93,18 @@ describe('the outbox relay', () => {
     let failOnce = true;
     const relay = new OutboxRelay({
       db,
+      pool,
       log,
       sweepIntervalMs: 3_600_000,
       // What a crash between the append and the commit leaves: appended events, rows still there.
-      inTransaction: async () => {
-        if (failOnce) {
-          failOnce = false;
-          throw new Error('the node died before its commit');
-        }
+      sideWrite: {
+        probe: sql`SELECT 1`.compile(db),
+        write: async () => {
+          if (failOnce) {
+            failOnce = false;
+            throw new Error('the node died before its commit');
+          }
+        },
       },
     });
     await relay.drain().catch(() => {}); // the start-up pass, or this one, fails once
@@ -111,12 +119,48 @@ describe('the outbox relay', () => {
     await log.close();
   });
 
+  it('relays a pass in two round trips, and queues its side write in the same transaction only when the probe finds rows', async () => {
+    const log = new InMemoryEventLog();
+    let probeFinds = false;
+    const written: number[] = [];
+    const relay = new OutboxRelay({
+      db,
+      pool,
+      log,
+      sweepIntervalMs: 3_600_000,
+      sideWrite: {
+        // The probe is a statement of the claim's round trip; its rows decide.
+        get probe() {
+          return sql`SELECT 1 WHERE ${probeFinds}::bool`.compile(db);
+        },
+        write: async (trx, messages) => {
+          await sql`SELECT 1`.execute(trx);
+          written.push(messages.length);
+        },
+      },
+    });
+    await relay.drain(); // the start-up pass
+    await stageTips(5);
+    // BEGIN with the claim and the probe; the delete with COMMIT.
+    expect(await roundTripsOf(pool, () => relay.drain())).toBe(2);
+    expect(written).toEqual([]);
+    expect(await outboxIds()).toEqual([]);
+    probeFinds = true;
+    await stageTips(3);
+    expect(await roundTripsOf(pool, () => relay.drain())).toBe(3);
+    expect(written).toEqual([3]);
+    expect((await events(log)).length).toBe(8);
+    await relay.close();
+    await log.close();
+  });
+
   it('relays a storm of commits in paced passes, not one pass per commit', async () => {
     const log = new InMemoryEventLog();
     const domain = new DomainEvents();
     let passes = 0;
     const relay = new OutboxRelay({
       db,
+      pool,
       log,
       domain,
       sweepIntervalMs: 3_600_000,

@@ -1,5 +1,7 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import type { DB } from '../db';
+import { kyselyOn, onPooledClient, RoundTrip } from '../db/round-trip';
 import type { EngagementEvent } from '../events';
 import type { SaleKind } from './derive';
 
@@ -130,14 +132,27 @@ class Deltas {
 
   /**
    * Writes everything, table by table in a fixed order and rows sorted by key, so concurrent
-   * batches (several consumers) lock rows in the same order and do not deadlock each other.
+   * batches (several consumers) lock rows in the same order and do not deadlock each other. The
+   * media first, whose statements wait for each other's answers; then the rest and `COMMIT` in one
+   * round trip.
    */
-  async write(trx: Transaction<DB>): Promise<void> {
+  async writeAndCommit(db: Kysely<DB>, client: pg.ClientBase): Promise<void> {
     const sorted = <T>(m: Map<string, T>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    await this.writeMedia(kyselyOn(client), sorted(this.mediaViewers), sorted(this.media));
+    const trip = new RoundTrip();
+    for (const statement of this.statements(db, sorted)) trip.add(statement);
+    trip.add('COMMIT');
+    await trip.send(client);
+  }
+
+  /** The upserts of rooms, presence, minutes, viewers and sales: none needs another's answer. */
+  private statements(db: Kysely<DB>, sorted: <T>(m: Map<string, T>) => T[]): CompiledQuery[] {
+    const out: CompiledQuery[] = [];
     const rooms = [...this.rooms].sort(([a], [b]) => (a < b ? -1 : 1));
     if (rooms.length > 0) {
       const columns = sql.join(ROOM_COUNTERS.map((c) => sql.ref(c)));
-      await sql`
+      out.push(
+        sql`
         INSERT INTO analytics_rooms (room_id, creator_id, ${columns})
         VALUES ${sql.join(
           rooms.map(
@@ -147,34 +162,41 @@ class Deltas {
         ON CONFLICT (room_id) DO UPDATE SET
           ${sql.join(ROOM_COUNTERS.map((c) => sql`${sql.ref(c)} = analytics_rooms.${sql.ref(c)} + excluded.${sql.ref(c)}`))},
           updated_at = now()
-      `.execute(trx);
+      `.compile(db),
+      );
     }
     const presence = sorted(this.presence);
     if (presence.length > 0) {
-      await sql`
+      out.push(
+        sql`
         INSERT INTO analytics_presence (room_id, at, delta)
         VALUES ${sql.join(presence.map((p) => sql`(${p.roomId}, ${p.at}, ${p.delta})`))}
         ON CONFLICT (room_id, at) DO UPDATE SET delta = analytics_presence.delta + excluded.delta
-      `.execute(trx);
+      `.compile(db),
+      );
     }
     const minutes = sorted(this.minutes);
     if (minutes.length > 0) {
-      await sql`
+      out.push(
+        sql`
         INSERT INTO analytics_room_minutes (room_id, minute, chat_messages, likes)
         VALUES ${sql.join(minutes.map((m) => sql`(${m.roomId}, ${m.minute}, ${m.chat}, ${m.likes})`))}
         ON CONFLICT (room_id, minute) DO UPDATE SET
           chat_messages = analytics_room_minutes.chat_messages + excluded.chat_messages,
           likes = analytics_room_minutes.likes + excluded.likes
-      `.execute(trx);
+      `.compile(db),
+      );
     }
     const viewers = sorted(this.viewers);
     if (viewers.length > 0) {
-      await sql`
+      out.push(
+        sql`
         INSERT INTO analytics_room_viewers (room_id, user_id, creator_id, first_joined_at)
         VALUES ${sql.join(viewers.map((v) => sql`(${v.roomId}, ${v.userId}, ${v.creatorId}, ${v.firstJoinedAt})`))}
         ON CONFLICT (room_id, user_id) DO UPDATE
           SET first_joined_at = least(analytics_room_viewers.first_joined_at, excluded.first_joined_at)
-      `.execute(trx);
+      `.compile(db),
+      );
     }
     const sales = sorted(this.sales);
     if (sales.length > 0) {
@@ -183,7 +205,8 @@ class Deltas {
       // One array per column, not ten parameters per sale: a storm's pass writes hundreds of
       // sales, and building and sending thousands of parameters was the main thread's work.
       const column = <T>(f: (s: (typeof sales)[number]) => T) => sales.map(f);
-      await sql`
+      out.push(
+        sql`
         INSERT INTO analytics_sales (id, kind, creator_id, room_id, buyer_id, amount, fee, at, sold, refunded_at)
         SELECT * FROM unnest(
           ${column((s) => s.id)}::uuid[], ${column((s) => s.kind)}::text[], ${column((s) => s.creatorId)}::uuid[],
@@ -200,9 +223,10 @@ class Deltas {
           fee = greatest(analytics_sales.fee, excluded.fee),
           -- least() skips nulls: the first refund recorded stays.
           refunded_at = least(analytics_sales.refunded_at, excluded.refunded_at)
-      `.execute(trx);
+      `.compile(db),
+      );
     }
-    await this.writeMedia(trx, sorted(this.mediaViewers), sorted(this.media));
+    return out;
   }
 
   /**
@@ -210,7 +234,7 @@ class Deltas {
    * the insert and the update say which rows are new, so concurrent batches never count twice.
    */
   private async writeMedia(
-    trx: Transaction<DB>,
+    trx: Kysely<DB>,
     viewers: { kind: MediaItemKind; itemId: string; userId: string; completed: boolean }[],
     items: { kind: MediaItemKind; itemId: string; creatorId: string; seconds: number }[],
   ): Promise<void> {
@@ -281,7 +305,11 @@ interface Plan {
 export class AnalyticsAggregator {
   private readonly owners = new Map<string, string>();
 
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    /** The pool under `db`: a batch is one transaction of two round trips on one of its clients. */
+    private readonly pool: pg.Pool,
+  ) {}
 
   /** Applies the events not applied before, once each; resolves the ids it applied. */
   async applyAll(events: readonly EngagementEvent[]): Promise<string[]> {
@@ -293,12 +321,20 @@ export class AnalyticsAggregator {
     }
     if (plans.length === 0) return [];
     const ids = [...new Set(plans.map((p) => p.eventId))].sort();
-    return this.db.transaction().execute(async (trx) => {
-      const { rows: claimed } = await sql<{ event_id: string }>`
-        INSERT INTO analytics_processed_events (event_id) SELECT unnest(${ids}::uuid[])
-        ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-      `.execute(trx);
-      const fresh = new Set(claimed.map((r) => r.event_id));
+    // Two round trips: `BEGIN` and the claim of the ids, then the writes and `COMMIT`. A storm's
+    // pass runs ten times a second on the main thread; a round trip per statement was a write to
+    // the socket and a turn of the event loop each.
+    return onPooledClient(this.pool, async (client) => {
+      const claim = new RoundTrip();
+      claim.add('BEGIN');
+      const claimed = claim.add<{ event_id: string }>(
+        sql`
+          INSERT INTO analytics_processed_events (event_id) SELECT unnest(${ids}::uuid[])
+          ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+        `.compile(this.db),
+      );
+      await claim.send(client);
+      const fresh = new Set(claimed().map((r) => r.event_id));
       const deltas = new Deltas();
       const applied: string[] = [];
       for (const p of plans) {
@@ -307,7 +343,7 @@ export class AnalyticsAggregator {
         p.add(deltas);
         applied.push(p.eventId);
       }
-      await deltas.write(trx);
+      await deltas.writeAndCommit(this.db, client);
       return applied;
     });
   }

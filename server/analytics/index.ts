@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { z } from 'zod';
 import type { Principal } from '../auth';
 import type { Config } from '../config';
@@ -75,6 +76,8 @@ export const creatorQuery = z.strictObject({
 
 export interface AnalyticsDeps {
   db: Kysely<DB>;
+  /** The pool under `db` (the aggregator's transactions send several statements at a time). */
+  pool: pg.Pool;
   /** The engagement events subsystem; with it (and `analyticsEnabled`) this node runs a consumer. */
   events?: Events;
   config: Pick<
@@ -91,7 +94,7 @@ const PRUNE_BATCH = 10_000;
 export function createAnalytics(deps: AnalyticsDeps): Analytics {
   const { db, config, log } = deps;
   const now = deps.now ?? Date.now;
-  const aggregator = new AnalyticsAggregator(db);
+  const aggregator = new AnalyticsAggregator(db, deps.pool);
   const reports = new AnalyticsReports(db);
 
   const consumer =

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { startEmbeddedPostgres } from './embedded';
@@ -13,6 +14,8 @@ export * from './schema';
 
 export interface Database {
   readonly db: Kysely<DB>;
+  /** The pool under `db`, for round trips of several statements (`server/db/round-trip.ts`). */
+  readonly pool: pg.Pool;
   /** Where it is: the money thread opens connections of its own (`DB_MONEY_CONNECTIONS`). */
   readonly url: string;
   /** `embedded`: our own Postgres from the npm binaries; `external`: DATABASE_URL. */
@@ -31,7 +34,7 @@ export async function openDatabase(
     : await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log });
   const url = config.databaseUrl ?? embedded?.url;
   if (!url) throw new Error('no database URL');
-  const { db } = createKysely(url, config.dbPoolMax);
+  const { db, pool } = createKysely(url, config.dbPoolMax);
   try {
     await sql`SELECT 1`.execute(db);
     if (config.migrateOnStart) {
@@ -46,6 +49,7 @@ export async function openDatabase(
   let closing: Promise<void> | undefined;
   return {
     db,
+    pool,
     url,
     mode: embedded ? 'embedded' : 'external',
     async ping() {

@@ -92,6 +92,27 @@ function arrayElement(e: unknown): string {
   return t.includes('"') || t.includes('\\') ? `"${t.replace(/[\\"]/g, '\\$&')}"` : `"${t}"`;
 }
 
+/**
+ * Runs `body` on one client of `pool`: a transaction whose round trips carry their own `BEGIN`
+ * (in the first) and `COMMIT` (in the last). If anything fails, it is rolled back, and a client
+ * that cannot even roll back is dropped rather than returned to the pool.
+ */
+export async function onPooledClient<T>(pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    const result = await body(client);
+    client.release();
+    return result;
+  } catch (err) {
+    const broken = await client.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
+    client.release(broken);
+    throw err;
+  }
+}
+
 /** A Kysely whose every query runs on this one client, inside whatever transaction it is in. */
 export function kyselyOn(client: pg.ClientBase): Kysely<DB> {
   const pool = {

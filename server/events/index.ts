@@ -25,6 +25,7 @@ export {
   type OutboxMessage,
   OutboxRelay,
   type OutboxRelayOptions,
+  type OutboxSideWrite,
   type OutboxTopic,
   stageDomainEvent,
 } from './outbox';

@@ -1,6 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import type pg from 'pg';
 import { Registry } from 'prom-client';
 import type { DB } from '../db';
+import { kyselyOn, onPooledClient, RoundTrip } from '../db/round-trip';
 import type { DomainEventMap, DomainEvents } from '../domain-events';
 import type { Logger } from '../log';
 import { engagementEventOf } from './domain-bridge';
@@ -53,18 +55,30 @@ export async function stageDomainEvent<K extends OutboxTopic>(
     .execute();
 }
 
+/**
+ * Writes that must commit together with the relayed rows' removal (the webhook queue), so they
+ * happen once per row.
+ */
+export interface OutboxSideWrite {
+  /**
+   * Sent with the claim, in its round trip: no row means `write` has nothing to do (no webhook
+   * takes money events), and the pass is then two round trips.
+   */
+  probe: CompiledQuery;
+  /** In the relay's transaction, after the append. */
+  write(trx: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<unknown>;
+}
+
 export interface OutboxRelayOptions {
   db: Kysely<DB>;
+  /** The pool under `db`: a pass takes one client, for its round trips of several statements. */
+  pool: pg.Pool;
   log: EventLog;
   /** Default `engagement`. */
   stream?: string;
   /** With it, every outbox topic committed on this node starts a pass at once. */
   domain?: DomainEvents;
-  /**
-   * Runs in the relay's transaction after the append: writes that must commit together with the
-   * rows' removal (the webhook queue), so they happen once per row.
-   */
-  inTransaction?: (trx: Kysely<DB>, messages: readonly OutboxMessage[]) => Promise<unknown>;
+  sideWrite?: OutboxSideWrite;
   /** After the commit, with what was relayed. Its errors are logged, never thrown. */
   relayed?: (messages: readonly OutboxMessage[], events: readonly EngagementEvent[]) => void;
   /** How often to look for rows nobody relayed (a node died). Default 5,000 ms. */
@@ -184,20 +198,42 @@ export class OutboxRelay {
     return total;
   }
 
-  /** One transaction: claim a batch, append its events (confirmed), queue webhooks, delete the rows. */
+  /**
+   * One transaction: claim a batch, append its events (confirmed), queue webhooks, delete the
+   * rows. Two round trips (`BEGIN` and the claim; the delete and `COMMIT`), not one per statement:
+   * in a storm a pass runs ten times a second on the main thread, and each round trip is a write
+   * to the socket and a turn of the event loop.
+   */
   private async relayBatch(): Promise<number> {
-    const done = await this.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('events_outbox')
-        .select(['id', 'event_id', 'topic', 'payload', 'created_at'])
-        // Topics of a newer build stay for a node that knows them.
-        .where('topic', 'in', [...OUTBOX_TOPICS])
-        .orderBy('id')
-        .limit(this.batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (rows.length === 0) return null;
+    const { sideWrite } = this.options;
+    const done = await onPooledClient(this.options.pool, async (client) => {
+      const claim = new RoundTrip();
+      claim.add('BEGIN');
+      const claimed = claim.add<{
+        id: number;
+        event_id: string;
+        topic: OutboxTopic;
+        payload: unknown;
+        created_at: Date;
+      }>(
+        this.db
+          .selectFrom('events_outbox')
+          .select(['id', 'event_id', 'topic', 'payload', 'created_at'])
+          // Topics of a newer build stay for a node that knows them.
+          .where('topic', 'in', [...OUTBOX_TOPICS])
+          .orderBy('id')
+          .limit(this.batchSize)
+          .forUpdate()
+          .skipLocked()
+          .compile(),
+      );
+      const probed = sideWrite ? claim.add(sideWrite.probe) : () => [];
+      await claim.send(client);
+      const rows = claimed();
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        return null;
+      }
       const messages = rows.map(
         (r) => ({ id: r.event_id, topic: r.topic, payload: r.payload, at: r.created_at }) as OutboxMessage,
       );
@@ -213,9 +249,12 @@ export class OutboxRelay {
       }
       // Resolves once the log holds them (Redis replied to XADD): only then may the rows go.
       if (events.length > 0) await this.log.append(this.stream, events);
-      await this.options.inTransaction?.(trx, messages);
+      if (probed().length > 0) await sideWrite?.write(kyselyOn(client), messages);
+      const finish = new RoundTrip();
       // One array parameter, not one per row.
-      await sql`DELETE FROM events_outbox WHERE id = any(${rows.map((r) => r.id)}::int8[])`.execute(trx);
+      finish.add(sql`DELETE FROM events_outbox WHERE id = any(${rows.map((r) => r.id)}::int8[])`.compile(this.db));
+      finish.add('COMMIT');
+      await finish.send(client);
       return { count: rows.length, messages, events };
     });
     if (!done) return 0;

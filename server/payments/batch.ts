@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Purchase, Tip } from '../../protocol';
 import type { Config } from '../config';
 import type { AccountKind, ContentsTable, DB, RoomsTable } from '../db';
-import { kyselyOn, RoundTrip } from '../db/round-trip';
+import { kyselyOn, onPooledClient, RoundTrip } from '../db/round-trip';
 import { AppError, conflict, httpStatusOf, invalidArgument, notFound } from '../errors';
 import type { Logger } from '../log';
 import { splitFee } from './fees';
@@ -232,21 +232,9 @@ export class MoneyBatcher {
    * One transaction for the whole batch, in two round trips (three with top-ups); resolves what
    * each operation got. A failure rolls all of it back and is thrown.
    */
-  private async write(batch: Pending[]): Promise<Map<Pending, Done | { error: unknown }>> {
-    const client = await this.d.pool.connect();
-    try {
-      const results = await this.transaction(client, batch);
-      client.release();
-      return results;
-    } catch (err) {
-      // Nothing of the batch is kept; a connection that cannot even roll back is dropped.
-      const broken = await client.query('ROLLBACK').then(
-        () => false,
-        () => true,
-      );
-      client.release(broken);
-      throw err;
-    }
+  private write(batch: Pending[]): Promise<Map<Pending, Done | { error: unknown }>> {
+    // Nothing of the batch is kept if it fails.
+    return onPooledClient(this.d.pool, (client) => this.transaction(client, batch));
   }
 
   private async transaction(client: pg.PoolClient, batch: Pending[]): Promise<Map<Pending, Done | { error: unknown }>> {

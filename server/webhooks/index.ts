@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Config } from '../config';
 import type { DB } from '../db';
 import type { DomainEventMap, DomainEvents } from '../domain-events';
-import type { OutboxMessage } from '../events';
+import { OUTBOX_TOPICS, type OutboxMessage, type OutboxSideWrite } from '../events';
 import type { Logger } from '../log';
 import { WebhookDeliverer } from './deliverer';
 import { postOnce } from './post';
@@ -22,7 +22,7 @@ export * from './types';
  * Webhooks: creators (their own rooms and sales) and admins (the whole platform) register URLs
  * for domain events; each event becomes a durable delivery row per matching webhook, which a
  * deliverer on any node POSTs, signed, retrying with backoff until it succeeds or runs out of
- * attempts. Money events arrive through the events outbox (`queueRelayed`, in the relay's
+ * attempts. Money events arrive through the events outbox (`relayed`, in the relay's
  * transaction); room events from the domain events. See docs/webhooks.md.
  */
 export interface Webhooks {
@@ -32,11 +32,11 @@ export interface Webhooks {
   /** Queues deliveries of an event to every matching webhook; resolves how many were queued. */
   enqueue<T extends WebhookEventType>(type: T, data: DomainEventMap[T]): Promise<number>;
   /**
-   * Queues the deliveries of events relayed from the outbox, in the relay's transaction `trx`,
-   * under the events' own ids (a webhook never gets one twice); resolves how many were queued.
-   * Call `nudge()` once it committed.
+   * The outbox relay's side write: the deliveries of the money events it relays, queued in its
+   * transaction under the events' own ids (a webhook never gets one twice). Call `nudge()` once
+   * the relay committed.
    */
-  queueRelayed(trx: Kysely<DB>, messages: readonly OutboxMessage[]): Promise<number>;
+  readonly relayed: OutboxSideWrite;
   /** Lets this node's deliverer send what was just queued, now. */
   nudge(): void;
   /** Stops listening, waits for queued writes, stops the deliverer. Safe to call twice. */
@@ -200,7 +200,11 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     registry,
     deliverer,
     enqueue,
-    queueRelayed,
+    relayed: {
+      // Any webhook that takes a money event at all; without one a storm's relay writes nothing here.
+      probe: sql`SELECT 1 FROM webhooks WHERE events && ${[...OUTBOX_TOPICS]}::text[] LIMIT 1`.compile(db),
+      write: queueRelayed,
+    },
     nudge: () => deliverer?.nudge(),
     close() {
       closing ??= (async () => {
