@@ -41,6 +41,9 @@ interface SaleRow {
   refundedAt: Date | null;
 }
 
+/** A map's values in the order of their keys: the order every batch locks rows in. */
+const sorted = <T>(m: Map<string, T>): T[] => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+
 const earliest = (a: Date | null, b: Date | null): Date | null => (!a ? b : !b ? a : a <= b ? a : b);
 
 /**
@@ -137,16 +140,15 @@ class Deltas {
    * round trip.
    */
   async writeAndCommit(db: Kysely<DB>, client: pg.ClientBase): Promise<void> {
-    const sorted = <T>(m: Map<string, T>) => [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
     await this.writeMedia(kyselyOn(client), sorted(this.mediaViewers), sorted(this.media));
     const trip = new RoundTrip();
-    for (const statement of this.statements(db, sorted)) trip.add(statement);
+    for (const statement of this.statements(db)) trip.add(statement);
     trip.add('COMMIT');
     await trip.send(client);
   }
 
   /** The upserts of rooms, presence, minutes, viewers and sales: none needs another's answer. */
-  private statements(db: Kysely<DB>, sorted: <T>(m: Map<string, T>) => T[]): CompiledQuery[] {
+  private statements(db: Kysely<DB>): CompiledQuery[] {
     const out: CompiledQuery[] = [];
     const rooms = [...this.rooms].sort(([a], [b]) => (a < b ? -1 : 1));
     if (rooms.length > 0) {
